@@ -1,0 +1,151 @@
+//! Building AWS clients: credentials, endpoint, retries, timeouts and request counting.
+//!
+//! Everything that talks to AWS gets its client from here, so that every request is counted,
+//! bounded in time, retried on throttling, and sent to the endpoint the user chose
+//! (`--endpoint-url` or the SDK's `AWS_ENDPOINT_URL`, e.g. a local emulator).
+
+pub mod calls;
+pub mod errors;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_http_client::tls;
+
+pub use calls::ApiCallCounter;
+pub use errors::CallError;
+
+/// The region used for global calls (STS, Organizations) when none is configured.
+pub const DEFAULT_HOME_REGION: &str = "us-east-1";
+
+/// How kms-audit reaches AWS: chosen on the command line, shared by every client.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Attempts per request, retries on throttling and 5xx included.
+    pub max_attempts: u32,
+    /// Limit for one attempt of one request.
+    pub attempt_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsSetupError {
+    #[error("invalid --endpoint-url '{url}': {why}")]
+    BadEndpoint { url: String, why: String },
+    #[error(
+        "no usable AWS credentials: {0}. Set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`"
+    )]
+    NoCredentials(String),
+}
+
+/// Checks an endpoint URL before any request is made, so a typo is a clear error, not a DNS timeout.
+pub fn validate_endpoint_url(url: &str) -> Result<(), AwsSetupError> {
+    let bad = |why: &str| AwsSetupError::BadEndpoint {
+        url: url.to_string(),
+        why: why.to_string(),
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| bad("it must start with http:// or https://"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+            if !port.is_empty() && port.parse::<u16>().is_err() {
+                return Err(bad("the port is not a number between 0 and 65535"));
+            }
+            host
+        }
+        _ => authority,
+    };
+    if host.is_empty() {
+        return Err(bad("it has no host name"));
+    }
+    if host
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '@' | '?' | '#'))
+    {
+        return Err(bad(
+            "the host name contains characters a URL host cannot have",
+        ));
+    }
+    Ok(())
+}
+
+/// Loads the base configuration through the SDK's standard chain (env, profile, SSO, IMDS),
+/// with kms-audit's HTTP client, retry and timeout settings.
+pub async fn load_base_config(options: &AwsOptions) -> Result<SdkConfig, AwsSetupError> {
+    if let Some(url) = &options.endpoint_url {
+        validate_endpoint_url(url)?;
+    }
+    // rustls with ring: one TLS stack, quick to build, no C toolchain surprises.
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(options.max_attempts.max(1))
+                .with_initial_backoff(Duration::from_millis(100)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(options.attempt_timeout)
+                .operation_timeout(options.attempt_timeout * options.max_attempts.max(1) * 2)
+                .build(),
+        );
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let mut config = loader.load().await;
+    if config.region().is_none() {
+        config = config
+            .into_builder()
+            .region(Region::new(DEFAULT_HOME_REGION))
+            .build();
+    }
+    Ok(config)
+}
+
+/// Fails fast, before any AWS request, when the credential chain yields nothing.
+pub async fn check_credentials(config: &SdkConfig) -> Result<(), AwsSetupError> {
+    let provider = config.credentials_provider().ok_or_else(|| {
+        AwsSetupError::NoCredentials("no credential provider is configured".into())
+    })?;
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|err| {
+            let text = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+            AwsSetupError::NoCredentials(text.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+}
+
+/// A KMS client for one region, counting its requests.
+pub fn kms_client(base: &SdkConfig, region: &str, counter: &ApiCallCounter) -> aws_sdk_kms::Client {
+    let config = aws_sdk_kms::config::Builder::from(base)
+        .region(Region::new(region.to_string()))
+        .interceptor(counter.clone())
+        .build();
+    aws_sdk_kms::Client::from_conf(config)
+}
+
+/// An STS client in the home region, counting its requests.
+pub fn sts_client(base: &SdkConfig, counter: &ApiCallCounter) -> aws_sdk_sts::Client {
+    let config = aws_sdk_sts::config::Builder::from(base)
+        .interceptor(counter.clone())
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
+}

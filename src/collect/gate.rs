@@ -1,0 +1,33 @@
+//! Bounded concurrency: one global limit on in-flight requests, one per account×region.
+//!
+//! The global limit protects the machine and the network; the per-target limit protects each
+//! account×region's KMS request quota, which the scanner shares with production traffic.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone)]
+pub struct Gate {
+    global: Arc<Semaphore>,
+    target: Arc<Semaphore>,
+}
+
+impl Gate {
+    /// A gate for one target, sharing `global` with every other target.
+    pub fn new(global: Arc<Semaphore>, per_target: usize) -> Self {
+        Gate {
+            global,
+            target: Arc::new(Semaphore::new(per_target.max(1))),
+        }
+    }
+
+    /// Runs one request once both limits allow it. The target permit is taken first so a busy
+    /// target never holds global permits while it waits for its own.
+    pub async fn run<F: Future>(&self, request: F) -> F::Output {
+        let _target = self.target.acquire().await;
+        let _global = self.global.acquire().await;
+        request.await
+    }
+}

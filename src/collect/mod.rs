@@ -1,0 +1,222 @@
+//! Collection: the only part of kms-audit that talks to AWS, and the only async part.
+//!
+//! Per account×region: `ListKeys` and `ListAliases` once (paginated), then per key the calls of
+//! [`key::collect_key`]. Only read operations are ever sent.
+
+pub mod convert;
+pub mod gate;
+pub mod key;
+
+use std::collections::HashMap;
+
+use futures::StreamExt;
+
+use crate::aws::CallError;
+use crate::model::{CoverageGap, KeyRecord, Target, TargetStatus};
+use crate::targets::RegionInfo;
+
+pub use gate::Gate;
+
+const KEYS_PAGE: i32 = 1000;
+const ALIASES_PAGE: i32 = 100;
+
+/// Everything needed to read one account×region.
+#[derive(Debug, Clone)]
+pub struct TargetScan {
+    pub account: String,
+    pub region: RegionInfo,
+    pub client: aws_sdk_kms::Client,
+    pub gate: Gate,
+    /// How many keys of this target are read at the same time.
+    pub key_concurrency: usize,
+}
+
+/// What one account×region yielded.
+#[derive(Debug, Clone)]
+pub struct TargetOutcome {
+    pub target: Target,
+    pub keys: Vec<KeyRecord>,
+    pub gaps: Vec<CoverageGap>,
+}
+
+impl TargetScan {
+    /// A coverage gap in this target.
+    pub fn gap(&self, key_arn: Option<&str>, operation: &str, err: &CallError) -> CoverageGap {
+        CoverageGap {
+            account: self.account.clone(),
+            region: Some(self.region.name.to_string()),
+            key_arn: key_arn.map(str::to_string),
+            operation: operation.to_string(),
+            error_code: err.code.clone(),
+            reason: err.to_string(),
+        }
+    }
+
+    fn target(&self, status: TargetStatus, reason: Option<String>) -> Target {
+        Target {
+            account: self.account.clone(),
+            region: self.region.name.to_string(),
+            status,
+            reason,
+        }
+    }
+}
+
+impl std::fmt::Display for RegionInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Reads every key of one account×region. Never fails: what cannot be read becomes a gap.
+pub async fn scan_target(scan: &TargetScan) -> TargetOutcome {
+    let keys = match list_keys(scan).await {
+        Ok(keys) => keys,
+        Err(err) if scan.region.opt_in && err.is_region_not_enabled() => {
+            let reason = format!("region not enabled for this account ({err})");
+            return TargetOutcome {
+                target: scan.target(TargetStatus::Skipped, Some(reason)),
+                keys: Vec::new(),
+                gaps: Vec::new(),
+            };
+        }
+        Err(err) => {
+            let gap = scan.gap(None, "ListKeys", &err);
+            return TargetOutcome {
+                target: scan.target(TargetStatus::Failed, Some(gap.reason.clone())),
+                keys: Vec::new(),
+                gaps: vec![gap],
+            };
+        }
+    };
+
+    let mut gaps = Vec::new();
+    let aliases = match list_aliases(scan).await {
+        Ok(aliases) => Some(aliases),
+        Err(err) => {
+            gaps.push(scan.gap(None, "ListAliases", &err));
+            None
+        }
+    };
+
+    let results: Vec<(KeyRecord, Vec<CoverageGap>)> = futures::stream::iter(keys)
+        .map(|(key_id, arn)| {
+            let key_aliases = aliases
+                .as_ref()
+                .map(|all| all.get(&key_id).cloned().unwrap_or_default());
+            async move { key::collect_key(scan, &key_id, &arn, key_aliases).await }
+        })
+        .buffer_unordered(scan.key_concurrency.max(1))
+        .collect()
+        .await;
+
+    let mut records = Vec::with_capacity(results.len());
+    for (record, key_gaps) in results {
+        records.push(record);
+        gaps.extend(key_gaps);
+    }
+    records.sort_by(|a, b| a.arn.cmp(&b.arn));
+    TargetOutcome {
+        target: scan.target(TargetStatus::Scanned, None),
+        keys: records,
+        gaps,
+    }
+}
+
+/// Every key id and ARN of the target, across all pages.
+async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>, CallError> {
+    let mut keys = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let output = scan
+            .gate
+            .run(
+                scan.client
+                    .list_keys()
+                    .limit(KEYS_PAGE)
+                    .set_marker(marker.clone())
+                    .send(),
+            )
+            .await?;
+        for entry in output.keys() {
+            if let (Some(id), Some(arn)) = (entry.key_id(), entry.key_arn()) {
+                keys.push((id.to_string(), arn.to_string()));
+            }
+        }
+        marker = next_marker(output.truncated(), output.next_marker(), &marker)?;
+        if marker.is_none() {
+            return Ok(keys);
+        }
+    }
+}
+
+/// Alias names by target key id, sorted. Aliases that point at no key (AWS's predefined
+/// `alias/aws/*` before the service first uses them) are left out.
+async fn list_aliases(scan: &TargetScan) -> Result<HashMap<String, Vec<String>>, CallError> {
+    let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let output = scan
+            .gate
+            .run(
+                scan.client
+                    .list_aliases()
+                    .limit(ALIASES_PAGE)
+                    .set_marker(marker.clone())
+                    .send(),
+            )
+            .await?;
+        for entry in output.aliases() {
+            if let (Some(name), Some(target)) = (entry.alias_name(), entry.target_key_id()) {
+                aliases
+                    .entry(target.to_string())
+                    .or_default()
+                    .push(name.to_string());
+            }
+        }
+        marker = next_marker(output.truncated(), output.next_marker(), &marker)?;
+        if marker.is_none() {
+            for names in aliases.values_mut() {
+                names.sort();
+            }
+            return Ok(aliases);
+        }
+    }
+}
+
+/// The marker for the next page, or `None` at the end. A page that says "truncated" without a
+/// new marker would loop forever (or silently stop early): that is an error, not the end.
+pub(crate) fn next_marker(
+    truncated: bool,
+    next: Option<&str>,
+    previous: &Option<String>,
+) -> Result<Option<String>, CallError> {
+    if !truncated {
+        return Ok(None);
+    }
+    match next {
+        Some(next) if !next.is_empty() && previous.as_deref() != Some(next) => {
+            Ok(Some(next.to_string()))
+        }
+        _ => Err(CallError::new(
+            Some("PaginationError"),
+            "the response was truncated but gave no new marker; the listing may be incomplete",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_marker;
+
+    #[test]
+    fn pagination_ends_only_when_not_truncated() {
+        assert_eq!(next_marker(false, Some("x"), &None), Ok(None));
+        assert_eq!(
+            next_marker(true, Some("m2"), &Some("m1".into())),
+            Ok(Some("m2".into()))
+        );
+        assert!(next_marker(true, None, &None).is_err());
+        assert!(next_marker(true, Some("m1"), &Some("m1".into())).is_err());
+    }
+}

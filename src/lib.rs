@@ -1,0 +1,14 @@
+//! kms-audit: a read-only compliance auditor and drift scanner for AWS KMS keys.
+//!
+//! Data flow (see DESIGN.md): targets → credentials → [`collect`] → [`model::Inventory`] →
+//! checks / drift → findings → [`report`]. Only [`collect`] (through [`aws`]) talks to AWS.
+
+pub mod aws;
+pub mod cli;
+pub mod collect;
+pub mod exit;
+pub mod model;
+pub mod report;
+pub mod scan;
+pub mod targets;
+pub mod time;

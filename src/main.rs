@@ -1,0 +1,36 @@
+//! The `kms-audit` binary: parse, run, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kms_audit::cli::{self, Cli};
+use kms_audit::exit::Outcome;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match cli::run(cli) {
+        Ok(outcome) => ExitCode::from(outcome.code()),
+        Err(err) => {
+            // One line, no backtrace: what went wrong and, where we know it, what to do.
+            eprintln!("kms-audit: error: {err:#}");
+            ExitCode::from(Outcome::Invalid.code())
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,kms_audit=info",
+        (false, _) => "info,kms_audit=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KMS_AUDIT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,309 @@
+//! The plain data every stage passes on: the inventory of keys, coverage, findings and the report.
+//!
+//! Field names are the stable JSON contract of DESIGN.md ("JSON report"); renaming one is a
+//! breaking change for every dashboard that ingests kms-audit output.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Version of the JSON report layout; bumped only on incompatible changes.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// Everything collected about the keys of all scanned targets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub keys: Vec<KeyRecord>,
+}
+
+/// One KMS key as read from AWS. `None` fields are either not applicable or listed in `unknown`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub arn: String,
+    pub key_id: String,
+    pub account: String,
+    pub region: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub key_state: Option<String>,
+    pub key_manager: Option<String>,
+    pub key_spec: Option<String>,
+    pub key_usage: Option<String>,
+    pub origin: Option<String>,
+    /// Set for keys in a CloudHSM or external key store (rotation never applies to them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    pub description: Option<String>,
+    pub creation_date: Option<String>,
+    pub deletion_date: Option<String>,
+    /// `None` when automatic rotation does not apply to the key (or it could not be read: see `unknown`).
+    pub rotation: Option<Rotation>,
+    pub multi_region: Option<MultiRegion>,
+    pub policy: Option<Value>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// `None` for AWS-managed keys (not collected) or when unreadable (see `unknown`).
+    pub grants: Option<Vec<Grant>>,
+    /// Fields that could not be read; each has a coverage gap.
+    #[serde(default)]
+    pub unknown: Vec<String>,
+}
+
+impl KeyRecord {
+    pub fn is_customer_managed(&self) -> bool {
+        self.key_manager.as_deref() == Some("CUSTOMER")
+    }
+
+    /// The first alias, else the key id: how a person recognises the key in a table.
+    pub fn display_name(&self) -> &str {
+        self.aliases
+            .first()
+            .map_or(self.key_id.as_str(), String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rotation {
+    pub enabled: bool,
+    pub period_days: Option<u32>,
+    pub next_rotation_date: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MultiRegion {
+    #[serde(rename = "type")]
+    pub key_type: MultiRegionKeyType,
+    pub primary_arn: String,
+    #[serde(default)]
+    pub replica_arns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MultiRegionKeyType {
+    Primary,
+    Replica,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    pub grant_id: String,
+    pub name: Option<String>,
+    pub grantee_principal: Option<String>,
+    pub retiring_principal: Option<String>,
+    pub issuing_account: Option<String>,
+    #[serde(default)]
+    pub operations: Vec<String>,
+    pub constraints: Option<Value>,
+    pub creation_date: Option<String>,
+}
+
+/// One account × region the scan tried to read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub account: String,
+    pub region: String,
+    pub status: TargetStatus,
+    /// Why the target was skipped or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetStatus {
+    /// Every key was listed (individual fields may still be unknown).
+    Scanned,
+    /// The region or account could not be read: a coverage gap.
+    Failed,
+    /// Not applicable, e.g. an opt-in region that is not enabled for the account. Not a gap.
+    Skipped,
+}
+
+/// Something the scan could not read. An audit that could not look everywhere must say so.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoverageGap {
+    pub account: String,
+    pub region: Option<String>,
+    pub key_arn: Option<String>,
+    /// The AWS operation that failed, e.g. `AssumeRole` or `GetKeyPolicy`.
+    pub operation: String,
+    /// The AWS error code when there was one, e.g. `AccessDeniedException`.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity '{other}' (expected critical, high, medium, low or info)"
+            )),
+        }
+    }
+}
+
+/// Where a declared key lives in a spec file, so drift findings point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecLocation {
+    pub file: String,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppressed {
+    pub reason: String,
+    pub expires: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Existing,
+}
+
+/// One problem on one key (or one declared key), with everything needed to act on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub check_id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub account: String,
+    pub region: String,
+    pub key_arn: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub message: String,
+    #[serde(default)]
+    pub evidence: Value,
+    pub remediation: String,
+    pub fingerprint: String,
+    #[serde(default)]
+    pub spec: Option<SpecLocation>,
+    #[serde(default)]
+    pub suppressed: Option<Suppressed>,
+    #[serde(default)]
+    pub baseline: Option<BaselineState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: "kms-audit".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub keys: u64,
+    /// Unsuppressed findings per severity; every severity is always present.
+    pub findings: BTreeMap<Severity, u64>,
+    pub accounts: u64,
+    pub regions: u64,
+    pub gaps: u64,
+    pub duration_ms: u64,
+    /// Requests sent, by `service:Operation` (retries included: that is what quotas see).
+    pub api_calls: BTreeMap<String, u64>,
+}
+
+/// The canonical result of a scan: what `--format json` prints and `kms-audit report` reads back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: String,
+    pub tool: ToolInfo,
+    pub started_at: String,
+    pub finished_at: String,
+    /// The AWS Organization the accounts belong to, when it is known.
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    pub targets: Vec<Target>,
+    pub coverage_gaps: Vec<CoverageGap>,
+    pub inventory: Inventory,
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub resolved: Vec<Finding>,
+    pub summary: Summary,
+}
+
+impl Report {
+    /// Recomputes the counts of `summary` from the report's own contents (timing and API calls kept).
+    pub fn refresh_summary(&mut self) {
+        let mut findings: BTreeMap<Severity, u64> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+        for finding in self.findings.iter().filter(|f| f.suppressed.is_none()) {
+            *findings.entry(finding.severity).or_default() += 1;
+        }
+        let accounts: std::collections::BTreeSet<&str> =
+            self.targets.iter().map(|t| t.account.as_str()).collect();
+        let regions: std::collections::BTreeSet<&str> =
+            self.targets.iter().map(|t| t.region.as_str()).collect();
+        self.summary.keys = self.inventory.keys.len() as u64;
+        self.summary.findings = findings;
+        self.summary.accounts = accounts.len() as u64;
+        self.summary.regions = regions.len() as u64;
+        self.summary.gaps = self.coverage_gaps.len() as u64;
+    }
+
+    /// True when some target or field could not be read (exit code 3).
+    pub fn is_incomplete(&self) -> bool {
+        !self.coverage_gaps.is_empty()
+            || self
+                .targets
+                .iter()
+                .any(|t| t.status == TargetStatus::Failed)
+    }
+}

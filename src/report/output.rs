@@ -1,0 +1,98 @@
+//! Where reports go: `--format` to stdout, `-o FORMAT=PATH` to files written atomically.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use super::Format;
+
+/// One `-o FORMAT=PATH` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputTarget {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl FromStr for OutputTarget {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (format, path) = s
+            .split_once('=')
+            .ok_or_else(|| format!("'{s}' is not FORMAT=PATH (for example json=out/scan.json)"))?;
+        if path.is_empty() {
+            return Err(format!("'{s}' names no file after '='"));
+        }
+        Ok(OutputTarget {
+            format: format.parse()?,
+            path: PathBuf::from(path),
+        })
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file in the same directory and a rename, so a
+/// reader (or a killed job) never sees half a report.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("the path names no file"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(file_name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp_path = dir.join(temp_name);
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp_path)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&temp_path, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp_path);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_format_and_path() {
+        let target: OutputTarget = "json=out/scan.json".parse().expect("valid");
+        assert_eq!(target.format, Format::Json);
+        assert_eq!(target.path, PathBuf::from("out/scan.json"));
+        assert!("scan.json".parse::<OutputTarget>().is_err());
+        assert!("json=".parse::<OutputTarget>().is_err());
+        assert!(
+            "pdf=x.pdf"
+                .parse::<OutputTarget>()
+                .unwrap_err()
+                .contains("pdf")
+        );
+    }
+
+    #[test]
+    fn atomic_write_replaces_the_file_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("scan.json");
+        write_atomic(&path, b"first").expect("write");
+        write_atomic(&path, b"second").expect("write");
+        assert_eq!(std::fs::read(&path).expect("read"), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("scan.json")]);
+    }
+
+    #[test]
+    fn failed_write_names_no_partial_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("missing-dir").join("scan.json");
+        assert!(write_atomic(&path, b"x").is_err());
+        assert!(!path.exists());
+    }
+}
