@@ -22,7 +22,7 @@ fn main() -> ExitCode {
 fn init_logging(verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
+        (false, 0) => "error,kms_audit=warn",
         (false, 1) => "warn,kms_audit=info",
         (false, _) => "info,kms_audit=debug",
     };

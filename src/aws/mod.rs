@@ -76,20 +76,24 @@ pub fn validate_endpoint_url(url: &str) -> Result<(), AwsSetupError> {
     Ok(())
 }
 
+/// The HTTP client every AWS client uses: rustls with ring, one TLS stack that builds quickly
+/// and needs no C toolchain beyond what ring compiles.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 /// Loads the base configuration through the SDK's standard chain (env, profile, SSO, IMDS),
 /// with kms-audit's HTTP client, retry and timeout settings.
 pub async fn load_base_config(options: &AwsOptions) -> Result<SdkConfig, AwsSetupError> {
     if let Some(url) = &options.endpoint_url {
         validate_endpoint_url(url)?;
     }
-    // rustls with ring: one TLS stack, quick to build, no C toolchain surprises.
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
+        .http_client(https_client())
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(options.max_attempts.max(1))
