@@ -65,6 +65,14 @@ def _cmk(response, key_id):
     return response.kms_backend.keys[response.kms_backend.get_key_id(key_id)]
 
 
+def _check_range(name, value, low, high):
+    """AWS's ValidationException for an integer parameter outside [low, high]."""
+    if not isinstance(value, int) or not low <= value <= high:
+        raise ValidationException(
+            f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy "
+            f"constraint: Member must have value between {low} and {high}")
+
+
 def _without_nulls(record):
     return {k: v for k, v in record.items() if v is not None}
 
@@ -96,10 +104,7 @@ def _mrk_replicas(key):
 def _page(response, items, default_limit):
     """Slices one page out of items per Limit/Marker; returns (page, Truncated/NextMarker)."""
     limit = response._get_param("Limit", default_limit)
-    if not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise ValidationException(
-            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-            "constraint: Member must have value between 1 and 1000")
+    _check_range("limit", limit, 1, 1000)
     marker, start = response._get_param("Marker"), 0
     if marker is not None:
         try:
@@ -233,10 +238,7 @@ def patch_rotation():
     def enable_key_rotation(self):
         key = rotatable(_cmk(self, self._get_param("KeyId")), replica_ok=False)
         period = self._get_param("RotationPeriodInDays", 365)
-        if not isinstance(period, int) or not 90 <= period <= 2560:
-            raise ValidationException(
-                f"1 validation error detected: Value '{period}' at 'rotationPeriodInDays' "
-                "failed to satisfy constraint: Member must have value between 90 and 2560")
+        _check_range("rotationPeriodInDays", period, 90, 2560)
         if not key.key_rotation_status:
             key.rotation_enabled_at = unix_time()
         key.key_rotation_status, key.rotation_period_in_days = True, period
@@ -313,15 +315,12 @@ def patch_pagination():
     KmsResponse.list_grants = list_grants
 
 
-AWS_MANAGED = {  # alias suffix -> (what the key protects, service endpoint prefix)
-    "acm": ("ACM private keys", "acm"), "dynamodb": ("DynamoDB tables", "dynamodb"),
-    "ebs": ("EBS volumes", "ec2"), "elasticfilesystem": ("EFS file systems", "elasticfilesystem"),
-    "es": ("Elasticsearch domains", "es"), "glue": ("Glue data", "glue"),
-    "kinesisvideo": ("Kinesis Video Streams data", "kinesisvideo"),
-    "lambda": ("Lambda functions", "lambda"), "rds": ("RDS database volumes", "rds"),
-    "redshift": ("Redshift clusters", "redshift"), "s3": ("S3 objects", "s3"),
-    "secretsmanager": ("Secrets Manager secrets", "secretsmanager"),
-    "ssm": ("SSM parameters", "ssm"), "xray": ("X-Ray traces", "xray"),
+AWS_MANAGED = {  # alias/aws/<name> -> what the key protects (its service is <name>, ebs: ec2)
+    "acm": "ACM private keys", "dynamodb": "DynamoDB tables", "ebs": "EBS volumes",
+    "elasticfilesystem": "EFS file systems", "es": "Elasticsearch domains", "glue": "Glue data",
+    "kinesisvideo": "Kinesis Video Streams data", "lambda": "Lambda functions",
+    "rds": "RDS database volumes", "redshift": "Redshift clusters", "s3": "S3 objects",
+    "secretsmanager": "Secrets Manager secrets", "ssm": "SSM parameters", "xray": "X-Ray traces",
 }
 _default_key_lock = threading.Lock()
 
@@ -341,45 +340,37 @@ def patch_aws_managed_keys():
             for key in list(self.keys.values()):
                 if alias_name in key.aliases:
                     return key.id
-            what, service = AWS_MANAGED.get(alias_name.split("/")[-1], ("data", "kms"))
+            name = alias_name.split("/")[-1]
             key = self.create_key(
-                None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT",
-                f"Default master key that protects my {what} when no other key is defined", None)
+                None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "Default master key that protects"
+                f" my {AWS_MANAGED.get(name, 'data')} when no other key is defined", None)
             key.key_manager = "AWS"
             key.key_rotation_status, key.rotation_period_in_days = True, 365
             key.rotation_enabled_at = key.creation_date
-            key.policy = _aws_managed_policy(self.account_id, self.region_name, service, alias_name)
+            key.policy = _aws_managed_policy(key, name, "ec2" if name == "ebs" else name)
             self.create_alias(key.id, alias_name)
             return key.id
 
     KmsBackend._generate_default_keys = _generate_default_keys
 
 
-def _aws_managed_policy(account, region, service, alias_name):
-    root = f"arn:{get_partition(region)}:iam::{account}:root"
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Id": f"auto-{alias_name.split('/')[-1]}-1",
-        "Statement": [
-            {
-                "Sid": f"Allow access through {service} for all principals in the account "
-                       f"that are authorized to use {service}",
-                "Effect": "Allow", "Principal": {"AWS": "*"},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
-                           "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {
-                    "kms:CallerAccount": account,
-                    "kms:ViaService": f"{service}.{region}.amazonaws.com"}},
-            },
-            {
-                "Sid": "Allow direct access to key metadata to the account",
-                "Effect": "Allow", "Principal": {"AWS": root},
-                "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
-                "Resource": "*",
-            },
-        ],
-    }, indent=2)
+def _aws_managed_policy(key, name, service):
+    """The shape of AWS's auto-<name> policy: use via <service> by the account, direct reads."""
+    via = {"kms:CallerAccount": key.account_id,
+           "kms:ViaService": f"{service}.{key.region}.amazonaws.com"}
+    return json.dumps({"Version": "2012-10-17", "Id": f"auto-{name}-1", "Statement": [
+        {"Sid": f"Allow access through {service} for all principals in the account that are "
+                f"authorized to use {service}",
+         "Effect": "Allow", "Principal": {"AWS": "*"}, "Resource": "*",
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                    "kms:CreateGrant", "kms:DescribeKey"],
+         "Condition": {"StringEquals": via}},
+        {"Sid": "Allow direct access to key metadata to the account",
+         "Effect": "Allow",
+         "Principal": {"AWS": f"arn:{get_partition(key.region)}:iam::{key.account_id}:root"},
+         "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+         "Resource": "*"},
+    ]}, indent=2)
 
 
 def _grant_entry(grant, key):
@@ -412,11 +403,7 @@ def patch_schedule_deletion():
     original = KmsBackend.schedule_key_deletion
 
     def schedule_key_deletion(self, key_id, pending_window_in_days):
-        if not isinstance(pending_window_in_days, int) or not 7 <= pending_window_in_days <= 30:
-            raise ValidationException(
-                f"1 validation error detected: Value '{pending_window_in_days}' at "
-                "'pendingWindowInDays' failed to satisfy constraint: Member must have value "
-                "between 7 and 30")
+        _check_range("pendingWindowInDays", pending_window_in_days, 7, 30)
         return original(self, key_id, pending_window_in_days)
 
     KmsBackend.schedule_key_deletion = schedule_key_deletion

@@ -288,6 +288,26 @@ async fn seed_estate(endpoint: &str) -> Vec<Expected> {
         ..symmetric()
     });
 
+    // An RSA encryption key without an alias.
+    let key = seed::create_key(
+        &use1,
+        NewKey {
+            spec: Some(KeySpec::Rsa4096),
+            usage: Some(KeyUsageType::EncryptDecrypt),
+            ..NewKey::default()
+        },
+    )
+    .await;
+    expected.push(Expected {
+        arn: key.arn().expect("arn").into(),
+        region: "us-east-1",
+        spec: "RSA_4096",
+        rotation: None,
+        grants: Some(0),
+        policy_sids: root_sid.clone(),
+        ..symmetric()
+    });
+
     // An AWS-managed key, as a service creates it on first use.
     let managed = seed::aws_managed_key(&use1, "alias/aws/ebs").await;
     expected.push(Expected {
@@ -298,7 +318,11 @@ async fn seed_estate(endpoint: &str) -> Vec<Expected> {
         description: leak(managed.description().unwrap_or_default().to_string()),
         rotation: Some((true, Some(365))),
         grants: None,
-        policy_sids: root_sid.clone(),
+        // The policy AWS gives the EBS key: use through EC2, metadata for the account.
+        policy_sids: vec![
+            "Allow access through ec2 for all principals in the account that are authorized to use ec2",
+            "Allow direct access to key metadata to the account",
+        ],
         ..symmetric()
     });
     expected
@@ -329,12 +353,19 @@ fn check_key(actual: &Value, want: &Expected) {
     assert_eq!(actual["key_spec"], want.spec, "{ctx}: spec");
     assert_eq!(actual["key_usage"], want.usage, "{ctx}: usage");
     assert_eq!(actual["origin"], want.origin, "{ctx}: origin");
-    assert_eq!(actual["description"], want.description, "{ctx}: description");
+    assert_eq!(
+        actual["description"], want.description,
+        "{ctx}: description"
+    );
     match want.rotation {
         None => assert_eq!(actual["rotation"], Value::Null, "{ctx}: rotation"),
         Some((enabled, period)) => {
             assert_eq!(actual["rotation"]["enabled"], enabled, "{ctx}: rotation");
-            assert_eq!(actual["rotation"]["period_days"], json!(period), "{ctx}: period");
+            assert_eq!(
+                actual["rotation"]["period_days"],
+                json!(period),
+                "{ctx}: period"
+            );
             let next = &actual["rotation"]["next_rotation_date"];
             if enabled && want.manager == "CUSTOMER" {
                 assert!(next.is_string(), "{ctx}: next rotation date {next}");
@@ -380,7 +411,11 @@ fn check_key(actual: &Value, want: &Expected) {
 async fn scans_every_key_of_a_three_region_account_with_exact_fields() {
     let emulator = Emulator::start();
     let expected = seed_estate(&emulator.endpoint).await;
-    assert!(expected.len() >= 30, "the estate has {} keys", expected.len());
+    assert!(
+        expected.len() >= 30,
+        "the estate has {} keys",
+        expected.len()
+    );
 
     let run = kms_audit(
         &emulator.endpoint,
@@ -392,7 +427,10 @@ async fn scans_every_key_of_a_three_region_account_with_exact_fields() {
     let keys = report["inventory"]["keys"].as_array().expect("keys");
     let found: BTreeSet<&str> = keys.iter().filter_map(|k| k["arn"].as_str()).collect();
     let wanted: BTreeSet<&str> = expected.iter().map(|e| e.arn.as_str()).collect();
-    assert_eq!(found, wanted, "the scan must return exactly the seeded keys");
+    assert_eq!(
+        found, wanted,
+        "the scan must return exactly the seeded keys"
+    );
     for want in &expected {
         let actual = keys
             .iter()
@@ -406,11 +444,20 @@ async fn scans_every_key_of_a_three_region_account_with_exact_fields() {
         .as_array()
         .expect("targets")
         .iter()
-        .map(|t| (t["region"].as_str().unwrap_or(""), t["status"].as_str().unwrap_or("")))
+        .map(|t| {
+            (
+                t["region"].as_str().unwrap_or(""),
+                t["status"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         targets,
-        [("ap-southeast-2", "scanned"), ("eu-west-1", "scanned"), ("us-east-1", "scanned")]
+        [
+            ("ap-southeast-2", "scanned"),
+            ("eu-west-1", "scanned"),
+            ("us-east-1", "scanned")
+        ]
     );
     let summary = &report["summary"];
     assert_eq!(summary["keys"], expected.len());

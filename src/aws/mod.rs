@@ -131,10 +131,7 @@ pub async fn check_credentials(config: &SdkConfig) -> Result<(), AwsSetupError> 
         .provide_credentials()
         .await
         .map(|_| ())
-        .map_err(|err| {
-            let text = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
-            AwsSetupError::NoCredentials(text.split_whitespace().collect::<Vec<_>>().join(" "))
-        })
+        .map_err(|err| AwsSetupError::NoCredentials(errors::error_chain(&err)))
 }
 
 /// A KMS client for one region, counting its requests.

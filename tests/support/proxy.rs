@@ -16,6 +16,8 @@ pub enum Fault {
     AccessDenied,
     Throttling,
     InternalError,
+    /// What AWS answers in an opt-in region the account has not enabled.
+    RegionNotEnabled,
 }
 
 /// A request the proxy must refuse: every `Some` field must match.
@@ -35,6 +37,12 @@ impl Rule {
     pub fn deny() -> Rule {
         Rule {
             fault: Some(Fault::AccessDenied),
+            ..Rule::default()
+        }
+    }
+    pub fn with(fault: Fault) -> Rule {
+        Rule {
+            fault: Some(fault),
             ..Rule::default()
         }
     }
@@ -238,7 +246,12 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
             .form_param("RoleArn")
             .and_then(|arn| arn.split(':').nth(4).map(str::to_string))
     } else {
-        state.lock().expect("state").accounts.get(&access_key).cloned()
+        state
+            .lock()
+            .expect("state")
+            .accounts
+            .get(&access_key)
+            .cloned()
     };
     let body_text = String::from_utf8_lossy(&request.body).into_owned();
 
@@ -362,6 +375,12 @@ fn error_response(service: &str, operation: &str, fault: Fault) -> String {
             "ThrottlingException",
             "Throttling",
             "Rate exceeded".to_string(),
+        ),
+        Fault::RegionNotEnabled => (
+            "400 Bad Request",
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.".to_string(),
         ),
         Fault::InternalError => (
             "500 Internal Server Error",
