@@ -101,6 +101,9 @@ def _mrk_replicas(key):
     return sorted(replicas, key=lambda p: (p.creation_date, p.region))
 
 
+MAX_PAGE_SIZE = 0  # 0: pages as large as Limit allows
+
+
 def _page(response, items, default_limit):
     """Slices one page out of items per Limit/Marker; returns (page, Truncated/NextMarker)."""
     limit = response._get_param("Limit", default_limit)
@@ -111,7 +114,9 @@ def _page(response, items, default_limit):
             start = int(base64.urlsafe_b64decode(marker.encode()).decode().split(":")[1])
         except (ValueError, IndexError, UnicodeDecodeError):
             raise _error("InvalidMarkerException", "Invalid marker") from None
-    end = start + limit
+    # AWS may return fewer items than Limit on a truncated page; --max-page-size does that so
+    # small estates still exercise a client's pagination.
+    end = start + min(limit, MAX_PAGE_SIZE or limit)
     if end >= len(items):
         return items[start:], {"Truncated": False}
     next_marker = base64.urlsafe_b64encode(f"offset:{end}".encode()).decode()
@@ -422,7 +427,11 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True, help="0 lets the OS choose")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    parser.add_argument("--max-page-size", type=int, default=0,
+                        help="at most this many items per List* page, whatever the Limit")
     args = parser.parse_args(argv)
+    global MAX_PAGE_SIZE
+    MAX_PAGE_SIZE = max(0, args.max_page_size)
 
     apply_patches()
     # Imported after patching; this is what moto_server itself serves (all services, one port).

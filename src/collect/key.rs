@@ -134,7 +134,10 @@ pub async fn collect_key(
     (record, gaps)
 }
 
-async fn read_policy(scan: &TargetScan, arn: &str) -> Result<serde_json::Value, CallError> {
+pub(crate) async fn read_policy(
+    scan: &TargetScan,
+    arn: &str,
+) -> Result<serde_json::Value, CallError> {
     // The emulator, unlike AWS, does not default PolicyName: always send it.
     let output = scan
         .gate
@@ -151,7 +154,7 @@ async fn read_policy(scan: &TargetScan, arn: &str) -> Result<serde_json::Value, 
     Ok(serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string())))
 }
 
-async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotation, CallError> {
+pub(crate) async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotation, CallError> {
     let output = scan
         .gate
         .run(scan.client.get_key_rotation_status().key_id(arn).send())
@@ -170,7 +173,10 @@ async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotation, CallErr
     })
 }
 
-async fn read_tags(scan: &TargetScan, arn: &str) -> Result<BTreeMap<String, String>, CallError> {
+pub(crate) async fn read_tags(
+    scan: &TargetScan,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, CallError> {
     let mut tags = BTreeMap::new();
     let mut marker: Option<String> = None;
     loop {
@@ -195,7 +201,7 @@ async fn read_tags(scan: &TargetScan, arn: &str) -> Result<BTreeMap<String, Stri
     }
 }
 
-async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Grant>, CallError> {
+pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Grant>, CallError> {
     let mut grants = Vec::new();
     let mut marker: Option<String> = None;
     loop {

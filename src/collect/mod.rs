@@ -124,7 +124,7 @@ pub async fn scan_target(scan: &TargetScan) -> TargetOutcome {
 }
 
 /// Every key id and ARN of the target, across all pages.
-async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>, CallError> {
+pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>, CallError> {
     let mut keys = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -152,7 +152,9 @@ async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>, CallError
 
 /// Alias names by target key id, sorted. Aliases that point at no key (AWS's predefined
 /// `alias/aws/*` before the service first uses them) are left out.
-async fn list_aliases(scan: &TargetScan) -> Result<HashMap<String, Vec<String>>, CallError> {
+pub(crate) async fn list_aliases(
+    scan: &TargetScan,
+) -> Result<HashMap<String, Vec<String>>, CallError> {
     let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
     let mut marker: Option<String> = None;
     loop {
@@ -220,3 +222,6 @@ mod tests {
         assert!(next_marker(true, Some("m1"), &Some("m1".into())).is_err());
     }
 }
+
+#[cfg(test)]
+mod recorded;

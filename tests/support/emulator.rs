@@ -37,6 +37,12 @@ fn free_port() -> u16 {
 impl Emulator {
     /// Starts a fresh emulator; every test gets its own, so tests never see each other's keys.
     pub fn start() -> Emulator {
+        Emulator::start_with_page_size(None)
+    }
+
+    /// Like [`Emulator::start`], with List* pages capped at `max_page_size` items (AWS may
+    /// return fewer items than asked for), so small estates exercise pagination.
+    pub fn start_with_page_size(max_page_size: Option<usize>) -> Emulator {
         let python = python();
         assert!(
             python.exists(),
@@ -50,6 +56,7 @@ impl Emulator {
             let mut child = Command::new(&python)
                 .arg(&launcher)
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(max_page_size.map(|n| format!("--max-page-size={n}")))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
