@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole kms-audit test suite: unit tests, CLI tests and end-to-end scans against the
+# local AWS emulator (installed into .venv on first use). Extra arguments go to `cargo test`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/setup-emulator.sh
+cargo test --all-targets --locked "$@"
