@@ -3,10 +3,13 @@
 //! Data flow (see DESIGN.md): targets → credentials → [`collect`] → [`model::Inventory`] →
 //! checks / drift → findings → [`report`]. Only [`collect`] (through [`aws`]) talks to AWS.
 
+pub mod analyze;
 pub mod aws;
+pub mod catalog;
 pub mod cli;
 pub mod collect;
 pub mod exit;
+pub mod finding;
 pub mod model;
 pub mod report;
 pub mod scan;

@@ -1,44 +1,15 @@
-//! The command line (DESIGN "Command line"): parsing, and running each subcommand.
+//! `kms-audit scan`: read the live estate, then check and report it.
 
-use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 
+use super::output;
 use crate::aws::AwsOptions;
 use crate::exit::Outcome;
-use crate::report::{self, Format, OutputTarget, RenderOptions};
+use crate::report::{Format, OutputTarget};
 use crate::scan::{self, ScanRequest};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "kms-audit",
-    version,
-    about = "Read-only compliance auditor and drift scanner for AWS KMS keys",
-    long_about = "Read-only compliance auditor and drift scanner for AWS KMS keys.\n\n\
-        kms-audit inventories every KMS key in every region (aliases, state, deletion date, \
-        rotation, multi-Region links, key policy, tags, grants) and writes table or JSON reports. \
-        It only ever calls read operations.\n\n\
-        Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid input or fatal error \
-        (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1)."
-)]
-pub struct Cli {
-    /// More log output on stderr (-v: progress, -vv: debug). KMS_AUDIT_LOG overrides.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
-    /// Only errors on stderr.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Scan KMS keys in the caller's account, in every enabled region or those given.
-    Scan(ScanArgs),
-}
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -75,14 +46,7 @@ pub struct ScanArgs {
     pub call_timeout: u64,
 }
 
-/// Runs the parsed command line; the error path (exit 2) is the caller's.
-pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {
-        Command::Scan(args) => run_scan(args),
-    }
-}
-
-fn run_scan(args: ScanArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     let request = ScanRequest {
         aws: AwsOptions {
             profile: args.profile,
@@ -101,41 +65,6 @@ fn run_scan(args: ScanArgs) -> anyhow::Result<Outcome> {
         .context("could not start the async runtime")?;
     let report = runtime.block_on(scan::run(&request))?;
 
-    emit(&report, args.format, &args.outputs)?;
+    output::emit(&report, args.format, &args.outputs)?;
     Ok(Outcome::of_scan(report.is_incomplete(), false))
-}
-
-/// Writes the requested files, then the stdout report. Files first: if one cannot be written the
-/// run fails (exit 2) with the path in the message.
-fn emit(
-    report: &crate::model::Report,
-    format: Option<Format>,
-    outputs: &[OutputTarget],
-) -> anyhow::Result<()> {
-    for output in outputs {
-        let text = report::render(report, output.format, RenderOptions::default());
-        report::write_atomic(&output.path, text.as_bytes()).with_context(|| {
-            format!(
-                "could not write the {} report to {}",
-                output.format,
-                output.path.display()
-            )
-        })?;
-    }
-    let stdout = std::io::stdout();
-    let terminal = stdout.is_terminal();
-    let format = format.unwrap_or(if terminal {
-        Format::Table
-    } else {
-        Format::Json
-    });
-    let options = RenderOptions {
-        color: terminal && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let text = report::render(report, format, options);
-    let mut lock = stdout.lock();
-    lock.write_all(text.as_bytes())
-        .and_then(|_| lock.flush())
-        .context("could not write the report to stdout")?;
-    Ok(())
 }

@@ -1,0 +1,45 @@
+//! The command line (DESIGN "Command line"): parsing, and running each subcommand.
+
+mod output;
+mod scan;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Outcome;
+pub use scan::ScanArgs;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kms-audit",
+    version,
+    about = "Read-only compliance auditor and drift scanner for AWS KMS keys",
+    long_about = "Read-only compliance auditor and drift scanner for AWS KMS keys.\n\n\
+        kms-audit inventories every KMS key in every region (aliases, state, deletion date, \
+        rotation, multi-Region links, key policy, tags, grants) and writes table or JSON reports. \
+        It only ever calls read operations.\n\n\
+        Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid input or fatal error \
+        (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1)."
+)]
+pub struct Cli {
+    /// More log output on stderr (-v: progress, -vv: debug). KMS_AUDIT_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan KMS keys in the caller's account, in every enabled region or those given.
+    Scan(ScanArgs),
+}
+
+/// Runs the parsed command line; the error path (exit 2) is the caller's.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+    }
+}
