@@ -6,8 +6,10 @@ use anyhow::Context;
 use clap::Args;
 
 use super::output;
+use crate::analyze::{self, AnalysisInputs};
 use crate::aws::AwsOptions;
 use crate::exit::Outcome;
+use crate::model::Severity;
 use crate::report::{Format, OutputTarget};
 use crate::scan::{self, ScanRequest};
 
@@ -32,6 +34,9 @@ pub struct ScanArgs {
     /// Also write a report file, atomically: FORMAT=PATH (repeatable), e.g. -o json=out/scan.json.
     #[arg(short = 'o', long = "output", value_name = "FORMAT=PATH")]
     pub outputs: Vec<OutputTarget>,
+    /// Exit 1 when an unsuppressed finding is at or above this severity (`none`: never).
+    #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_fail_on)]
+    pub fail_on: FailOn,
     /// Most AWS requests in flight at once, across all accounts and regions.
     #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
@@ -63,8 +68,25 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let report = runtime.block_on(scan::run(&request))?;
+    let mut report = runtime.block_on(scan::run(&request))?;
+    analyze::analyze(&mut report, &AnalysisInputs::default());
 
     output::emit(&report, args.format, &args.outputs)?;
-    Ok(Outcome::of_scan(report.is_incomplete(), false))
+    Ok(Outcome::of_scan(
+        report.is_incomplete(),
+        analyze::has_failing_findings(&report, args.fail_on.0),
+    ))
+}
+
+/// `--fail-on`: a severity, or `none` (never fail on findings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn(pub Option<Severity>);
+
+pub fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(FailOn(None));
+    }
+    text.parse::<Severity>()
+        .map(|s| FailOn(Some(s)))
+        .map_err(|err| format!("{err}, or none"))
 }
