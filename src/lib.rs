@@ -11,6 +11,7 @@ pub mod collect;
 pub mod exit;
 pub mod finding;
 pub mod model;
+pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod targets;
