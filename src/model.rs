@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -14,13 +15,13 @@ use serde_json::Value;
 pub const SCHEMA_VERSION: &str = "1";
 
 /// Everything collected about the keys of all scanned targets.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Inventory {
     pub keys: Vec<KeyRecord>,
 }
 
 /// One KMS key as read from AWS. `None` fields are either not applicable or listed in `unknown`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyRecord {
     pub arn: String,
     pub key_id: String,
@@ -65,14 +66,14 @@ impl KeyRecord {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Rotation {
     pub enabled: bool,
     pub period_days: Option<u32>,
     pub next_rotation_date: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MultiRegion {
     #[serde(rename = "type")]
     pub key_type: MultiRegionKeyType,
@@ -81,14 +82,14 @@ pub struct MultiRegion {
     pub replica_arns: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum MultiRegionKeyType {
     Primary,
     Replica,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Grant {
     pub grant_id: String,
     pub name: Option<String>,
@@ -102,7 +103,7 @@ pub struct Grant {
 }
 
 /// One account × region the scan tried to read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Target {
     pub account: String,
     pub region: String,
@@ -112,7 +113,7 @@ pub struct Target {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TargetStatus {
     /// Every key was listed (individual fields may still be unknown).
@@ -124,7 +125,7 @@ pub enum TargetStatus {
 }
 
 /// Something the scan could not read. An audit that could not look everywhere must say so.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CoverageGap {
     pub account: String,
     pub region: Option<String>,
@@ -137,7 +138,9 @@ pub struct CoverageGap {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -190,19 +193,19 @@ impl FromStr for Severity {
 }
 
 /// Where a declared key lives in a spec file, so drift findings point at it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SpecLocation {
     pub file: String,
     pub line: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Suppressed {
     pub reason: String,
     pub expires: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BaselineState {
     New,
@@ -210,7 +213,7 @@ pub enum BaselineState {
 }
 
 /// One problem on one key (or one declared key), with everything needed to act on it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     pub check_id: String,
     pub name: String,
@@ -233,7 +236,7 @@ pub struct Finding {
     pub baseline: Option<BaselineState>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
@@ -248,7 +251,7 @@ impl Default for ToolInfo {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub keys: u64,
     /// Unsuppressed findings per severity; every severity is always present.
@@ -262,7 +265,7 @@ pub struct Summary {
 }
 
 /// The canonical result of a scan: what `--format json` prints and `kms-audit report` reads back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub schema_version: String,
     pub tool: ToolInfo,
