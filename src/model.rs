@@ -274,6 +274,10 @@ pub struct Report {
     /// The AWS Organization the accounts belong to, when it is known.
     #[serde(default)]
     pub organization_id: Option<String>,
+    /// The ACTIVE accounts of that organization (when it was read), so checks can tell
+    /// organization accounts from outsiders, offline too.
+    #[serde(default)]
+    pub organization_accounts: Option<Vec<String>>,
     pub targets: Vec<Target>,
     pub coverage_gaps: Vec<CoverageGap>,
     pub inventory: Inventory,

@@ -6,10 +6,20 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
+use crate::aws::credentials::{self, RoleToAssume};
 use crate::aws::{self, ApiCallCounter, AwsOptions, CallError};
-use crate::collect::{self, Gate, TargetScan};
-use crate::model::{Inventory, Report, SCHEMA_VERSION, Summary, ToolInfo};
-use crate::targets::select_regions;
+use crate::collect::{self, Gate, TargetOutcome, TargetScan};
+use crate::model::{
+    CoverageGap, Inventory, Report, SCHEMA_VERSION, Summary, Target, TargetStatus, ToolInfo,
+};
+use crate::targets::accounts_file::{self, AccountsFileError};
+use crate::targets::org::{self, OrgError, Organization};
+use crate::targets::{
+    AccountSelection, AccountTarget, RegionInfo, SelectionError, filter_accounts, select_regions,
+};
+
+/// Accounts whose role is being assumed at the same time: STS and Organizations quotas are low.
+const ACCOUNT_SETUP_CONCURRENCY: usize = 4;
 
 /// What the user asked to scan, and how hard to push.
 #[derive(Debug, Clone)]
@@ -17,6 +27,7 @@ pub struct ScanRequest {
     pub aws: AwsOptions,
     pub regions: Vec<String>,
     pub exclude_regions: Vec<String>,
+    pub accounts: AccountSelection,
     /// Global limit on requests in flight.
     pub concurrency: usize,
     /// Limit on requests in flight per account×region.
@@ -32,6 +43,14 @@ pub enum ScanError {
     Region(#[from] crate::targets::regions::RegionError),
     #[error("could not identify the caller's AWS account with sts:GetCallerIdentity: {0}")]
     CallerIdentity(CallError),
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    #[error(transparent)]
+    AccountsFile(#[from] AccountsFileError),
+    #[error(
+        "could not list the organization's accounts ({0}); --org needs organizations:DescribeOrganization, ListAccounts, ListAccountsForParent and ListOrganizationalUnitsForParent from the management or a delegated administrator account"
+    )]
+    Organization(OrgError),
 }
 
 /// Runs a whole scan and returns the report (findings are added by later stages).
@@ -44,26 +63,54 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         .map(|r| r.to_string())
         .unwrap_or_else(|| aws::DEFAULT_HOME_REGION.to_string());
     let regions = select_regions(&home_region, &request.regions, &request.exclude_regions)?;
+    let selection = &request.accounts;
+    selection.validate()?;
+    let listed_in_file = match &selection.accounts_file {
+        Some(path) => Some(accounts_file::load(path)?),
+        None => None,
+    };
     aws::check_credentials(&base).await?;
 
     let counter = ApiCallCounter::default();
-    let account = caller_account(&base, &counter).await?;
-    tracing::info!(account = %account, regions = regions.len(), "scanning");
+    let caller = caller_account(&base, &counter).await?;
+    let (accounts, organization) = resolve_accounts(
+        &base,
+        &counter,
+        selection,
+        listed_in_file,
+        &caller,
+        &home_region,
+    )
+    .await?;
+    tracing::info!(
+        accounts = accounts.len(),
+        regions = regions.len(),
+        "scanning"
+    );
 
-    let global = Arc::new(Semaphore::new(request.concurrency.max(1)));
-    let scans: Vec<TargetScan> = regions
-        .iter()
-        .map(|region| TargetScan {
-            account: account.clone(),
-            region: *region,
-            client: aws::kms_client(&base, region.name, &counter),
-            gate: Gate::new(global.clone(), request.per_target_concurrency),
-            key_concurrency: request.per_target_concurrency,
+    let setup = AccountSetup {
+        base: &base,
+        counter: &counter,
+        caller: &caller,
+        selection,
+        partition: partition_of(&home_region),
+        session_name: format!("kms-audit-{}", crate::time::now_unix()),
+        regions: &regions,
+        global: Arc::new(Semaphore::new(request.concurrency.max(1))),
+        per_target: request.per_target_concurrency,
+    };
+    // Accounts are set up a few at a time (one AssumeRole each); their regions are scanned as soon
+    // as they are ready, all under the same global limit.
+    let outcomes: Vec<TargetOutcome> = futures::stream::iter(accounts.iter())
+        .map(|account| setup.account(account))
+        .buffer_unordered(ACCOUNT_SETUP_CONCURRENCY)
+        .flat_map(futures::stream::iter)
+        .map(|planned| async move {
+            match planned {
+                Planned::Scan(scan) => collect::scan_target(&scan).await,
+                Planned::Failed(outcome) => outcome,
+            }
         })
-        .collect();
-
-    let outcomes: Vec<_> = futures::stream::iter(scans.iter())
-        .map(collect::scan_target)
         .buffer_unordered(request.concurrency.max(1))
         .collect()
         .await;
@@ -73,7 +120,10 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         tool: ToolInfo::default(),
         started_at,
         finished_at: String::new(),
-        organization_id: None,
+        organization_id: organization.as_ref().map(|o| o.id.clone()),
+        organization_accounts: organization
+            .as_ref()
+            .map(|o| o.accounts.iter().map(|a| a.id.clone()).collect()),
         targets: Vec::new(),
         coverage_gaps: Vec::new(),
         inventory: Inventory::default(),
@@ -106,6 +156,179 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
     report.summary.api_calls = counter.snapshot();
     report.refresh_summary();
     Ok(report)
+}
+
+/// The accounts to scan, and the organization when `--org` read it.
+async fn resolve_accounts(
+    base: &aws_config::SdkConfig,
+    counter: &ApiCallCounter,
+    selection: &AccountSelection,
+    listed_in_file: Option<Vec<AccountTarget>>,
+    caller: &str,
+    home_region: &str,
+) -> Result<(Vec<AccountTarget>, Option<Organization>), ScanError> {
+    if selection.org {
+        let client = aws::organizations_client(base, counter, organizations_region(home_region));
+        let organization = org::describe(&client)
+            .await
+            .map_err(ScanError::Organization)?;
+        let mut candidates: Vec<AccountTarget> = organization
+            .accounts
+            .iter()
+            .map(|a| AccountTarget {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                ..AccountTarget::default()
+            })
+            .collect();
+        if !selection.ous.is_empty() {
+            let under = org::accounts_under(&client, &selection.ous)
+                .await
+                .map_err(ScanError::Organization)?;
+            candidates.retain(|a| under.contains(&a.id));
+        }
+        let source = format!("organization {}", organization.id);
+        let accounts = filter_accounts(
+            candidates,
+            &selection.accounts,
+            &selection.exclude_accounts,
+            &source,
+        )?;
+        return Ok((accounts, Some(organization)));
+    }
+    let candidates = match listed_in_file {
+        Some(listed) => listed,
+        None if !selection.accounts.is_empty() => selection
+            .accounts
+            .iter()
+            .map(|id| AccountTarget::new(id.clone()))
+            .collect(),
+        None => vec![AccountTarget::new(caller)],
+    };
+    let source = match &selection.accounts_file {
+        Some(path) => path.display().to_string(),
+        None => "the account list".to_string(),
+    };
+    let accounts = filter_accounts(
+        candidates,
+        &selection.accounts,
+        &selection.exclude_accounts,
+        &source,
+    )?;
+    Ok((accounts, None))
+}
+
+/// What one account contributes to the scan: region scans, or failed targets.
+enum Planned {
+    Scan(TargetScan),
+    Failed(TargetOutcome),
+}
+
+/// Shared inputs for setting up each account.
+struct AccountSetup<'a> {
+    base: &'a aws_config::SdkConfig,
+    counter: &'a ApiCallCounter,
+    caller: &'a str,
+    selection: &'a AccountSelection,
+    partition: &'static str,
+    session_name: String,
+    regions: &'a [RegionInfo],
+    global: Arc<Semaphore>,
+    per_target: usize,
+}
+
+impl AccountSetup<'_> {
+    /// Credentials for the account (the caller's own, or its role), then one scan per region.
+    /// A role that cannot be assumed fails every region of the account with one coverage gap.
+    async fn account(&self, account: &AccountTarget) -> Vec<Planned> {
+        match self.credentials(account).await {
+            Ok(config) => self
+                .regions
+                .iter()
+                .map(|region| {
+                    Planned::Scan(TargetScan {
+                        account: account.id.clone(),
+                        region: *region,
+                        client: aws::kms_client(&config, region.name, self.counter),
+                        gate: Gate::new(self.global.clone(), self.per_target),
+                        key_concurrency: self.per_target,
+                    })
+                })
+                .collect(),
+            Err(err) => {
+                let reason = format!("could not assume the audit role: {err}");
+                let mut planned: Vec<Planned> = self
+                    .regions
+                    .iter()
+                    .map(|region| {
+                        Planned::Failed(TargetOutcome {
+                            target: Target {
+                                account: account.id.clone(),
+                                region: region.name.to_string(),
+                                status: TargetStatus::Failed,
+                                reason: Some(reason.clone()),
+                            },
+                            keys: Vec::new(),
+                            gaps: Vec::new(),
+                        })
+                    })
+                    .collect();
+                if let Some(Planned::Failed(first)) = planned.first_mut() {
+                    first.gaps.push(CoverageGap {
+                        account: account.id.clone(),
+                        region: None,
+                        key_arn: None,
+                        operation: "AssumeRole".to_string(),
+                        error_code: err.code.clone(),
+                        reason,
+                    });
+                }
+                planned
+            }
+        }
+    }
+
+    async fn credentials(
+        &self,
+        account: &AccountTarget,
+    ) -> Result<aws_config::SdkConfig, CallError> {
+        if account.id == self.caller && account.role_arn.is_none() {
+            return Ok(self.base.clone());
+        }
+        let role = RoleToAssume {
+            role_arn: account.role_arn.clone().unwrap_or_else(|| {
+                format!(
+                    "arn:{}:iam::{}:role/{}",
+                    self.partition, account.id, self.selection.role_name
+                )
+            }),
+            external_id: account
+                .external_id
+                .clone()
+                .or_else(|| self.selection.external_id.clone()),
+            session_name: self.session_name.clone(),
+        };
+        credentials::assume_role(self.base, &role, self.counter).await
+    }
+}
+
+fn partition_of(home_region: &str) -> &'static str {
+    if home_region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if home_region.starts_with("cn-") {
+        "aws-cn"
+    } else {
+        "aws"
+    }
+}
+
+/// AWS Organizations lives in one region per partition.
+fn organizations_region(home_region: &str) -> &'static str {
+    match partition_of(home_region) {
+        "aws-us-gov" => "us-gov-west-1",
+        "aws-cn" => "cn-northwest-1",
+        _ => "us-east-1",
+    }
 }
 
 async fn caller_account(

@@ -13,3 +13,8 @@ pub fn format_rfc3339(at: OffsetDateTime) -> String {
         .format(&Rfc3339)
         .unwrap_or_default()
 }
+
+/// Seconds since the Unix epoch (for names that must be unique per run).
+pub fn now_unix() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}

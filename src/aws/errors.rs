@@ -43,10 +43,21 @@ impl std::fmt::Display for CallError {
 impl<E, R> From<SdkError<E, R>> for CallError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     fn from(err: SdkError<E, R>) -> Self {
-        match &err {
+        CallError::from_sdk(&err)
+    }
+}
+
+impl CallError {
+    /// The code and message of an SDK error, without consuming it.
+    pub fn from_sdk<E, R>(err: &SdkError<E, R>) -> CallError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        match err {
             SdkError::ServiceError(service) => {
                 let inner = service.err();
                 let message = inner

@@ -5,6 +5,7 @@
 //! (`--endpoint-url` or the SDK's `AWS_ENDPOINT_URL`, e.g. a local emulator).
 
 pub mod calls;
+pub mod credentials;
 pub mod errors;
 
 use std::time::Duration;
@@ -149,4 +150,17 @@ pub fn sts_client(base: &SdkConfig, counter: &ApiCallCounter) -> aws_sdk_sts::Cl
         .interceptor(counter.clone())
         .build();
     aws_sdk_sts::Client::from_conf(config)
+}
+
+/// An Organizations client in the partition's Organizations region, counting its requests.
+pub fn organizations_client(
+    base: &SdkConfig,
+    counter: &ApiCallCounter,
+    region: &str,
+) -> aws_sdk_organizations::Client {
+    let config = aws_sdk_organizations::config::Builder::from(base)
+        .region(Region::new(region.to_string()))
+        .interceptor(counter.clone())
+        .build();
+    aws_sdk_organizations::Client::from_conf(config)
 }

@@ -33,7 +33,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan KMS keys in the caller's account, in every enabled region or those given.
+    /// Scan KMS keys: the caller's account, a list of accounts, or a whole AWS Organization
+    /// (--org), in every enabled region or those given.
     Scan(ScanArgs),
 }
 

@@ -12,9 +12,36 @@ use crate::exit::Outcome;
 use crate::model::Severity;
 use crate::report::{Format, OutputTarget};
 use crate::scan::{self, ScanRequest};
+use crate::targets::AccountSelection;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
+    /// Scan every ACTIVE account of the AWS Organization (run from the management or a delegated
+    /// administrator account). The caller's own account is scanned with its own credentials.
+    #[arg(long, conflicts_with = "accounts_file")]
+    pub org: bool,
+    /// With --org: only accounts under this OU or root, at any depth (repeatable).
+    #[arg(long = "ou", value_name = "OU_ID", requires = "org")]
+    pub ous: Vec<String>,
+    /// Only these accounts (comma-separated); without --org or --accounts-file, exactly these.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Vec<String>,
+    /// Leave these accounts out (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub exclude_accounts: Vec<String>,
+    /// YAML file listing the accounts to scan (id, optional name, role_arn, external_id).
+    #[arg(long, value_name = "FILE")]
+    pub accounts_file: Option<std::path::PathBuf>,
+    /// Role assumed in every account but the caller's.
+    #[arg(
+        long,
+        default_value = "OrganizationAccountAccessRole",
+        value_name = "NAME"
+    )]
+    pub role_name: String,
+    /// External id passed when assuming roles (an accounts file entry may override it).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
     /// Regions to scan (comma-separated). Default: every region of the partition; opt-in
     /// regions the account has not enabled are skipped and recorded.
     #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
@@ -61,6 +88,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         },
         regions: args.regions,
         exclude_regions: args.exclude_regions,
+        accounts: AccountSelection {
+            org: args.org,
+            ous: args.ous,
+            accounts: args.accounts,
+            exclude_accounts: args.exclude_accounts,
+            accounts_file: args.accounts_file,
+            role_name: args.role_name,
+            external_id: args.external_id,
+        },
         concurrency: args.concurrency as usize,
         per_target_concurrency: args.per_target_concurrency as usize,
     };

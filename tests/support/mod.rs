@@ -4,5 +4,6 @@
 
 pub mod cli;
 pub mod emulator;
+pub mod org;
 pub mod proxy;
 pub mod seed;

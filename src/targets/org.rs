@@ -1,0 +1,152 @@
+//! `--org`: the accounts of an AWS Organization, optionally under some OUs (recursively).
+//!
+//! Organizations has low request quotas, so these calls run one at a time; a whole organization
+//! of hundreds of accounts costs a handful of pages.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
+
+use crate::aws::CallError;
+
+/// What kms-audit learns about the organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub management_account: String,
+    /// Every ACTIVE member account (management included), sorted by id.
+    pub accounts: Vec<OrgAccount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgAccount {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// An Organizations call that failed, with the operation for the error message.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("organizations:{operation} failed: {error}")]
+pub struct OrgError {
+    pub operation: &'static str,
+    pub error: CallError,
+}
+
+fn org_error<E>(operation: &'static str) -> impl FnOnce(E) -> OrgError
+where
+    E: Into<CallError>,
+{
+    move |err| OrgError {
+        operation,
+        error: err.into(),
+    }
+}
+
+/// Reads the organization and its ACTIVE accounts.
+pub async fn describe(client: &Client) -> Result<Organization, OrgError> {
+    let org = client
+        .describe_organization()
+        .send()
+        .await
+        .map_err(org_error("DescribeOrganization"))?;
+    let org = org.organization().ok_or_else(|| OrgError {
+        operation: "DescribeOrganization",
+        error: CallError::new(None, "the response described no organization"),
+    })?;
+    let mut accounts = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_accounts()
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(org_error("ListAccounts"))?;
+        accounts.extend(
+            page.accounts()
+                .iter()
+                .filter(|a| is_active(a))
+                .filter_map(|a| {
+                    Some(OrgAccount {
+                        id: a.id()?.to_string(),
+                        name: a.name().map(str::to_string),
+                    })
+                }),
+        );
+        // An empty page with a NextToken is not the end.
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    accounts.dedup_by(|a, b| a.id == b.id);
+    Ok(Organization {
+        id: org.id().unwrap_or_default().to_string(),
+        management_account: org.master_account_id().unwrap_or_default().to_string(),
+        accounts,
+    })
+}
+
+/// ACTIVE by the newer `State` field when present, else by the older `Status`.
+fn is_active(account: &Account) -> bool {
+    match account.state() {
+        Some(state) => *state == AccountState::Active,
+        None => account.status() == Some(&AccountStatus::Active),
+    }
+}
+
+/// The ids of every account under the given OUs (or roots), at any depth.
+pub async fn accounts_under(
+    client: &Client,
+    parents: &[String],
+) -> Result<BTreeSet<String>, OrgError> {
+    let mut found = BTreeSet::new();
+    let mut queue: VecDeque<String> = parents.iter().cloned().collect();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    while let Some(parent) = queue.pop_front() {
+        if !seen.insert(parent.clone()) {
+            continue;
+        }
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .list_accounts_for_parent()
+                .parent_id(&parent)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(org_error("ListAccountsForParent"))?;
+            found.extend(
+                page.accounts()
+                    .iter()
+                    .filter_map(|a| a.id().map(str::to_string)),
+            );
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .list_organizational_units_for_parent()
+                .parent_id(&parent)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(org_error("ListOrganizationalUnitsForParent"))?;
+            queue.extend(
+                page.organizational_units()
+                    .iter()
+                    .filter_map(|ou| ou.id().map(str::to_string)),
+            );
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+    }
+    Ok(found)
+}
