@@ -6,8 +6,10 @@
 pub mod analyze;
 pub mod aws;
 pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod collect;
+pub mod config;
 pub mod exit;
 pub mod finding;
 pub mod model;
