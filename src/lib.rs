@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod aws;
+pub mod baseline;
 pub mod catalog;
 pub mod checks;
 pub mod cli;
@@ -16,5 +17,6 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod suppress;
 pub mod targets;
 pub mod time;

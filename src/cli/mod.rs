@@ -1,11 +1,16 @@
 //! The command line (DESIGN "Command line"): parsing, and running each subcommand.
 
+mod analysis;
 mod output;
+mod report;
 mod scan;
 
 use clap::{Parser, Subcommand};
 
 use crate::exit::Outcome;
+pub use analysis::AnalysisArgs;
+pub use output::OutputArgs;
+pub use report::ReportArgs;
 pub use scan::ScanArgs;
 
 #[derive(Debug, Parser)]
@@ -15,8 +20,8 @@ pub use scan::ScanArgs;
     about = "Read-only compliance auditor and drift scanner for AWS KMS keys",
     long_about = "Read-only compliance auditor and drift scanner for AWS KMS keys.\n\n\
         kms-audit inventories every KMS key in every region (aliases, state, deletion date, \
-        rotation, multi-Region links, key policy, tags, grants) and writes table or JSON reports. \
-        It only ever calls read operations.\n\n\
+        rotation, multi-Region links, key policy, tags, grants) and writes table, JSON, CSV, \
+        SARIF, OCSF or ASFF reports. It only ever calls read operations.\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid input or fatal error \
         (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1)."
 )]
@@ -31,16 +36,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan KMS keys: the caller's account, a list of accounts, or a whole AWS Organization
     /// (--org), in every enabled region or those given.
     Scan(ScanArgs),
+    /// Re-check and re-render a saved JSON report offline (no AWS access): any format,
+    /// suppressions, baseline and exit code as `scan` would give.
+    Report(ReportArgs),
 }
 
 /// Runs the parsed command line; the error path (exit 2) is the caller's.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

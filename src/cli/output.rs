@@ -1,42 +1,120 @@
-//! Writing reports: files first (atomically), then stdout.
+//! Output flags shared by `scan` and `report` (`--format`, `-o`, `--fail-on`, `--new-only`), and
+//! writing reports: files first (atomically), then stdout.
 
 use std::io::{IsTerminal, Write};
 
-use anyhow::Context;
+use clap::Args;
 
+use crate::exit::FailPolicy;
+use crate::model::{Report, Severity};
 use crate::report::{self, Format, OutputTarget, RenderOptions};
 
-/// Writes the requested files, then the stdout report. Files first: if one cannot be written the
-/// run fails (exit 2) with the path in the message.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Report format written to stdout: table, json, csv, sarif, ocsf or asff. Default: table on
+    /// a terminal or when -o writes files, json when stdout is piped.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Also write a report file, atomically: FORMAT=PATH (repeatable), e.g.
+    /// -o json=out/scan.json -o sarif=out/scan.sarif.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT=PATH")]
+    pub outputs: Vec<OutputTarget>,
+    /// Exit 1 when an unsuppressed finding is at or above this severity: critical, high, medium,
+    /// low, info, or none (never).
+    #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_fail_on)]
+    pub fail_on: FailOn,
+    /// With --baseline: only findings that are new since the baseline make the run fail.
+    #[arg(long, requires = "baseline")]
+    pub new_only: bool,
+}
+
+impl OutputArgs {
+    pub fn fail_policy(&self) -> FailPolicy {
+        FailPolicy {
+            threshold: self.fail_on.0,
+            new_only: self.new_only,
+        }
+    }
+}
+
+/// `--fail-on`: a severity, or `none` (never fail on findings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn(pub Option<Severity>);
+
+pub fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(FailOn(None));
+    }
+    text.parse::<Severity>()
+        .map(|s| FailOn(Some(s)))
+        .map_err(|err| format!("{err}, or none"))
+}
+
+/// Writes every requested file, then the stdout report. A file that cannot be written does not
+/// stop the others (nor stdout); the run then fails (exit 2) naming each such path.
 pub fn emit(
-    report: &crate::model::Report,
+    report: &Report,
     format: Option<Format>,
     outputs: &[OutputTarget],
 ) -> anyhow::Result<()> {
+    let mut failures = Vec::new();
     for output in outputs {
+        // Files never get colour.
         let text = report::render(report, output.format, RenderOptions::default());
-        report::write_atomic(&output.path, text.as_bytes()).with_context(|| {
-            format!(
-                "could not write the {} report to {}",
+        if let Err(err) = report::write_atomic(&output.path, text.as_bytes()) {
+            failures.push(format!(
+                "could not write the {} report to {}: {err}",
                 output.format,
                 output.path.display()
-            )
-        })?;
+            ));
+        }
     }
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
-    let format = format.unwrap_or(if terminal {
-        Format::Table
-    } else {
-        Format::Json
-    });
+    let format = format.unwrap_or(stdout_default(terminal, !outputs.is_empty()));
     let options = RenderOptions {
-        color: terminal && std::env::var_os("NO_COLOR").is_none(),
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let text = report::render(report, format, options);
     let mut lock = stdout.lock();
-    lock.write_all(text.as_bytes())
-        .and_then(|_| lock.flush())
-        .context("could not write the report to stdout")?;
-    Ok(())
+    match lock.write_all(text.as_bytes()).and_then(|_| lock.flush()) {
+        Ok(()) => {}
+        // `kms-audit ... | head`: the reader has what it wanted.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(err) => failures.push(format!("could not write the report to stdout: {err}")),
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(failures.join("; ")))
+    }
+}
+
+/// The stdout format without `--format`: a table for a person at a terminal, and for the log of
+/// a job whose reports go to files; JSON for a pipe.
+pub fn stdout_default(terminal: bool, writes_files: bool) -> Format {
+    if terminal || writes_files {
+        Format::Table
+    } else {
+        Format::Json
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_on_accepts_severities_and_none() {
+        assert_eq!(parse_fail_on("none"), Ok(FailOn(None)));
+        assert_eq!(parse_fail_on("HIGH"), Ok(FailOn(Some(Severity::High))));
+        assert!(parse_fail_on("severe").unwrap_err().contains("or none"));
+    }
+
+    #[test]
+    fn stdout_defaults() {
+        assert_eq!(stdout_default(true, false), Format::Table);
+        assert_eq!(stdout_default(false, true), Format::Table);
+        assert_eq!(stdout_default(false, false), Format::Json);
+    }
 }

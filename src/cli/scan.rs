@@ -5,12 +5,11 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use super::output;
-use crate::analyze::{self, AnalysisInputs};
+use super::analysis::AnalysisArgs;
+use super::output::{self, OutputArgs};
+use crate::analyze;
 use crate::aws::AwsOptions;
 use crate::exit::Outcome;
-use crate::model::Severity;
-use crate::report::{Format, OutputTarget};
 use crate::scan::{self, ScanRequest};
 use crate::targets::AccountSelection;
 
@@ -55,15 +54,12 @@ pub struct ScanArgs {
     /// Send every AWS request to this endpoint (e.g. a local emulator). AWS_ENDPOINT_URL works too.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Report format written to stdout. Default: table on a terminal, json otherwise.
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Also write a report file, atomically: FORMAT=PATH (repeatable), e.g. -o json=out/scan.json.
-    #[arg(short = 'o', long = "output", value_name = "FORMAT=PATH")]
-    pub outputs: Vec<OutputTarget>,
-    /// Exit 1 when an unsuppressed finding is at or above this severity (`none`: never).
-    #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_fail_on)]
-    pub fail_on: FailOn,
+    /// Analysis inputs: --suppressions, --baseline.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Reports and exit policy: --format, -o, --fail-on, --new-only.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Most AWS requests in flight at once, across all accounts and regions.
     #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
@@ -79,6 +75,8 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
+    // Every input file is checked before the first AWS call.
+    let inputs = args.analysis.load()?;
     let request = ScanRequest {
         aws: AwsOptions {
             profile: args.profile,
@@ -105,24 +103,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("could not start the async runtime")?;
     let mut report = runtime.block_on(scan::run(&request))?;
-    analyze::analyze(&mut report, &AnalysisInputs::default());
+    analyze::analyze(&mut report, &inputs);
 
-    output::emit(&report, args.format, &args.outputs)?;
-    Ok(Outcome::of_scan(
-        report.is_incomplete(),
-        analyze::has_failing_findings(&report, args.fail_on.0),
-    ))
-}
-
-/// `--fail-on`: a severity, or `none` (never fail on findings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailOn(pub Option<Severity>);
-
-pub fn parse_fail_on(text: &str) -> Result<FailOn, String> {
-    if text.eq_ignore_ascii_case("none") {
-        return Ok(FailOn(None));
-    }
-    text.parse::<Severity>()
-        .map(|s| FailOn(Some(s)))
-        .map_err(|err| format!("{err}, or none"))
+    output::emit(&report, args.output.format, &args.output.outputs)?;
+    Ok(Outcome::of_report(&report, &args.output.fail_policy()))
 }

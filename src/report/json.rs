@@ -1,10 +1,90 @@
-//! The JSON report: the canonical result, read back by `kms-audit report`.
+//! The JSON report: the canonical result, read back by `kms-audit report` and `--baseline`.
+//! Its JSON Schema is `reports/kms-audit-report.schema.json` (see [`super::schema`]).
 
-use crate::model::Report;
+use std::path::Path;
+
+use crate::model::{Report, SCHEMA_VERSION};
 
 pub fn render(report: &Report) -> String {
     // Serializing plain data with string keys cannot fail; fall back to an empty object anyway.
     let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_string());
     text.push('\n');
     text
+}
+
+/// Why a saved JSON report could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("could not read {file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file} is not a kms-audit JSON report: {message}")]
+    Invalid { file: String, message: String },
+    #[error(
+        "{file} is a report of schema version {found}; this kms-audit reads version {SCHEMA_VERSION}"
+    )]
+    Version { file: String, found: String },
+}
+
+/// Reads a JSON report (`-` reads standard input).
+pub fn read_report(path: &Path) -> Result<Report, ReadError> {
+    let file = path.display().to_string();
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|source| ReadError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    parse_report(&file, &text)
+}
+
+/// Parses the text of a JSON report named `file`; checks the schema version first so an
+/// incompatible report gets that message rather than a missing-field error.
+pub fn parse_report(file: &str, text: &str) -> Result<Report, ReadError> {
+    let invalid = |message: String| ReadError::Invalid {
+        file: file.to_string(),
+        message,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|err| invalid(err.to_string()))?;
+    match value.get("schema_version").and_then(|v| v.as_str()) {
+        Some(SCHEMA_VERSION) => {}
+        Some(found) => {
+            return Err(ReadError::Version {
+                file: file.to_string(),
+                found: found.to_string(),
+            });
+        }
+        None => return Err(invalid("no schema_version field".to_string())),
+    }
+    serde_json::from_value(value).map_err(|err| invalid(err.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_other_json_and_other_versions() {
+        let err = parse_report("x.json", "[1,2]").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "x.json is not a kms-audit JSON report: no schema_version field"
+        );
+        let err = parse_report("x.json", "{\"schema_version\": \"9\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("schema version 9"), "{err}");
+        let err = parse_report("x.json", "{\"schema_version\": \"1\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field"), "{err}");
+        let err = parse_report("x.json", "not json").unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
 }

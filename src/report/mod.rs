@@ -1,30 +1,73 @@
 //! Rendering a report, and writing it where the user asked (stdout or files, atomically).
+//!
+//! One module per format. Every renderer is a pure function of the [`Report`] (plus, for the
+//! table, whether to colour), so the same scan renders the same bytes every time and the samples
+//! in `reports/` are kept in sync by a test.
 
+pub mod asff;
+pub mod csv;
 pub mod json;
+pub mod ocsf;
 pub mod output;
+pub mod sarif;
+pub mod schema;
 pub mod table;
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::Report;
+use crate::catalog::{self, CheckMeta};
+use crate::model::{Finding, Report};
 
 pub use output::{OutputTarget, write_atomic};
 
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Format {
-    /// Human-readable tables (summary, keys, coverage gaps).
+    /// For people: scope, summary by severity and account, findings by severity, coverage gaps.
     Table,
-    /// The canonical machine-readable result, including the inventory.
+    /// The canonical machine-readable result, including the inventory (`kms-audit report` reads it).
     Json,
+    /// One finding per row, stable columns, for spreadsheets and BI tools.
+    Csv,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// OCSF Detection Findings (class 2004), one JSON object per line, for security lakes.
+    Ocsf,
+    /// AWS Security Finding Format: a Security Hub BatchImportFindings request.
+    Asff,
 }
 
 impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Table,
+        Format::Json,
+        Format::Csv,
+        Format::Sarif,
+        Format::Ocsf,
+        Format::Asff,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Table => "table",
             Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Sarif => "sarif",
+            Format::Ocsf => "ocsf",
+            Format::Asff => "asff",
+        }
+    }
+
+    /// The usual file name extension of the format (used by the samples in `reports/`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Sarif => "sarif",
+            Format::Ocsf => "ocsf.jsonl",
+            Format::Asff => "asff.json",
         }
     }
 }
@@ -38,13 +81,14 @@ impl fmt::Display for Format {
 impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "table" => Ok(Format::Table),
-            "json" => Ok(Format::Json),
-            other => Err(format!(
-                "unknown report format '{other}' (expected table or json)"
-            )),
-        }
+        Format::ALL
+            .into_iter()
+            .find(|format| format.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "unknown report format '{s}' (expected table, json, csv, sarif, ocsf or asff)"
+                )
+            })
     }
 }
 
@@ -60,5 +104,107 @@ pub fn render(report: &Report, format: Format, options: RenderOptions) -> String
     match format {
         Format::Table => table::render(report, options),
         Format::Json => json::render(report),
+        Format::Csv => csv::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Ocsf => ocsf::render(report),
+        Format::Asff => asff::render(report),
+    }
+}
+
+/// The documentation of a finding's check: the catalog entry, or the built-in entry of the
+/// findings kms-audit raises about its own inputs (an expired suppression, `SUP001`).
+pub fn check_meta(check_id: &str) -> Option<&'static CheckMeta> {
+    catalog::all()
+        .iter()
+        .find(|meta| meta.id == check_id)
+        .or_else(|| {
+            let expired = crate::suppress::expired_meta();
+            (expired.id == check_id).then_some(expired)
+        })
+}
+
+/// Every rule a report can cite: the catalog, then the built-in entries.
+pub fn all_check_meta() -> Vec<&'static CheckMeta> {
+    let mut all: Vec<&'static CheckMeta> = catalog::all().iter().collect();
+    all.push(crate::suppress::expired_meta());
+    all
+}
+
+/// The key id of a key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID` → `ID`).
+pub fn key_id_of_arn(arn: &str) -> Option<&str> {
+    arn.split_once(":key/")
+        .map(|(_, id)| id)
+        .filter(|id| !id.is_empty())
+}
+
+/// The key id of the finding's key, when it names a live key.
+pub fn key_id(finding: &Finding) -> Option<&str> {
+    finding.key_arn.as_deref().and_then(key_id_of_arn)
+}
+
+/// How a person recognises the finding's key: its first alias, else its key id, else `-`.
+pub fn key_label(finding: &Finding) -> &str {
+    finding
+        .aliases
+        .first()
+        .map(String::as_str)
+        .or_else(|| key_id(finding))
+        .unwrap_or("-")
+}
+
+/// A stable per-key path used where a format wants a file: `aws/<account>/<region>/kms/<key-id>`
+/// (`.../kms/alias/<name>` for a declared key that has no live key).
+pub fn resource_path(finding: &Finding) -> String {
+    let base = format!("aws/{}/{}/kms", finding.account, finding.region);
+    match (key_id(finding), finding.aliases.first()) {
+        (Some(id), _) => format!("{base}/{id}"),
+        (None, Some(alias)) => format!("{base}/{alias}"),
+        (None, None) => base,
+    }
+}
+
+/// The AWS partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when unknown.
+pub fn partition_of(finding: &Finding) -> &str {
+    finding
+        .key_arn
+        .as_deref()
+        .and_then(|arn| arn.split(':').nth(1))
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_and_print() {
+        for format in Format::ALL {
+            assert_eq!(format.as_str().parse::<Format>(), Ok(format));
+        }
+        assert_eq!("SARIF".parse::<Format>(), Ok(Format::Sarif));
+        assert!("pdf".parse::<Format>().unwrap_err().contains("asff"));
+    }
+
+    #[test]
+    fn key_ids_come_from_key_arns_only() {
+        assert_eq!(
+            key_id_of_arn("arn:aws:kms:us-east-1:111111111111:key/abc"),
+            Some("abc")
+        );
+        assert_eq!(
+            key_id_of_arn("arn:aws:kms:us-east-1:111111111111:alias/x"),
+            None
+        );
+    }
+
+    #[test]
+    fn every_catalog_check_and_the_expired_suppression_have_metadata() {
+        for meta in catalog::all() {
+            assert_eq!(check_meta(&meta.id).map(|m| &m.id), Some(&meta.id));
+        }
+        assert!(check_meta("SUP001").is_some());
+        assert!(check_meta("NOPE999").is_none());
+        assert_eq!(all_check_meta().len(), catalog::all().len() + 1);
     }
 }

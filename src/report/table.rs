@@ -1,119 +1,415 @@
 //! The table report: what a security engineer reads at a terminal, 80 columns wide.
+//!
+//! Header with the scope (accounts, regions, targets, keys, gaps, duration), a summary by account
+//! and severity, the findings grouped by severity (check, account and region, alias or key id,
+//! message), suppressed findings, findings resolved since the baseline, and the coverage gaps.
+//! Colour (severity headings and counts) only when [`RenderOptions::color`] is set, which the CLI
+//! does only on a terminal and never with `NO_COLOR`.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
 
-use crate::model::{KeyRecord, Report, TargetStatus};
+use super::RenderOptions;
+use crate::model::{BaselineState, Finding, Report, Severity, TargetStatus};
 
-const WIDTH: u16 = 80;
+const WIDTH: usize = 80;
 
-pub fn render(report: &Report, _options: super::RenderOptions) -> String {
-    let summary = &report.summary;
-    let scanned = report
-        .targets
-        .iter()
-        .filter(|t| t.status == TargetStatus::Scanned)
-        .count();
-    let skipped = report
-        .targets
-        .iter()
-        .filter(|t| t.status == TargetStatus::Skipped)
-        .count();
-    let mut out = format!(
-        "kms-audit {}: {} keys in {} account(s), {} region(s); {} of {} targets scanned, {} skipped, {} coverage gap(s); {} ms\n",
-        report.tool.version,
-        summary.keys,
-        summary.accounts,
-        summary.regions,
-        scanned,
-        report.targets.len(),
-        skipped,
-        summary.gaps,
-        summary.duration_ms
-    );
+pub fn render(report: &Report, options: RenderOptions) -> String {
+    let style = Style {
+        color: options.color,
+    };
+    let mut out = String::new();
+    header(report, &style, &mut out);
+    summary(report, &style, &mut out);
+    findings(report, &style, &mut out);
+    suppressed(report, &mut out);
+    resolved(report, &mut out);
+    gaps(report, &style, &mut out);
+    out
+}
 
-    if !report.inventory.keys.is_empty() {
-        let mut keys = new_table(&[
-            "Account", "Region", "Key", "State", "Spec", "Rotation", "MRK",
-        ]);
-        for key in &report.inventory.keys {
-            keys.add_row(vec![
-                key.account.clone(),
-                key.region.clone(),
-                key.display_name().to_string(),
-                state(key),
-                field(&key.key_spec),
-                rotation(key),
-                multi_region(key),
-            ]);
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
         }
-        out.push('\n');
-        out.push_str(&keys.to_string());
-        out.push('\n');
     }
 
-    if !report.coverage_gaps.is_empty() {
-        let mut gaps = new_table(&["Account", "Region", "Key", "Operation", "Reason"]);
-        for gap in &report.coverage_gaps {
-            gaps.add_row(vec![
-                gap.account.clone(),
-                gap.region.clone().unwrap_or_else(|| "-".into()),
-                gap.key_arn
-                    .as_deref()
-                    .and_then(|arn| arn.rsplit('/').next())
-                    .unwrap_or("-")
-                    .to_string(),
-                gap.operation.clone(),
-                gap.reason.clone(),
+    fn severity(&self, severity: Severity, text: &str) -> String {
+        self.paint(ansi(severity), text)
+    }
+
+    fn table(&self, header: &[&str]) -> Table {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(WIDTH as u16)
+            .set_header(header.to_vec());
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table
+    }
+}
+
+fn ansi(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    }
+}
+
+fn cell_color(severity: Severity) -> Color {
+    match severity {
+        Severity::Critical => Color::Red,
+        Severity::High => Color::DarkRed,
+        Severity::Medium => Color::DarkYellow,
+        Severity::Low => Color::DarkCyan,
+        Severity::Info => Color::Grey,
+    }
+}
+
+fn header(report: &Report, style: &Style, out: &mut String) {
+    let mut title = format!("{} {}", report.tool.name, report.tool.version);
+    if !report.started_at.is_empty() {
+        title.push_str(&format!(" · scan of {}", report.started_at));
+    }
+    title.push_str(&format!(" ({})", duration(report.summary.duration_ms)));
+    push_wrapped(out, &style.paint("1", &title), "");
+
+    let count = |status: TargetStatus| report.targets.iter().filter(|t| t.status == status).count();
+    let scope = format!(
+        "Scope: {} · {} · {} ({} scanned, {} skipped, {} failed) · {} · {}",
+        plural(report.summary.accounts, "account"),
+        plural(report.summary.regions, "region"),
+        plural(report.targets.len() as u64, "target"),
+        count(TargetStatus::Scanned),
+        count(TargetStatus::Skipped),
+        count(TargetStatus::Failed),
+        plural(report.summary.keys, "key"),
+        plural(report.summary.gaps, "coverage gap"),
+    );
+    push_wrapped(out, &scope, "       ");
+    if let Some(org) = &report.organization_id {
+        push_wrapped(out, &format!("Organization: {org}"), "");
+    }
+    if report.findings.iter().any(|f| f.baseline.is_some()) || !report.resolved.is_empty() {
+        let state = |s: BaselineState| {
+            report
+                .findings
+                .iter()
+                .filter(|f| f.baseline == Some(s))
+                .count()
+        };
+        push_wrapped(
+            out,
+            &format!(
+                "Baseline: {} new · {} existing · {} resolved",
+                state(BaselineState::New),
+                state(BaselineState::Existing),
+                report.resolved.len()
+            ),
+            "",
+        );
+    }
+    if report.is_incomplete() {
+        push_wrapped(
+            out,
+            &style.paint(
+                "1;33",
+                "INCOMPLETE: some accounts, regions or keys could not be read (see the coverage gaps below).",
+            ),
+            "",
+        );
+    }
+}
+
+fn summary(report: &Report, style: &Style, out: &mut String) {
+    #[derive(Default)]
+    struct Row {
+        by_severity: BTreeMap<Severity, u64>,
+        suppressed: u64,
+        gaps: u64,
+    }
+    let mut accounts: BTreeSet<&str> = report.targets.iter().map(|t| t.account.as_str()).collect();
+    accounts.extend(report.findings.iter().map(|f| f.account.as_str()));
+    accounts.extend(report.coverage_gaps.iter().map(|g| g.account.as_str()));
+    let mut rows: BTreeMap<&str, Row> = accounts.into_iter().map(|a| (a, Row::default())).collect();
+    for finding in &report.findings {
+        let row = rows.entry(finding.account.as_str()).or_default();
+        if finding.suppressed.is_some() {
+            row.suppressed += 1;
+        } else {
+            *row.by_severity.entry(finding.severity).or_default() += 1;
+        }
+    }
+    for gap in &report.coverage_gaps {
+        rows.entry(gap.account.as_str()).or_default().gaps += 1;
+    }
+
+    let mut table = style.table(&[
+        "Account",
+        "Critical",
+        "High",
+        "Medium",
+        "Low",
+        "Info",
+        "Suppressed",
+        "Gaps",
+    ]);
+    for column in 1..8 {
+        if let Some(column) = table.column_mut(column) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let mut total = Row::default();
+    let add = |table: &mut Table, name: &str, row: &Row| {
+        let mut cells = vec![Cell::new(name)];
+        for severity in Severity::ALL {
+            let n = row.by_severity.get(&severity).copied().unwrap_or(0);
+            let mut cell = Cell::new(n);
+            if n > 0 {
+                cell = cell.fg(cell_color(severity));
+            }
+            cells.push(cell);
+        }
+        cells.push(Cell::new(row.suppressed));
+        cells.push(Cell::new(row.gaps));
+        table.add_row(cells);
+    };
+    for (account, row) in &rows {
+        add(&mut table, account, row);
+        for (severity, n) in &row.by_severity {
+            *total.by_severity.entry(*severity).or_default() += n;
+        }
+        total.suppressed += row.suppressed;
+        total.gaps += row.gaps;
+    }
+    if rows.len() > 1 {
+        add(&mut table, "Total", &total);
+    }
+    out.push_str("\nFindings by account and severity (suppressed findings are not counted)\n");
+    out.push_str(&table.to_string());
+    out.push('\n');
+}
+
+fn findings(report: &Report, style: &Style, out: &mut String) {
+    let active: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
+    if active.is_empty() {
+        out.push_str("\nNo findings.\n");
+        return;
+    }
+    for severity in Severity::ALL {
+        let group: Vec<&Finding> = active
+            .iter()
+            .copied()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let heading = format!(
+            "{} · {}",
+            severity.as_str().to_uppercase(),
+            plural(group.len() as u64, "finding")
+        );
+        out.push('\n');
+        out.push_str(&style.severity(severity, &heading));
+        out.push('\n');
+        let mut table = style.table(&["Check", "Account / region", "Key", "Message"]);
+        for f in group {
+            let mut check = f.check_id.clone();
+            if f.baseline == Some(BaselineState::New) {
+                check.push_str("\nnew");
+            }
+            let mut message = f.message.clone();
+            if let Some(spec) = &f.spec {
+                message.push_str(&format!("\nat {}:{}", spec.file, spec.line));
+            }
+            table.add_row(vec![
+                Cell::new(check),
+                Cell::new(place(f)),
+                Cell::new(super::key_label(f)),
+                Cell::new(message),
             ]);
         }
-        out.push_str("\nCoverage gaps (these were NOT audited):\n");
-        out.push_str(&gaps.to_string());
+        out.push_str(&table.to_string());
         out.push('\n');
+    }
+}
+
+fn suppressed(report: &Report, out: &mut String) {
+    let group: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
+    if group.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "\nSuppressed · {} (accepted until the date shown; they do not fail the run)\n",
+        plural(group.len() as u64, "finding")
+    ));
+    let mut table = Style { color: false }.table(&["Check", "Account / region", "Key", "Reason"]);
+    for f in group {
+        let Some(s) = &f.suppressed else { continue };
+        table.add_row(vec![
+            format!("{}\n{}", f.check_id, f.severity),
+            place(f),
+            super::key_label(f).to_string(),
+            format!("{}\nuntil {}", s.reason, s.expires),
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+}
+
+fn resolved(report: &Report, out: &mut String) {
+    if report.resolved.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "\nResolved since the baseline · {}\n",
+        plural(report.resolved.len() as u64, "finding")
+    ));
+    let mut table = Style { color: false }.table(&["Check", "Account / region", "Key", "Message"]);
+    for f in &report.resolved {
+        table.add_row(vec![
+            format!("{}\n{}", f.check_id, f.severity),
+            place(f),
+            super::key_label(f).to_string(),
+            f.message.clone(),
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+}
+
+fn gaps(report: &Report, style: &Style, out: &mut String) {
+    if report.coverage_gaps.is_empty() {
+        return;
+    }
+    let mut table = style.table(&["Account / region", "Key", "Operation", "Reason"]);
+    for gap in &report.coverage_gaps {
+        table.add_row(vec![
+            format!(
+                "{}\n{}",
+                gap.account,
+                gap.region.as_deref().unwrap_or("(all regions)")
+            ),
+            gap.key_arn
+                .as_deref()
+                .map(|arn| super::key_id_of_arn(arn).unwrap_or(arn))
+                .unwrap_or("-")
+                .to_string(),
+            match &gap.error_code {
+                Some(code) => format!("{}\n{code}", gap.operation),
+                None => gap.operation.clone(),
+            },
+            gap.reason.clone(),
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&style.paint("1;33", "Coverage gaps (these were NOT audited):"));
+    out.push('\n');
+    out.push_str(&table.to_string());
+    out.push('\n');
+}
+
+fn place(f: &Finding) -> String {
+    format!("{}\n{}", f.account, f.region)
+}
+
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
+/// Appends `text` wrapped at 80 columns on spaces; continuation lines start with `indent`.
+/// ANSI sequences take no columns.
+fn push_wrapped(out: &mut String, text: &str, indent: &str) {
+    let visible = |s: &str| strip_ansi(s).chars().count();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && visible(&line) + 1 + visible(word) > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.to_string();
+        } else if !line.is_empty() && line != indent {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
     }
     out
 }
 
-fn new_table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH)
-        .set_header(header.to_vec());
-    table
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn field(value: &Option<String>) -> String {
-    value.clone().unwrap_or_else(|| "?".to_string())
-}
-
-fn state(key: &KeyRecord) -> String {
-    let mut state = field(&key.key_state);
-    if key.key_manager.as_deref() == Some("AWS") {
-        state.push_str(" (AWS)");
+    #[test]
+    fn wraps_at_80_columns_with_indent() {
+        let mut out = String::new();
+        let text = "word ".repeat(30);
+        push_wrapped(&mut out, text.trim_end(), "  ");
+        for line in out.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert!(out.lines().nth(1).is_some_and(|l| l.starts_with("  word")));
     }
-    state
-}
 
-fn rotation(key: &KeyRecord) -> String {
-    match &key.rotation {
-        Some(r) if r.enabled => match r.period_days {
-            Some(days) => format!("{days}d"),
-            None => "on".to_string(),
-        },
-        Some(_) => "off".to_string(),
-        None if key.unknown.iter().any(|f| f == "rotation") => "?".to_string(),
-        None => "n/a".to_string(),
-    }
-}
-
-fn multi_region(key: &KeyRecord) -> String {
-    match &key.multi_region {
-        Some(mrk) => match mrk.key_type {
-            crate::model::MultiRegionKeyType::Primary => "primary".to_string(),
-            crate::model::MultiRegionKeyType::Replica => "replica".to_string(),
-        },
-        None => "-".to_string(),
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(812), "812 ms");
+        assert_eq!(duration(12_345), "12.3 s");
+        assert_eq!(duration(192_000), "3 min 12 s");
     }
 }

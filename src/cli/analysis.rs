@@ -1,0 +1,41 @@
+//! Flags shared by `scan` and `report` that shape the analysis, loaded and validated before any
+//! AWS call (a bad file is exit 2 and nothing is scanned).
+//!
+//! Add further analysis inputs here (e.g. `--spec`, `--config`) so both commands get them.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::analyze::AnalysisInputs;
+use crate::baseline::Baseline;
+use crate::suppress::Suppressions;
+
+#[derive(Debug, Clone, Args)]
+pub struct AnalysisArgs {
+    /// Suppressions file (YAML): accepted findings, each with a check, optional key / account /
+    /// region patterns, a reason and an expiry date. Suppressed findings stay in the reports but
+    /// do not fail the run; an expired suppression no longer suppresses and is reported (SUP001).
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+    /// An earlier JSON report: each finding is marked new or existing (by fingerprint) and the
+    /// findings that are gone are listed as resolved.
+    #[arg(long, value_name = "SCAN.json")]
+    pub baseline: Option<PathBuf>,
+}
+
+impl AnalysisArgs {
+    /// Reads and validates every input file.
+    pub fn load(&self) -> anyhow::Result<AnalysisInputs> {
+        let mut inputs = AnalysisInputs::default();
+        if let Some(path) = &self.suppressions {
+            inputs.suppressions = Some(Suppressions::load(path)?);
+        }
+        if let Some(path) = &self.baseline {
+            inputs.baseline = Some(
+                Baseline::load(path).map_err(|err| anyhow::anyhow!("invalid --baseline: {err}"))?,
+            );
+        }
+        Ok(inputs)
+    }
+}

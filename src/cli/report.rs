@@ -1,0 +1,38 @@
+//! `kms-audit report SCAN.json`: re-check and re-render a saved scan offline, with no AWS access.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::analysis::AnalysisArgs;
+use super::output::{self, OutputArgs};
+use crate::analyze;
+use crate::exit::Outcome;
+use crate::report::json;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A JSON report written by `kms-audit scan` (e.g. with -o json=scan.json); `-` reads stdin.
+    #[arg(value_name = "SCAN.json")]
+    pub scan: PathBuf,
+    /// Render the findings saved in SCAN.json instead of re-running the checks (and drift) on
+    /// its inventory. Suppressions and the baseline are applied afresh either way.
+    #[arg(long)]
+    pub keep_findings: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
+    let inputs = args.analysis.load()?;
+    let mut report = json::read_report(&args.scan)?;
+    if args.keep_findings {
+        analyze::finish(&mut report, &inputs);
+    } else {
+        analyze::analyze(&mut report, &inputs);
+    }
+    output::emit(&report, args.output.format, &args.output.outputs)?;
+    Ok(Outcome::of_report(&report, &args.output.fail_policy()))
+}

@@ -1,0 +1,206 @@
+//! AWS Security Finding Format (SchemaVersion 2018-10-08): a Security Hub `BatchImportFindings`
+//! request, `{"Findings": [...]}`, importable with
+//! `aws securityhub batch-import-findings --cli-input-json file://findings.asff.json`
+//! (Security Hub takes at most 100 findings per call: split larger files, see the README).
+//!
+//! - `ProductArn` is the custom-integration product of the finding's own account and region
+//!   (`arn:aws:securityhub:<region>:<account>:product/<account>/default`), `AwsAccountId` and
+//!   `Region` the key's: import each account's findings in that account (or adjust with jq).
+//! - `Id` is `kms-audit/<check>/<fingerprint>`: stable across scans, so a re-import updates the
+//!   finding instead of duplicating it.
+//! - The key is an `AwsKmsKey` resource with `Details.AwsKmsKey` from the inventory.
+//! - Suppressed findings have `Workflow.Status` `SUPPRESSED`; findings resolved since the
+//!   baseline come last with `RecordState` `ARCHIVED`, `Workflow.Status` `RESOLVED` and
+//!   `Compliance.Status` `PASSED`, which closes them in Security Hub.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{BaselineState, Finding, KeyRecord, Report, Severity};
+
+pub const SCHEMA_VERSION: &str = "2018-10-08";
+
+const TYPES: &str = "Software and Configuration Checks/AWS Security Best Practices";
+
+pub fn render(report: &Report) -> String {
+    let keys: HashMap<&str, &KeyRecord> = report
+        .inventory
+        .keys
+        .iter()
+        .map(|key| (key.arn.as_str(), key))
+        .collect();
+    let current = report.findings.iter().map(|f| (f, false));
+    let resolved = report.resolved.iter().map(|f| (f, true));
+    let findings: Vec<Value> = current
+        .chain(resolved)
+        .map(|(finding, is_resolved)| asff_finding(report, &keys, finding, is_resolved))
+        .collect();
+    let mut text = serde_json::to_string_pretty(&json!({ "Findings": findings }))
+        .unwrap_or_else(|_| "{}".to_string());
+    text.push('\n');
+    text
+}
+
+fn asff_finding(
+    report: &Report,
+    keys: &HashMap<&str, &KeyRecord>,
+    f: &Finding,
+    resolved: bool,
+) -> Value {
+    let meta = super::check_meta(&f.check_id);
+    let partition = super::partition_of(f);
+    let label = severity_label(f.severity);
+    let mut product_fields = Map::new();
+    let mut field = |name: &str, value: String| {
+        if !value.is_empty() {
+            product_fields.insert(format!("kms-audit/{name}"), Value::String(value));
+        }
+    };
+    field("CheckId", f.check_id.clone());
+    field("CheckName", f.name.clone());
+    field("Fingerprint", f.fingerprint.clone());
+    field("Aliases", f.aliases.join(" "));
+    if let Some(spec) = &f.spec {
+        field("SpecFile", spec.file.clone());
+        field("SpecLine", spec.line.to_string());
+    }
+    if let Some(s) = &f.suppressed {
+        field("SuppressionReason", s.reason.clone());
+        field("SuppressionExpires", s.expires.clone());
+    }
+    field(
+        "Baseline",
+        match (resolved, f.baseline) {
+            (true, _) => "resolved",
+            (false, Some(BaselineState::New)) => "new",
+            (false, Some(BaselineState::Existing)) => "existing",
+            (false, None) => "",
+        }
+        .to_string(),
+    );
+    let workflow = match (resolved, &f.suppressed) {
+        (true, _) => "RESOLVED",
+        (false, Some(_)) => "SUPPRESSED",
+        (false, None) => "NEW",
+    };
+    let title = meta.map_or(f.name.clone(), |m| format!("{} {}", f.check_id, m.title));
+    let mut remediation = json!({"Text": truncate(&f.remediation, 512)});
+    if let Some(url) = meta.and_then(|m| m.references.first()) {
+        remediation["Url"] = json!(url);
+    }
+    json!({
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": format!("kms-audit/{}/{}", f.check_id, f.fingerprint),
+        "ProductArn": format!(
+            "arn:{partition}:securityhub:{}:{}:product/{}/default",
+            f.region, f.account, f.account
+        ),
+        "ProductName": "kms-audit",
+        "CompanyName": "kms-audit",
+        "GeneratorId": format!("kms-audit/{}", f.check_id),
+        "AwsAccountId": f.account,
+        "Region": f.region,
+        "Types": [TYPES],
+        "CreatedAt": report.finished_at,
+        "UpdatedAt": report.finished_at,
+        "Severity": {"Label": label, "Original": f.severity.as_str()},
+        "Title": truncate(&title, 256),
+        "Description": truncate(&f.message, 1024),
+        "Remediation": {"Recommendation": remediation},
+        "ProductFields": product_fields,
+        "Resources": [resource(keys, f, partition)],
+        "Compliance": {
+            "Status": if resolved { "PASSED" } else { "FAILED" },
+            "RelatedRequirements": meta.map(|m| m.frameworks.clone()).unwrap_or_default(),
+        },
+        "Workflow": {"Status": workflow},
+        "RecordState": if resolved { "ARCHIVED" } else { "ACTIVE" },
+    })
+}
+
+fn resource(keys: &HashMap<&str, &KeyRecord>, f: &Finding, partition: &str) -> Value {
+    let Some(arn) = &f.key_arn else {
+        // A declared key that has no live key: name it by its alias ARN.
+        return json!({
+            "Type": "Other",
+            "Id": format!(
+                "arn:{partition}:kms:{}:{}:{}",
+                f.region,
+                f.account,
+                f.aliases.first().map_or("alias/unknown", String::as_str)
+            ),
+            "Partition": partition,
+            "Region": f.region,
+        });
+    };
+    let mut resource = json!({
+        "Type": "AwsKmsKey",
+        "Id": arn,
+        "Partition": partition,
+        "Region": f.region,
+    });
+    let Some(key) = keys.get(arn.as_str()) else {
+        return resource;
+    };
+    let mut details = Map::new();
+    details.insert("AWSAccountId".into(), json!(key.account));
+    details.insert("KeyId".into(), json!(key.key_id));
+    let mut optional = |name: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            details.insert(name.to_string(), json!(value));
+        }
+    };
+    optional("KeyManager", &key.key_manager);
+    optional("KeyState", &key.key_state);
+    optional("Origin", &key.origin);
+    optional("Description", &key.description);
+    if let Some(rotation) = &key.rotation {
+        details.insert("KeyRotationStatus".into(), json!(rotation.enabled));
+    }
+    resource["Details"] = json!({ "AwsKmsKey": details });
+    if !key.tags.is_empty() {
+        let tags: Map<String, Value> = key
+            .tags
+            .iter()
+            .take(50)
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        resource["Tags"] = Value::Object(tags);
+    }
+    resource
+}
+
+fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "CRITICAL",
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+        Severity::Info => "INFORMATIONAL",
+    }
+}
+
+/// Security Hub rejects longer fields; cut at a character boundary with an ellipsis.
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max_chars - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_fields_are_cut_to_security_hub_limits() {
+        assert_eq!(truncate("short", 256), "short");
+        let long = "é".repeat(300);
+        let cut = truncate(&long, 256);
+        assert_eq!(cut.chars().count(), 256);
+        assert!(cut.ends_with('…'));
+    }
+}
