@@ -14,11 +14,19 @@ pub struct AnalysisInputs {
     pub baseline: Option<crate::baseline::Baseline>,
     /// The day suppressions expire against; `None`: today (UTC).
     pub today: Option<time::Date>,
+    /// The config file (`--config`); defaults without one.
+    pub config: crate::config::Config,
+    /// The time checks measure from (DEL001's days left). `None`: the report's `finished_at`,
+    /// i.e. when the inventory was read, so re-checking a saved scan gives the same findings.
+    pub now: Option<time::OffsetDateTime>,
 }
 
 /// Replaces the report's findings with a fresh analysis of its inventory.
 pub fn analyze(report: &mut Report, inputs: &AnalysisInputs) {
     let mut findings: Vec<Finding> = Vec::new();
+    findings.extend(run_checks(report, inputs));
+    // Per-check `enabled` / `severity` from the config apply to every finding (drift too).
+    inputs.config.apply_overrides(&mut findings);
     report.findings = findings;
     finish(report, inputs);
 }
@@ -46,6 +54,36 @@ pub fn finish(report: &mut Report, inputs: &AnalysisInputs) {
     sort_findings(&mut report.findings);
     sort_findings(&mut report.resolved);
     report.refresh_summary();
+}
+
+/// The compliance checks (crate::checks) over the report's inventory.
+fn run_checks(report: &Report, inputs: &AnalysisInputs) -> Vec<Finding> {
+    use time::format_description::well_known::Rfc3339;
+    let now = inputs.now.unwrap_or_else(|| {
+        [&report.finished_at, &report.started_at]
+            .into_iter()
+            .find_map(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+            .unwrap_or_else(time::OffsetDateTime::now_utc)
+    });
+    let organization_accounts: Option<std::collections::BTreeSet<String>> = report
+        .organization_accounts
+        .as_ref()
+        .map(|accounts| accounts.iter().cloned().collect());
+    let ctx = crate::checks::CheckContext {
+        inventory: &report.inventory,
+        targets: &report.targets,
+        coverage_gaps: &report.coverage_gaps,
+        config: &inputs.config,
+        now,
+        // The config names the auditor's organization; else the one `--org` found.
+        organization_id: inputs
+            .config
+            .organization_id
+            .as_deref()
+            .or(report.organization_id.as_deref()),
+        organization_accounts: organization_accounts.as_ref(),
+    };
+    crate::checks::run_all(&ctx)
 }
 
 /// Most severe first, then by place: the order of every report.

@@ -13,6 +13,11 @@ use crate::suppress::Suppressions;
 
 #[derive(Debug, Clone, Args)]
 pub struct AnalysisArgs {
+    /// Config file (YAML): trusted_accounts, organization_id, max_rotation_period_days,
+    /// required_tags, report_unmanaged, per-check `enabled` / `severity` (by id or name),
+    /// concurrency, regions. Unknown keys and bad values are errors naming file, line and field.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Suppressions file (YAML): accepted findings, each with a check, optional key / account /
     /// region patterns, a reason and an expiry date. Suppressed findings stay in the reports but
     /// do not fail the run; an expired suppression no longer suppresses and is reported (SUP001).
@@ -28,6 +33,9 @@ impl AnalysisArgs {
     /// Reads and validates every input file.
     pub fn load(&self) -> anyhow::Result<AnalysisInputs> {
         let mut inputs = AnalysisInputs::default();
+        if let Some(path) = &self.config {
+            inputs.config = crate::config::load(path)?;
+        }
         if let Some(path) = &self.suppressions {
             inputs.suppressions = Some(Suppressions::load(path)?);
         }

@@ -1,6 +1,7 @@
 //! The command line (DESIGN "Command line"): parsing, and running each subcommand.
 
 mod analysis;
+mod checks;
 mod output;
 mod report;
 mod scan;
@@ -46,12 +47,18 @@ pub enum Command {
     /// Re-check and re-render a saved JSON report offline (no AWS access): any format,
     /// suppressions, baseline and exit code as `scan` would give.
     Report(ReportArgs),
+    /// List the check catalog: ids, names, default severities and titles.
+    Checks(checks::ChecksArgs),
+    /// Explain one check: rationale, remediation, references and framework mappings.
+    Explain(checks::ExplainArgs),
 }
 
 /// Runs the parsed command line; the error path (exit 2) is the caller's.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Checks(args) => checks::run_checks(args),
+        Command::Explain(args) => checks::run_explain(args),
         Command::Report(args) => report::run(args),
     }
 }

@@ -60,9 +60,10 @@ pub struct ScanArgs {
     /// Reports and exit policy: --format, -o, --fail-on, --new-only.
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Most AWS requests in flight at once, across all accounts and regions.
-    #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub concurrency: u32,
+    /// Most AWS requests in flight at once, across all accounts and regions [default: the
+    /// config's `concurrency`, else 32].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: Option<u32>,
     /// Most requests in flight per account and region (protects each region's KMS quota).
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub per_target_concurrency: u32,
@@ -74,6 +75,9 @@ pub struct ScanArgs {
     pub call_timeout: u64,
 }
 
+/// `--concurrency` when neither the flag nor the config sets it.
+const DEFAULT_CONCURRENCY: u32 = 32;
+
 pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     // Every input file is checked before the first AWS call.
     let inputs = args.analysis.load()?;
@@ -84,7 +88,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             max_attempts: args.max_attempts,
             attempt_timeout: Duration::from_secs(args.call_timeout),
         },
-        regions: args.regions,
+        // The config's `regions` and `concurrency` apply when the flags are not given.
+        regions: if args.regions.is_empty() {
+            inputs.config.regions.clone()
+        } else {
+            args.regions
+        },
         exclude_regions: args.exclude_regions,
         accounts: AccountSelection {
             org: args.org,
@@ -95,7 +104,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             role_name: args.role_name,
             external_id: args.external_id,
         },
-        concurrency: args.concurrency as usize,
+        concurrency: args
+            .concurrency
+            .or(inputs.config.concurrency)
+            .unwrap_or(DEFAULT_CONCURRENCY) as usize,
         per_target_concurrency: args.per_target_concurrency as usize,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

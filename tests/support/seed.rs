@@ -163,3 +163,43 @@ pub fn policy(account: &str, extra: &[serde_json::Value]) -> String {
     serde_json::json!({"Version": "2012-10-17", "Id": "kms-audit-test", "Statement": statements})
         .to_string()
 }
+
+/// Adds (or replaces) tags on a key.
+pub async fn tag(client: &Client, key_id: &str, tags: &[(&str, &str)]) {
+    let mut request = client.tag_resource().key_id(key_id);
+    for (key, value) in tags {
+        request = request.tags(
+            Tag::builder()
+                .tag_key(*key)
+                .tag_value(*value)
+                .build()
+                .expect("tag"),
+        );
+    }
+    request.send().await.expect("TagResource");
+}
+
+/// Replaces a key's policy (`default`).
+pub async fn put_policy(client: &Client, key_id: &str, policy: &str) {
+    client
+        .put_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .policy(policy)
+        .send()
+        .await
+        .expect("PutKeyPolicy");
+}
+
+/// A symmetric key in a custom key store (CloudHSM), as CreateKey with CustomKeyStoreId makes.
+pub async fn create_key_in_custom_store(client: &Client, store_id: &str) -> KeyMetadata {
+    client
+        .create_key()
+        .custom_key_store_id(store_id)
+        .origin(OriginType::AwsCloudhsm)
+        .send()
+        .await
+        .expect("CreateKey in a custom key store")
+        .key_metadata
+        .expect("CreateKey returned metadata")
+}
