@@ -80,6 +80,34 @@ fn scanned_accounts(report: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// Every action the example IAM policies grant (the runner's and the member accounts' reader's).
+fn iam_actions() -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for file in [
+        "kms-audit-runner-policy.json",
+        "kms-audit-reader-policy.json",
+    ] {
+        let path = support::emulator::repo_root()
+            .join("examples/iam")
+            .join(file);
+        let policy: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("policy file"))
+                .expect("json");
+        for statement in policy["Statement"].as_array().expect("statements") {
+            match &statement["Action"] {
+                Value::String(action) => {
+                    actions.insert(action.clone());
+                }
+                Value::Array(list) => {
+                    actions.extend(list.iter().filter_map(|a| a.as_str().map(str::to_string)))
+                }
+                _ => {}
+            }
+        }
+    }
+    actions
+}
+
 fn set(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|s| s.to_string()).collect()
 }
@@ -365,6 +393,29 @@ async fn an_account_whose_role_cannot_be_assumed_is_a_gap_and_the_rest_completes
     .collect();
     assert_eq!(failed, want_failed);
 
+    // An OU-scoped scan too, so the proxy sees every operation kms-audit can send.
+    let by_ou = kms_audit(
+        &proxy.endpoint,
+        &[
+            "scan",
+            "--org",
+            "--ou",
+            &org.root,
+            "--regions",
+            REGIONS,
+            "--format",
+            "json",
+            "--max-attempts",
+            "1",
+        ],
+    );
+    assert_eq!(by_ou.code, 3, "stderr: {}", by_ou.stderr);
+    assert_eq!(
+        inventory(&by_ou.json()),
+        complete,
+        "the root OU holds every account"
+    );
+
     // The proxy saw only read operations.
     let writes: Vec<String> = proxy
         .log()
@@ -378,6 +429,27 @@ async fn an_account_whose_role_cannot_be_assumed_is_a_gap_and_the_rest_completes
         .map(|seen| seen.operation.clone())
         .collect();
     assert!(writes.is_empty(), "non-read operations sent: {writes:?}");
+
+    // The IAM policies in examples/ grant exactly what the scanner called.
+    let allowed = iam_actions();
+    let called: BTreeSet<String> = proxy
+        .log()
+        .iter()
+        .filter(|seen| seen.operation != "GetCallerIdentity")
+        .map(|seen| format!("{}:{}", seen.service, seen.operation))
+        .collect();
+    for action in &called {
+        assert!(
+            allowed.contains(action),
+            "{action} is called but not in examples/iam"
+        );
+    }
+    for action in &allowed {
+        assert!(
+            called.contains(action),
+            "{action} is granted but never called"
+        );
+    }
 
     // The table shows the per-account summary and the gaps.
     let table = kms_audit(

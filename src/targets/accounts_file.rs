@@ -171,6 +171,13 @@ mod tests {
     }
 
     #[test]
+    fn the_example_accounts_file_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/accounts.yaml");
+        let targets = load(&path).expect("examples/accounts.yaml");
+        assert_eq!(targets.len(), 2);
+    }
+
+    #[test]
     fn unknown_fields_are_errors_with_a_location() {
         let err = parse_str("accounts:\n  - id: \"222222222222\"\n    rolearn: x\n").unwrap_err();
         let text = err.to_string();

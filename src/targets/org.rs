@@ -150,3 +150,71 @@ pub async fn accounts_under(
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_organizations::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+    use aws_smithy_types::body::SdkBody;
+
+    fn client(bodies: &[&str]) -> (Client, StaticReplayClient) {
+        let events = bodies
+            .iter()
+            .map(|body| {
+                ReplayEvent::new(
+                    http::Request::builder()
+                        .uri("https://organizations.us-east-1.amazonaws.com/")
+                        .body(SdkBody::empty())
+                        .expect("request"),
+                    http::Response::builder()
+                        .status(200)
+                        .body(SdkBody::from(*body))
+                        .expect("response"),
+                )
+            })
+            .collect();
+        let http = StaticReplayClient::new(events);
+        let config = aws_sdk_organizations::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKID", "secret", None, None, "recorded"))
+            .http_client(http.clone())
+            .build();
+        (Client::from_conf(config), http)
+    }
+
+    #[tokio::test]
+    async fn lists_active_accounts_across_pages_including_empty_ones() {
+        let (client, http) = client(&[
+            r#"{"Organization":{"Id":"o-abc123","MasterAccountId":"111111111111"}}"#,
+            r#"{"Accounts":[{"Id":"333333333333","Name":"c","State":"ACTIVE"},{"Id":"444444444444","Name":"gone","State":"SUSPENDED"}],"NextToken":"t1"}"#,
+            r#"{"Accounts":[],"NextToken":"t2"}"#,
+            r#"{"Accounts":[{"Id":"111111111111","Name":"mgmt","Status":"ACTIVE"},{"Id":"555555555555","Status":"PENDING_CLOSURE"}]}"#,
+        ]);
+        let org = describe(&client).await.expect("organization");
+        assert_eq!(org.id, "o-abc123");
+        assert_eq!(org.management_account, "111111111111");
+        let ids: Vec<&str> = org.accounts.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["111111111111", "333333333333"]);
+        assert_eq!(http.actual_requests().count(), 4);
+    }
+
+    #[tokio::test]
+    async fn ou_selection_walks_child_ous_at_any_depth() {
+        let (client, _http) = client(&[
+            // ou-a: one account, one child OU (on the second page)
+            r#"{"Accounts":[{"Id":"222222222222"}]}"#,
+            r#"{"OrganizationalUnits":[],"NextToken":"p2"}"#,
+            r#"{"OrganizationalUnits":[{"Id":"ou-a-b"}]}"#,
+            // ou-a-b: one account, no children
+            r#"{"Accounts":[{"Id":"333333333333"}]}"#,
+            r#"{"OrganizationalUnits":[]}"#,
+        ]);
+        let found = accounts_under(&client, &["ou-a".to_string()])
+            .await
+            .expect("accounts");
+        let found: Vec<&str> = found.iter().map(String::as_str).collect();
+        assert_eq!(found, ["222222222222", "333333333333"]);
+    }
+}

@@ -2,7 +2,21 @@
 
 use std::process::{Command, Output};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_kms-audit");
+/// Set by cargo for integration tests; examples that share this harness find the binary beside them.
+pub const BIN: Option<&str> = option_env!("CARGO_BIN_EXE_kms-audit");
+
+/// The kms-audit binary: cargo's for tests, else the one next to the running example.
+pub fn bin() -> std::path::PathBuf {
+    if let Some(bin) = BIN {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/examples/<example> → target/<profile>/kms-audit
+    exe.parent()
+        .and_then(|examples| examples.parent())
+        .map(|profile| profile.join("kms-audit"))
+        .expect("kms-audit binary location")
+}
 
 /// Credentials the emulator accepts; moto maps unknown access keys to its default account.
 pub const ACCESS_KEY: &str = "AKIAKMSAUDITTEST0001";
@@ -27,7 +41,7 @@ impl Run {
 
 /// A command with a clean AWS environment: static test credentials, no profile, no stray config.
 pub fn command() -> Command {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     for var in [
         "AWS_PROFILE",
         "AWS_DEFAULT_PROFILE",

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod demo;
 pub mod emulator;
 pub mod org;
 pub mod proxy;
