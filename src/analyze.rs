@@ -19,12 +19,21 @@ pub struct AnalysisInputs {
     /// The time checks measure from (DEL001's days left). `None`: the report's `finished_at`,
     /// i.e. when the inventory was read, so re-checking a saved scan gives the same findings.
     pub now: Option<time::OffsetDateTime>,
+    /// The declared specs (`--spec`); drift runs only when some were given.
+    pub specs: Option<crate::spec::SpecSet>,
 }
 
 /// Replaces the report's findings with a fresh analysis of its inventory.
 pub fn analyze(report: &mut Report, inputs: &AnalysisInputs) {
     let mut findings: Vec<Finding> = Vec::new();
     findings.extend(run_checks(report, inputs));
+    if let Some(specs) = &inputs.specs {
+        findings.extend(crate::drift::detect(
+            report,
+            specs,
+            inputs.config.report_unmanaged,
+        ));
+    }
     // Per-check `enabled` / `severity` from the config apply to every finding (drift too).
     inputs.config.apply_overrides(&mut findings);
     report.findings = findings;

@@ -27,6 +27,11 @@ pub struct AnalysisArgs {
     /// findings that are gone are listed as resolved.
     #[arg(long, value_name = "SCAN.json")]
     pub baseline: Option<PathBuf>,
+    /// Declared specs to compare the live keys with (repeatable): kms-audit YAML/JSON spec files
+    /// or directories, Terraform state files (v4) or Pulumi stack exports. Drift findings
+    /// (DRF001–DRF006) point at the spec's file and line. Checked before any AWS call.
+    #[arg(long = "spec", value_name = "PATH")]
+    pub specs: Vec<PathBuf>,
 }
 
 impl AnalysisArgs {
@@ -35,6 +40,13 @@ impl AnalysisArgs {
         let mut inputs = AnalysisInputs::default();
         if let Some(path) = &self.config {
             inputs.config = crate::config::load(path)?;
+        }
+        if !self.specs.is_empty() {
+            let specs = crate::spec::load(&self.specs)?;
+            for warning in &specs.warnings {
+                tracing::warn!("{warning}");
+            }
+            inputs.specs = Some(specs);
         }
         if let Some(path) = &self.suppressions {
             inputs.suppressions = Some(Suppressions::load(path)?);

@@ -5,6 +5,7 @@ mod checks;
 mod output;
 mod report;
 mod scan;
+mod spec;
 
 use clap::{Parser, Subcommand};
 
@@ -51,6 +52,9 @@ pub enum Command {
     Checks(checks::ChecksArgs),
     /// Explain one check: rationale, remediation, references and framework mappings.
     Explain(checks::ExplainArgs),
+    /// Declared specs: `spec validate PATH...` checks them without AWS; `spec import
+    /// terraform|pulumi FILE` prints a spec of the keys in a Terraform state or Pulumi export.
+    Spec(spec::SpecArgs),
 }
 
 /// Runs the parsed command line; the error path (exit 2) is the caller's.
@@ -60,5 +64,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Checks(args) => checks::run_checks(args),
         Command::Explain(args) => checks::run_explain(args),
         Command::Report(args) => report::run(args),
+        Command::Spec(args) => spec::run(args),
     }
 }

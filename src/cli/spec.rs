@@ -1,0 +1,133 @@
+//! `kms-audit spec`: check declared specs without AWS, and turn Terraform state or a Pulumi
+//! export into a kms-audit spec.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::exit::Outcome;
+use crate::spec::{self, SourceFormat, SpecErrors};
+
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    #[command(subcommand)]
+    pub command: SpecCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Check spec files and directories (kms-audit YAML/JSON specs, Terraform states, Pulumi
+    /// exports) without calling AWS: unknown fields, wrong types, duplicate keys, missing policy
+    /// files, AWS limits. Prints the declared keys; errors name file, line and field (exit 2).
+    Validate(ValidateArgs),
+    /// Print a kms-audit spec (YAML) of the KMS keys in a Terraform state or Pulumi stack
+    /// export. Resources that cannot be mapped are reported on stderr and in the header.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Spec files or directories (read recursively: *.yaml, *.yml, *.json, *.tfstate).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What FILE is.
+    #[arg(value_enum)]
+    pub tool: ImportTool,
+    /// A Terraform state file (`terraform state pull > STATE.tfstate`) or a Pulumi export
+    /// (`pulumi stack export > EXPORT.json`).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportTool {
+    /// Terraform state, format version 4 (Terraform 0.12 and later, OpenTofu).
+    Terraform,
+    /// `pulumi stack export` output.
+    Pulumi,
+}
+
+pub fn run(args: SpecArgs) -> anyhow::Result<Outcome> {
+    match args.command {
+        SpecCommand::Validate(args) => validate(args),
+        SpecCommand::Import(args) => import(args),
+    }
+}
+
+fn validate(args: ValidateArgs) -> anyhow::Result<Outcome> {
+    let set = spec::load(&args.paths)?;
+    for warning in &set.warnings {
+        eprintln!("kms-audit: warning: {warning}");
+    }
+    let mut out = String::new();
+    for key in &set.keys {
+        out.push_str(&format!(
+            "{}:{}  {} {} {}\n",
+            key.location.file,
+            key.location.line,
+            key.account,
+            key.region,
+            key.display_name()
+        ));
+    }
+    let files = set.files.len();
+    out.push_str(&format!(
+        "ok: {} declared {} in {files} {}\n",
+        set.keys.len(),
+        if set.keys.len() == 1 { "key" } else { "keys" },
+        if files == 1 { "file" } else { "files" }
+    ));
+    print!("{out}");
+    Ok(Outcome::Clean)
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<Outcome> {
+    let file = args.file.display().to_string();
+    let text =
+        std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {file}"))?;
+    let doc = spec::node::parse(&text, &file).map_err(|err| SpecErrors(vec![err]))?;
+    let (format, what) = (spec::detect_format(&doc), describe(args.tool));
+    let imported = match (args.tool, format) {
+        (ImportTool::Terraform, SourceFormat::Terraform) => spec::terraform::import(&doc, &file),
+        (ImportTool::Pulumi, SourceFormat::Pulumi) => spec::pulumi::import(&doc, &file),
+        (_, other) => anyhow::bail!(
+            "{file} is not a {what}: it looks like {}",
+            match other {
+                SourceFormat::Terraform => "a Terraform state (use `spec import terraform`)",
+                SourceFormat::Pulumi => "a Pulumi export (use `spec import pulumi`)",
+                SourceFormat::PolicyDocument => "a key policy document",
+                SourceFormat::Spec => "a kms-audit spec, or something else",
+            }
+        ),
+    }
+    .map_err(SpecErrors)?;
+    let errors = spec::validate::validate(&imported.keys);
+    if !errors.is_empty() {
+        return Err(SpecErrors(errors).into());
+    }
+    for warning in &imported.warnings {
+        eprintln!("kms-audit: warning: {warning}");
+    }
+    let mut header = vec![
+        format!("kms-audit spec imported from {file} ({what})."),
+        "Keys are identified by alias where they have one, else by key ARN.".to_string(),
+    ];
+    if !imported.warnings.is_empty() {
+        header.push("Not imported:".to_string());
+        header.extend(imported.warnings.iter().map(|w| format!("  {w}")));
+    }
+    print!("{}", spec::emit::to_yaml(&imported.keys, &header));
+    Ok(Outcome::Clean)
+}
+
+fn describe(tool: ImportTool) -> &'static str {
+    match tool {
+        ImportTool::Terraform => "Terraform state",
+        ImportTool::Pulumi => "Pulumi stack export",
+    }
+}

@@ -1,0 +1,207 @@
+//! Writing declared keys as a kms-audit spec (what `kms-audit spec import` prints): the account
+//! and region most keys share go to `defaults`, each key names its source in a comment, and
+//! policies are written inline as YAML.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::DeclaredKey;
+
+/// The YAML text of a spec holding `keys`; `header` lines become comments at the top.
+pub fn to_yaml(keys: &[DeclaredKey], header: &[String]) -> String {
+    let mut out = String::new();
+    for line in header {
+        for part in line.lines() {
+            let _ = writeln!(out, "# {part}");
+        }
+    }
+    let account = most_common(keys.iter().map(|k| k.account.as_str()));
+    let region = most_common(keys.iter().map(|k| k.region.as_str()));
+    if account.is_some() || region.is_some() {
+        out.push_str("defaults:\n");
+        if let Some(account) = account {
+            let _ = writeln!(out, "  account: {}", quote(account));
+        }
+        if let Some(region) = region {
+            let _ = writeln!(out, "  region: {}", scalar(region));
+        }
+    }
+    if keys.is_empty() {
+        out.push_str("keys: []\n");
+        return out;
+    }
+    out.push_str("keys:\n");
+    for key in keys {
+        if let Some(source) = &key.source {
+            let _ = writeln!(out, "  # {source}");
+        }
+        if !key.other_aliases.is_empty() {
+            let _ = writeln!(
+                out,
+                "  # also aliased as {} (not compared)",
+                key.other_aliases.join(", ")
+            );
+        }
+        let mut entries: Vec<(&str, Value)> = Vec::new();
+        if let Some(alias) = &key.alias {
+            entries.push(("alias", Value::from(alias.as_str())));
+            if Some(key.account.as_str()) != account {
+                entries.push(("account", Value::from(key.account.as_str())));
+            }
+            if Some(key.region.as_str()) != region {
+                entries.push(("region", Value::from(key.region.as_str())));
+            }
+        } else if let Some(arn) = &key.key_arn {
+            entries.push(("key_arn", Value::from(arn.as_str())));
+        }
+        let text = |v: &Option<String>| v.as_deref().map(Value::from);
+        for (name, value) in [
+            ("description", text(&key.description)),
+            ("key_spec", text(&key.key_spec)),
+            ("key_usage", text(&key.key_usage)),
+            ("enabled", key.enabled.map(Value::from)),
+            (
+                "enable_key_rotation",
+                key.enable_key_rotation.map(Value::from),
+            ),
+            (
+                "rotation_period_in_days",
+                key.rotation_period_in_days.map(Value::from),
+            ),
+            ("multi_region", key.multi_region.map(Value::from)),
+            (
+                "replica_regions",
+                key.replica_regions.as_ref().map(|r| Value::from(r.clone())),
+            ),
+            (
+                "deletion_window_in_days",
+                key.deletion_window_in_days.map(Value::from),
+            ),
+            (
+                "tags",
+                key.tags.as_ref().map(|t| {
+                    Value::Object(
+                        t.iter()
+                            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                            .collect(),
+                    )
+                }),
+            ),
+            ("policy", key.policy.clone()),
+        ] {
+            if let Some(value) = value {
+                entries.push((name, value));
+            }
+        }
+        for (i, (name, value)) in entries.iter().enumerate() {
+            let lead = if i == 0 { "  - " } else { "    " };
+            if *name == "replica_regions" {
+                let regions: Vec<String> = value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(scalar)
+                    .collect();
+                let _ = writeln!(out, "{lead}{name}: [{}]", regions.join(", "));
+            } else if *name == "account" {
+                let _ = writeln!(out, "{lead}{name}: {}", quote(value.as_str().unwrap_or("")));
+            } else {
+                out.push_str(lead);
+                out.push_str(name);
+                out.push(':');
+                write_value(&mut out, value, 6);
+            }
+        }
+    }
+    out
+}
+
+/// The value most keys share (first in sort order on a tie); `None` when there are no keys.
+fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for value in values.filter(|v| !v.is_empty()) {
+        *counts.entry(value).or_default() += 1;
+    }
+    let max = counts.values().copied().max()?;
+    counts.into_iter().find(|(_, n)| *n == max).map(|(v, _)| v)
+}
+
+/// Writes a value after `key:` (the colon is already written); nested blocks at `indent`.
+fn write_value(out: &mut String, value: &Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            for (k, v) in map {
+                let _ = write!(out, "{pad}{}:", scalar(k));
+                write_value(out, v, indent + 2);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            for item in items {
+                let _ = write!(out, "{pad}-");
+                match item {
+                    Value::Object(map) if !map.is_empty() => {
+                        for (i, (k, v)) in map.iter().enumerate() {
+                            if i == 0 {
+                                let _ = write!(out, " {}:", scalar(k));
+                            } else {
+                                let _ = write!(out, "{pad}  {}:", scalar(k));
+                            }
+                            write_value(out, v, indent + 4);
+                        }
+                    }
+                    Value::Array(inner) if !inner.is_empty() => {
+                        // A list in a list: flow style keeps it on one line.
+                        let _ =
+                            writeln!(out, " {}", serde_json::to_string(item).unwrap_or_default());
+                    }
+                    other => {
+                        out.push(' ');
+                        out.push_str(&inline(other));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&inline(other));
+            out.push('\n');
+        }
+    }
+}
+
+fn inline(value: &Value) -> String {
+    match value {
+        Value::String(s) => scalar(s),
+        Value::Object(_) => "{}".to_string(),
+        Value::Array(_) => "[]".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Always double-quoted (account ids must stay strings).
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// A string as a plain YAML scalar when that reads back as the same string, else quoted.
+pub fn scalar(text: &str) -> String {
+    const RESERVED: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf",
+    ];
+    let plain = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " _./:*@+=-()".contains(c))
+        && !text.contains(": ")
+        && !text.ends_with(':')
+        && !text.ends_with(' ')
+        && !RESERVED.contains(&text.to_ascii_lowercase().as_str());
+    if plain { text.to_string() } else { quote(text) }
+}

@@ -1,0 +1,525 @@
+//! What the Terraform and Pulumi importers share: reading a KMS resource's attributes into a
+//! [`DeclaredKey`], and linking aliases, replicas and separate key policies to their keys.
+//!
+//! Identity of an imported key: its alias when it has one (the first in sort order; others are
+//! kept in `other_aliases`), so that the import matches live keys the same way a hand-written
+//! spec does; the key ARN otherwise. Account and region come from the ARNs in the state.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::node::{Kind, Node, Pos};
+use super::{DeclaredKey, FieldSource, KmsArn, SpecError};
+use crate::model::SpecLocation;
+
+/// The keys an importer found, and what it could not map.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Imported {
+    pub keys: Vec<DeclaredKey>,
+    pub warnings: Vec<String>,
+}
+
+/// The kinds of resources that describe KMS keys, in both tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// `aws_kms_key` / `aws:kms/key:Key`
+    Key,
+    /// `aws_kms_external_key` / `aws:kms/externalKey:ExternalKey`
+    ExternalKey,
+    /// `aws_kms_replica_key` / `aws:kms/replicaKey:ReplicaKey`
+    ReplicaKey,
+    /// `aws_kms_replica_external_key` / `aws:kms/replicaExternalKey:ReplicaExternalKey`
+    ReplicaExternalKey,
+    /// `aws_kms_alias` / `aws:kms/alias:Alias`
+    Alias,
+    /// `aws_kms_key_policy` / `aws:kms/keyPolicy:KeyPolicy`
+    KeyPolicy,
+}
+
+/// How a tool spells attribute names: Terraform in snake_case, Pulumi in camelCase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    Snake,
+    Camel,
+}
+
+impl Naming {
+    fn name(self, snake: &str) -> String {
+        match self {
+            Naming::Snake => snake.to_string(),
+            Naming::Camel => {
+                let mut out = String::new();
+                let mut upper = false;
+                for c in snake.chars() {
+                    if c == '_' {
+                        upper = true;
+                    } else if upper {
+                        out.push(c.to_ascii_uppercase());
+                        upper = false;
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// The attributes of one resource instance, read with the tool's naming.
+pub struct Attributes<'a> {
+    pub node: &'a Node,
+    pub naming: Naming,
+    pub file: &'a str,
+    /// The resource's address (Terraform) or URN (Pulumi), for messages.
+    pub address: &'a str,
+}
+
+/// Pulumi marks secret values with this signature key.
+const PULUMI_SECRET_SIG: &str = "4dabf18193072939515e22adb298388d";
+
+impl Attributes<'_> {
+    /// The attribute `snake` (in the tool's spelling), unless absent or null.
+    fn get(&self, snake: &str) -> Option<(&Node, FieldSource)> {
+        let name = self.naming.name(snake);
+        let (key, node) = self.node.entry(&name)?;
+        if node.kind == Kind::Null {
+            return None;
+        }
+        Some((
+            node,
+            FieldSource {
+                file: self.file.to_string(),
+                pos: key.pos,
+                path: format!("{}: {name}", self.address),
+            },
+        ))
+    }
+
+    fn is_secret(node: &Node) -> bool {
+        node.get(PULUMI_SECRET_SIG).is_some()
+    }
+
+    pub fn string(&self, snake: &str) -> Option<(String, FieldSource)> {
+        let (node, source) = self.get(snake)?;
+        node.as_str().map(|s| (s.to_string(), source))
+    }
+
+    /// A non-empty string.
+    pub fn text(&self, snake: &str) -> Option<(String, FieldSource)> {
+        self.string(snake).filter(|(s, _)| !s.is_empty())
+    }
+
+    pub fn bool(&self, snake: &str) -> Option<(bool, FieldSource)> {
+        let (node, source) = self.get(snake)?;
+        match node.kind {
+            Kind::Bool(b) => Some((b, source)),
+            _ => None,
+        }
+    }
+
+    pub fn u32(&self, snake: &str) -> Option<(u32, FieldSource)> {
+        let (node, source) = self.get(snake)?;
+        match node.kind {
+            Kind::Int(i) => u32::try_from(i).ok().map(|v| (v, source)),
+            Kind::Float(f) if f.fract() == 0.0 && f >= 0.0 && f <= f64::from(u32::MAX) => {
+                Some((f as u32, source))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn string_map(&self, snake: &str) -> Option<(BTreeMap<String, String>, FieldSource)> {
+        let (node, source) = self.get(snake)?;
+        let entries = node.as_map()?;
+        let map = entries
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.name.clone(), s.to_string())))
+            .collect();
+        Some((map, source))
+    }
+}
+
+/// One key resource on its way to a [`DeclaredKey`].
+struct PendingKey {
+    key: DeclaredKey,
+    arn: String,
+    /// For replicas: the primary's ARN.
+    primary_arn: Option<String>,
+    aliases: Vec<(String, FieldSource)>,
+}
+
+struct PendingAlias {
+    name: String,
+    target_arn: Option<String>,
+    target_id: Option<String>,
+    /// From the alias ARN, to tell a multi-Region key's copies apart.
+    region: Option<String>,
+    account: Option<String>,
+    source: FieldSource,
+    address: String,
+}
+
+struct PendingPolicy {
+    key_ref: String,
+    policy: Value,
+    source: FieldSource,
+    address: String,
+}
+
+/// Collects resources, then links them ([`Builder::finish`]).
+pub struct Builder {
+    file: String,
+    tool: &'static str,
+    keys: Vec<PendingKey>,
+    aliases: Vec<PendingAlias>,
+    policies: Vec<PendingPolicy>,
+    pub warnings: Vec<String>,
+    pub errors: Vec<SpecError>,
+}
+
+impl Builder {
+    pub fn new(file: &str, tool: &'static str) -> Self {
+        Builder {
+            file: file.to_string(),
+            tool,
+            keys: Vec::new(),
+            aliases: Vec::new(),
+            policies: Vec::new(),
+            warnings: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn warn(&mut self, pos: Pos, address: &str, message: impl AsRef<str>) {
+        self.warnings.push(format!(
+            "{}:{}: {address}: {} (not imported)",
+            self.file,
+            pos.line,
+            message.as_ref()
+        ));
+    }
+
+    /// Adds one resource instance of a supported kind; `pos` is where the resource is written.
+    pub fn add(&mut self, kind: ResourceKind, attrs: &Attributes<'_>, pos: Pos) {
+        if attrs.node.as_map().is_none() {
+            self.warn(pos, attrs.address, "the resource has no attributes");
+            return;
+        }
+        for (key, value) in attrs.node.as_map().unwrap_or_default() {
+            if Attributes::is_secret(value)
+                && ["policy", "description", "tags", "tagsAll"].contains(&key.name.as_str())
+            {
+                self.warnings.push(format!(
+                    "{}:{}: {}: {} is a secret in the export and is not compared",
+                    self.file, key.pos.line, attrs.address, key.name
+                ));
+            }
+        }
+        match kind {
+            ResourceKind::Key
+            | ResourceKind::ExternalKey
+            | ResourceKind::ReplicaKey
+            | ResourceKind::ReplicaExternalKey => self.add_key(kind, attrs, pos),
+            ResourceKind::Alias => self.add_alias(attrs, pos),
+            ResourceKind::KeyPolicy => self.add_policy(attrs, pos),
+        }
+    }
+
+    fn policy(&mut self, attrs: &Attributes<'_>) -> Option<(Value, FieldSource)> {
+        let (text, source) = attrs.text("policy")?;
+        match serde_json::from_str::<Value>(&text) {
+            Ok(doc) => Some((doc, source)),
+            Err(err) => {
+                self.errors.push(SpecError::field(
+                    &source,
+                    format!("the policy is not valid JSON: {err}"),
+                ));
+                None
+            }
+        }
+    }
+
+    fn add_key(&mut self, kind: ResourceKind, attrs: &Attributes<'_>, pos: Pos) {
+        let Some((arn, arn_source)) = attrs.text("arn") else {
+            self.warn(
+                pos,
+                attrs.address,
+                "the key has no ARN in the state (never created?)",
+            );
+            return;
+        };
+        let Some(parsed) = KmsArn::parse(&arn).filter(|a| a.key_id().is_some()) else {
+            self.warn(
+                pos,
+                attrs.address,
+                format!("\"{arn}\" is not a KMS key ARN"),
+            );
+            return;
+        };
+        let mut key = DeclaredKey {
+            location: SpecLocation {
+                file: self.file.clone(),
+                line: pos.line,
+            },
+            source: Some(format!("{}: {}", self.tool, attrs.address)),
+            account: parsed.account.to_string(),
+            region: parsed.region.to_string(),
+            ..DeclaredKey::default()
+        };
+        key.fields.insert(
+            super::KEY_ENTRY,
+            FieldSource {
+                file: self.file.clone(),
+                pos,
+                path: attrs.address.to_string(),
+            },
+        );
+        key.fields.insert("account", arn_source.clone());
+        key.fields.insert("region", arn_source.clone());
+        key.fields.insert("key_arn", arn_source);
+
+        macro_rules! set {
+            ($field:ident, $value:expr) => {
+                if let Some((value, source)) = $value {
+                    key.$field = Some(value);
+                    key.fields.insert(stringify!($field), source);
+                }
+            };
+        }
+        set!(description, attrs.string("description"));
+        set!(
+            key_spec,
+            attrs
+                .text("customer_master_key_spec")
+                .or_else(|| attrs.text("key_spec"))
+        );
+        set!(key_usage, attrs.text("key_usage"));
+        set!(
+            enabled,
+            attrs.bool("is_enabled").or_else(|| attrs.bool("enabled"))
+        );
+        set!(
+            deletion_window_in_days,
+            attrs.u32("deletion_window_in_days")
+        );
+        set!(
+            tags,
+            attrs
+                .string_map("tags_all")
+                .or_else(|| attrs.string_map("tags"))
+        );
+        set!(policy, self.policy(attrs));
+        if key.tags.is_none() {
+            // No tags in the state: the tool declares none.
+            key.tags = Some(BTreeMap::new());
+        }
+
+        let mut primary_arn = None;
+        match kind {
+            ResourceKind::Key => {
+                set!(multi_region, attrs.bool("multi_region"));
+                let custom_store = attrs.text("custom_key_store_id").is_some();
+                let symmetric = key
+                    .key_spec
+                    .as_deref()
+                    .is_none_or(|s| s == "SYMMETRIC_DEFAULT");
+                if symmetric && !custom_store {
+                    set!(enable_key_rotation, attrs.bool("enable_key_rotation"));
+                    if key.enable_key_rotation == Some(true) {
+                        set!(
+                            rotation_period_in_days,
+                            attrs.u32("rotation_period_in_days").filter(|(d, _)| *d > 0)
+                        );
+                    }
+                }
+            }
+            ResourceKind::ExternalKey => {
+                set!(multi_region, attrs.bool("multi_region"));
+            }
+            ResourceKind::ReplicaKey | ResourceKind::ReplicaExternalKey => {
+                key.multi_region = Some(true);
+                primary_arn = attrs.text("primary_key_arn").map(|(a, _)| a);
+                if primary_arn.is_none() {
+                    self.warnings.push(format!(
+                        "{}:{}: {}: the replica names no primary key; its region is not added \
+                         to any replica_regions",
+                        self.file, pos.line, attrs.address
+                    ));
+                }
+            }
+            ResourceKind::Alias | ResourceKind::KeyPolicy => {}
+        }
+        if key.multi_region == Some(true) && primary_arn.is_none() {
+            key.replica_regions = Some(Vec::new());
+        }
+        self.keys.push(PendingKey {
+            key,
+            arn,
+            primary_arn,
+            aliases: Vec::new(),
+        });
+    }
+
+    fn add_alias(&mut self, attrs: &Attributes<'_>, pos: Pos) {
+        let Some((name, source)) = attrs.text("name") else {
+            self.warn(pos, attrs.address, "the alias has no name");
+            return;
+        };
+        let alias_arn = attrs.text("arn").map(|(a, _)| a);
+        let parsed = alias_arn.as_deref().and_then(KmsArn::parse);
+        self.aliases.push(PendingAlias {
+            name,
+            target_arn: attrs.text("target_key_arn").map(|(a, _)| a),
+            target_id: attrs.text("target_key_id").map(|(a, _)| a),
+            region: parsed.as_ref().map(|a| a.region.to_string()),
+            account: parsed.as_ref().map(|a| a.account.to_string()),
+            source,
+            address: attrs.address.to_string(),
+        });
+    }
+
+    fn add_policy(&mut self, attrs: &Attributes<'_>, pos: Pos) {
+        let Some((key_ref, _)) = attrs.text("key_id") else {
+            self.warn(pos, attrs.address, "the key policy names no key");
+            return;
+        };
+        let Some((policy, source)) = self.policy(attrs) else {
+            if attrs.text("policy").is_none() {
+                self.warn(pos, attrs.address, "the key policy has no policy document");
+            }
+            return;
+        };
+        self.policies.push(PendingPolicy {
+            key_ref,
+            policy,
+            source,
+            address: attrs.address.to_string(),
+        });
+    }
+
+    /// The index of the key a reference (key ARN, or key id plus the region/account it must
+    /// be in) names. A bare multi-Region key id names the primary first.
+    fn find(&self, reference: &str, region: Option<&str>, account: Option<&str>) -> Option<usize> {
+        if let Some(i) = self.keys.iter().position(|k| k.arn == reference) {
+            return Some(i);
+        }
+        let id = KmsArn::parse(reference)
+            .and_then(|a| a.key_id())
+            .unwrap_or(reference);
+        let matches = |k: &PendingKey| {
+            KmsArn::parse(&k.arn).and_then(|a| a.key_id()) == Some(id)
+                && region.is_none_or(|r| r == k.key.region)
+                && account.is_none_or(|a| a == k.key.account)
+        };
+        self.keys
+            .iter()
+            .position(|k| matches(k) && k.primary_arn.is_none())
+            .or_else(|| self.keys.iter().position(matches))
+    }
+
+    /// Links aliases, replicas and key policies to their keys and gives each key its identity.
+    pub fn finish(mut self) -> Result<Imported, Vec<SpecError>> {
+        for policy in std::mem::take(&mut self.policies) {
+            match self.find(&policy.key_ref, None, None) {
+                Some(i) => {
+                    let key = &mut self.keys[i].key;
+                    key.policy = Some(policy.policy);
+                    key.fields.insert("policy", policy.source);
+                }
+                None => self.warnings.push(format!(
+                    "{}:{}: {}: the key policy is for {}, which is not in this file (not \
+                     imported)",
+                    self.file, policy.source.pos.line, policy.address, policy.key_ref
+                )),
+            }
+        }
+        for alias in std::mem::take(&mut self.aliases) {
+            let found = alias
+                .target_arn
+                .as_deref()
+                .and_then(|arn| self.find(arn, None, None))
+                .or_else(|| {
+                    alias.target_id.as_deref().and_then(|id| {
+                        self.find(id, alias.region.as_deref(), alias.account.as_deref())
+                    })
+                });
+            match found {
+                Some(i) => self.keys[i].aliases.push((alias.name, alias.source)),
+                None => self.warnings.push(format!(
+                    "{}:{}: {}: {} targets {}, which is not in this file (not imported)",
+                    self.file,
+                    alias.source.pos.line,
+                    alias.address,
+                    alias.name,
+                    alias
+                        .target_arn
+                        .or(alias.target_id)
+                        .unwrap_or_else(|| "no key".to_string())
+                )),
+            }
+        }
+        let replicas: Vec<(usize, String, String)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| {
+                k.primary_arn
+                    .clone()
+                    .map(|primary| (i, primary, k.key.region.clone()))
+            })
+            .collect();
+        for (i, primary_arn, region) in replicas {
+            match self.keys.iter().position(|k| k.arn == primary_arn) {
+                Some(p) => {
+                    let primary = &mut self.keys[p].key;
+                    primary
+                        .replica_regions
+                        .get_or_insert_with(Vec::new)
+                        .push(region);
+                    if let Some(source) = self.keys[i].key.fields.get("key_arn").cloned() {
+                        self.keys[p]
+                            .key
+                            .fields
+                            .entry("replica_regions")
+                            .or_insert(source);
+                    }
+                }
+                None => self.warnings.push(format!(
+                    "{}:{}: {}: the primary key {primary_arn} is not in this file; the replica \
+                     is imported, but its region is not added to any replica_regions",
+                    self.file,
+                    self.keys[i].key.location.line,
+                    self.keys[i].key.source.clone().unwrap_or_default()
+                )),
+            }
+        }
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        let mut keys = Vec::new();
+        for mut pending in self.keys {
+            pending.aliases.sort_by(|a, b| a.0.cmp(&b.0));
+            pending.aliases.dedup_by(|a, b| a.0 == b.0);
+            let mut aliases = pending.aliases.into_iter();
+            let key = &mut pending.key;
+            match aliases.next() {
+                Some((alias, source)) => {
+                    key.alias = Some(alias);
+                    key.fields.insert("alias", source);
+                    key.other_aliases = aliases.map(|(a, _)| a).collect();
+                }
+                None => key.key_arn = Some(pending.arn),
+            }
+            if let Some(regions) = &mut key.replica_regions {
+                regions.sort();
+            }
+            keys.push(pending.key);
+        }
+        Ok(Imported {
+            keys,
+            warnings: self.warnings,
+        })
+    }
+}
