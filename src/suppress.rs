@@ -298,8 +298,8 @@ fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Findin
         key_arn: finding.key_arn.clone(),
         aliases: finding.aliases.clone(),
         message: format!(
-            "The suppression of {} ({}) at {file}:{} expired on {expires}; the finding is reported again. Its reason was: {}",
-            finding.check_id, finding.name, entry.line, entry.reason
+            "The suppression of {} ({}) expired on {expires}, so the finding is reported again. The reason given was: {}",
+            finding.check_id, finding.name, entry.reason
         ),
         evidence: json!({
             "suppression": entry.describe(),

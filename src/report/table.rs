@@ -91,19 +91,23 @@ fn header(report: &Report, style: &Style, out: &mut String) {
     title.push_str(&format!(" ({})", duration(report.summary.duration_ms)));
     push_wrapped(out, &style.paint("1", &title), "");
 
-    let count = |status: TargetStatus| report.targets.iter().filter(|t| t.status == status).count();
     let scope = format!(
-        "Scope: {} · {} · {} ({} scanned, {} skipped, {} failed) · {} · {}",
+        "Scope: {} · {} · {} · {}",
         plural(report.summary.accounts, "account"),
         plural(report.summary.regions, "region"),
-        plural(report.targets.len() as u64, "target"),
-        count(TargetStatus::Scanned),
-        count(TargetStatus::Skipped),
-        count(TargetStatus::Failed),
         plural(report.summary.keys, "key"),
         plural(report.summary.gaps, "coverage gap"),
     );
     push_wrapped(out, &scope, "       ");
+    let count = |status: TargetStatus| report.targets.iter().filter(|t| t.status == status).count();
+    let targets = format!(
+        "Targets: {} ({} scanned, {} skipped, {} failed)",
+        plural(report.targets.len() as u64, "account-region"),
+        count(TargetStatus::Scanned),
+        count(TargetStatus::Skipped),
+        count(TargetStatus::Failed),
+    );
+    push_wrapped(out, &targets, "         ");
     if let Some(org) = &report.organization_id {
         push_wrapped(out, &format!("Organization: {org}"), "");
     }
@@ -308,31 +312,28 @@ fn gaps(report: &Report, style: &Style, out: &mut String) {
     if report.coverage_gaps.is_empty() {
         return;
     }
-    let mut table = style.table(&["Account / region", "Key", "Operation", "Reason"]);
-    for gap in &report.coverage_gaps {
-        table.add_row(vec![
-            format!(
-                "{}\n{}",
-                gap.account,
-                gap.region.as_deref().unwrap_or("(all regions)")
-            ),
-            gap.key_arn
-                .as_deref()
-                .map(|arn| super::key_id_of_arn(arn).unwrap_or(arn))
-                .unwrap_or("-")
-                .to_string(),
-            match &gap.error_code {
-                Some(code) => format!("{}\n{code}", gap.operation),
-                None => gap.operation.clone(),
-            },
-            gap.reason.clone(),
-        ]);
-    }
     out.push('\n');
     out.push_str(&style.paint("1;33", "Coverage gaps (these were NOT audited):"));
     out.push('\n');
-    out.push_str(&table.to_string());
-    out.push('\n');
+    for gap in &report.coverage_gaps {
+        let mut place = format!(
+            "- {} {}",
+            gap.account,
+            gap.region.as_deref().unwrap_or("(all regions)")
+        );
+        if let Some(arn) = &gap.key_arn {
+            place.push_str(&format!(
+                " key {}",
+                super::key_id_of_arn(arn).unwrap_or(arn)
+            ));
+        }
+        push_wrapped(out, &place, "  ");
+        let what = match &gap.error_code {
+            Some(code) => format!("  {} failed ({code}): {}", gap.operation, gap.reason),
+            None => format!("  {} failed: {}", gap.operation, gap.reason),
+        };
+        push_wrapped(out, &what, "  ");
+    }
 }
 
 fn place(f: &Finding) -> String {
@@ -355,23 +356,51 @@ fn duration(ms: u64) -> String {
     }
 }
 
-/// Appends `text` wrapped at 80 columns on spaces; continuation lines start with `indent`.
+/// Appends `text` wrapped at 80 columns on spaces; the first line keeps the text's own leading
+/// spaces, continuation lines start with `indent`, and a word wider than a line is cut.
 /// ANSI sequences take no columns.
 fn push_wrapped(out: &mut String, text: &str, indent: &str) {
     let visible = |s: &str| strip_ansi(s).chars().count();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && visible(&line) + 1 + visible(word) > WIDTH {
+    let body = text.trim_start_matches(' ');
+    let mut line = text[..text.len() - body.len()].to_string();
+    let mut line_has_word = false;
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        let mut word = word.to_string();
+        loop {
+            let room = WIDTH.saturating_sub(visible(&line) + usize::from(line_has_word));
+            if visible(&word) <= room {
+                if line_has_word {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                line_has_word = true;
+                break;
+            }
+            if line_has_word {
+                out.push_str(&line);
+                out.push('\n');
+                line = indent.to_string();
+                line_has_word = false;
+                continue;
+            }
+            // A word wider than a whole line (an ARN, a URL): cut it.
+            let (head, tail) = split_at_columns(&word, room.max(1));
+            line.push_str(&head);
             out.push_str(&line);
             out.push('\n');
             line = indent.to_string();
-        } else if !line.is_empty() && line != indent {
-            line.push(' ');
+            word = tail;
         }
-        line.push_str(word);
     }
     out.push_str(&line);
     out.push('\n');
+}
+
+/// Splits plain text after `columns` characters.
+fn split_at_columns(word: &str, columns: usize) -> (String, String) {
+    let head: String = word.chars().take(columns).collect();
+    let tail: String = word.chars().skip(columns).collect();
+    (head, tail)
 }
 
 fn strip_ansi(s: &str) -> String {
@@ -404,6 +433,19 @@ mod tests {
             assert!(line.chars().count() <= WIDTH, "{line}");
         }
         assert!(out.lines().nth(1).is_some_and(|l| l.starts_with("  word")));
+    }
+
+    #[test]
+    fn keeps_leading_spaces_and_cuts_words_wider_than_a_line() {
+        let mut out = String::new();
+        let arn = format!("arn:aws:iam::111111111111:role/{}", "x".repeat(90));
+        push_wrapped(&mut out, &format!("  failed: {arn} end"), "  ");
+        assert!(out.starts_with("  failed:"), "{out}");
+        for line in out.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+            assert!(line.starts_with("  "), "{line}");
+        }
+        assert!(out.replace("\n  ", "").contains(&arn), "{out}");
     }
 
     #[test]
