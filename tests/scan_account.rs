@@ -421,7 +421,15 @@ async fn scans_every_key_of_a_three_region_account_with_exact_fields() {
 
     let run = kms_audit(
         &emulator.endpoint,
-        &["scan", "--regions", &REGIONS.join(","), "--format", "json", "--fail-on", "none"],
+        &[
+            "scan",
+            "--regions",
+            &REGIONS.join(","),
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
     );
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     let report = run.json();
