@@ -249,7 +249,7 @@ impl AccountSetup<'_> {
                     Planned::Scan(TargetScan {
                         account: account.id.clone(),
                         region: *region,
-                        client: aws::kms_client(&config, region.name, self.counter),
+                        client: aws::kms_client(&config, &account.id, region.name, self.counter),
                         gate: Gate::new(self.global.clone(), self.per_target),
                         key_concurrency: self.per_target,
                     })

@@ -31,6 +31,18 @@ pub struct AwsOptions {
     pub max_attempts: u32,
     /// Limit for one attempt of one request.
     pub attempt_timeout: Duration,
+    pub retry_mode: RetryMode,
+}
+
+/// How throttled and failed requests are retried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RetryMode {
+    /// Exponential backoff with jitter, plus a client-side rate limiter that slows an
+    /// account×region down as soon as AWS throttles it (the SDK's adaptive mode).
+    #[default]
+    Adaptive,
+    /// Exponential backoff with jitter only.
+    Standard,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,9 +108,13 @@ pub async fn load_base_config(options: &AwsOptions) -> Result<SdkConfig, AwsSetu
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
         .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(options.max_attempts.max(1))
-                .with_initial_backoff(Duration::from_millis(100)),
+            match options.retry_mode {
+                RetryMode::Adaptive => RetryConfig::adaptive(),
+                RetryMode::Standard => RetryConfig::standard(),
+            }
+            .with_max_attempts(options.max_attempts.max(1))
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_secs(20)),
         )
         .timeout_config(
             TimeoutConfig::builder()
@@ -135,10 +151,22 @@ pub async fn check_credentials(config: &SdkConfig) -> Result<(), AwsSetupError> 
         .map_err(|err| AwsSetupError::NoCredentials(errors::error_chain(&err)))
 }
 
-/// A KMS client for one region, counting its requests.
-pub fn kms_client(base: &SdkConfig, region: &str, counter: &ApiCallCounter) -> aws_sdk_kms::Client {
+/// A KMS client for one account and region, counting its requests.
+///
+/// Each account×region gets its own retry partition: KMS quotas are per account and region, so
+/// the SDK's retry budget and adaptive rate limiter must be too (the default partition is shared
+/// by every account in a region, and one throttled account would slow all the others down).
+pub fn kms_client(
+    base: &SdkConfig,
+    account: &str,
+    region: &str,
+    counter: &ApiCallCounter,
+) -> aws_sdk_kms::Client {
     let config = aws_sdk_kms::config::Builder::from(base)
         .region(Region::new(region.to_string()))
+        .retry_partition(aws_sdk_kms::config::retry::RetryPartition::new(format!(
+            "kms-audit-{account}-{region}"
+        )))
         .interceptor(counter.clone())
         .build();
     aws_sdk_kms::Client::from_conf(config)

@@ -8,7 +8,7 @@ use clap::Args;
 use super::analysis::AnalysisArgs;
 use super::output::{self, OutputArgs};
 use crate::analyze;
-use crate::aws::AwsOptions;
+use crate::aws::{AwsOptions, RetryMode};
 use crate::exit::Outcome;
 use crate::scan::{self, ScanRequest};
 use crate::targets::AccountSelection;
@@ -67,9 +67,13 @@ pub struct ScanArgs {
     /// Most requests in flight per account and region (protects each region's KMS quota).
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub per_target_concurrency: u32,
-    /// Attempts per request; throttling and server errors are retried with backoff and jitter.
-    #[arg(long, default_value_t = 6, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    /// Attempts per request; throttling, server errors and dropped connections are retried with
+    /// exponential backoff and jitter (capped at 20 s). A key field is given up only after all.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
+    /// adaptive: also slow an account×region down as soon as AWS throttles it; standard: backoff only.
+    #[arg(long, value_enum, default_value_t = RetryMode::Adaptive)]
+    pub retry_mode: RetryMode,
     /// Time limit for one attempt of one request, in seconds.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
@@ -87,6 +91,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             endpoint_url: args.endpoint_url,
             max_attempts: args.max_attempts,
             attempt_timeout: Duration::from_secs(args.call_timeout),
+            retry_mode: args.retry_mode,
         },
         // The config's `regions` and `concurrency` apply when the flags are not given.
         regions: if args.regions.is_empty() {
