@@ -158,12 +158,9 @@ pub fn detect(report: &Report, specs: &SpecSet, report_unmanaged: bool) -> Vec<F
 
 fn missing(declared: &DeclaredKey) -> Option<Finding> {
     let meta = check("DRF001")?;
-    let (what, identity) = match &declared.alias {
-        Some(alias) => (format!("no key has alias {alias}"), json!({"alias": alias})),
-        None => (
-            "no key has this ARN".to_string(),
-            json!({"key_arn": declared.key_arn}),
-        ),
+    let identity = match &declared.alias {
+        Some(alias) => json!({"alias": alias}),
+        None => json!({"key_arn": declared.key_arn}),
     };
     // No resource address in the evidence: a Terraform state, a Pulumi export and a
     // hand-written spec of the same key give the same finding.
@@ -181,7 +178,7 @@ fn missing(declared: &DeclaredKey) -> Option<Finding> {
             declared.key_arn.as_deref(),
             declared.alias.iter().cloned().collect(),
             format!(
-                "declared key {} is missing from account {} region {}: {what}",
+                "declared key {} does not exist in account {}, region {}",
                 declared.display_name(),
                 declared.account,
                 declared.region

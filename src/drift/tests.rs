@@ -195,8 +195,7 @@ fn drf001_a_declared_key_missing_from_a_scanned_region() {
     );
     assert_eq!(
         f.message,
-        "declared key alias/gone is missing from account 111111111111 region us-east-1: no key \
-         has alias alias/gone"
+        "declared key alias/gone does not exist in account 111111111111, region us-east-1"
     );
 }
 

@@ -33,7 +33,18 @@ pub fn to_yaml(keys: &[DeclaredKey], header: &[String]) -> String {
         return out;
     }
     out.push_str("keys:\n");
-    for key in keys {
+    // A stable order whatever the source's: by account and name, a multi-Region primary
+    // before its replicas.
+    let mut sorted: Vec<&DeclaredKey> = keys.iter().collect();
+    sorted.sort_by_key(|k| {
+        (
+            k.account.as_str(),
+            k.display_name(),
+            k.replica_regions.is_none(),
+            k.region.as_str(),
+        )
+    });
+    for key in sorted {
         if let Some(source) = &key.source {
             let _ = writeln!(out, "  # {source}");
         }
