@@ -71,8 +71,9 @@ pub struct ScanArgs {
     /// exponential backoff and jitter (capped at 20 s). A key field is given up only after all.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
-    /// adaptive: also slow an account×region down as soon as AWS throttles it; standard: backoff only.
-    #[arg(long, value_enum, default_value_t = RetryMode::Adaptive)]
+    /// standard: exponential backoff with jitter; adaptive: also slow an account×region down after
+    /// AWS throttles it (gentlest on shared quotas, much slower under throttling).
+    #[arg(long, value_enum, default_value_t = RetryMode::Standard)]
     pub retry_mode: RetryMode,
     /// Time limit for one attempt of one request, in seconds.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]

@@ -18,6 +18,10 @@ pub enum Fault {
     InternalError,
     /// What AWS answers in an opt-in region the account has not enabled.
     RegionNotEnabled,
+    /// Close the connection without answering (a network failure).
+    DropConnection,
+    /// Forward the request, but only after this many milliseconds.
+    Slow(u64),
 }
 
 /// A request the proxy must refuse: every `Some` field must match.
@@ -30,6 +34,11 @@ pub struct Rule {
     pub account: Option<String>,
     /// A substring of the request body, e.g. a key id.
     pub body_contains: Option<String>,
+    /// Apply to this percentage of matching requests, chosen by a fixed pseudo-random sequence
+    /// (so a run is reproducible); `None`: every matching request.
+    pub percent: Option<u64>,
+    /// Only requests to this service (`kms`, `sts`, `organizations`).
+    pub service: Option<String>,
     pub fault: Option<Fault>,
 }
 
@@ -58,6 +67,14 @@ impl Rule {
         self.account = Some(account.to_string());
         self
     }
+    pub fn percent(mut self, percent: u64) -> Rule {
+        self.percent = Some(percent);
+        self
+    }
+    pub fn service(mut self, service: &str) -> Rule {
+        self.service = Some(service.to_string());
+        self
+    }
     pub fn body_contains(mut self, text: &str) -> Rule {
         self.body_contains = Some(text.to_string());
         self
@@ -77,6 +94,8 @@ pub struct Seen {
 #[derive(Default)]
 struct State {
     rules: Vec<Rule>,
+    /// Requests seen so far: the input of the pseudo-random choice for `percent` rules.
+    counter: u64,
     log: Vec<Seen>,
     /// Access key id → account, learned from AssumeRole answers (and the default credentials).
     accounts: HashMap<String, String>,
@@ -256,9 +275,13 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
     let body_text = String::from_utf8_lossy(&request.body).into_owned();
 
     let fault = {
-        let state = state.lock().expect("state");
+        let mut state = state.lock().expect("state");
+        state.counter += 1;
+        let draw = splitmix(state.counter) % 100;
         state.rules.iter().find_map(|rule| {
             let matches = rule.operation.as_ref().is_none_or(|op| *op == operation)
+                && rule.service.as_ref().is_none_or(|s| *s == service)
+                && rule.percent.is_none_or(|p| draw < p)
                 && rule.region.as_ref().is_none_or(|r| *r == region)
                 && rule
                     .account
@@ -276,13 +299,21 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
         operation: operation.clone(),
         region,
         account: acting_account.clone(),
-        refused: fault.is_some(),
+        refused: fault.is_some_and(|f| !matches!(f, Fault::Slow(_))),
     });
 
-    if let Some(fault) = fault {
-        let response = error_response(&service, &operation, fault);
-        client.write_all(response.as_bytes())?;
-        return client.flush();
+    match fault {
+        Some(Fault::DropConnection) => {
+            let _ = client.shutdown(std::net::Shutdown::Both);
+            return Ok(());
+        }
+        Some(Fault::Slow(ms)) => std::thread::sleep(std::time::Duration::from_millis(ms)),
+        Some(fault) => {
+            let response = error_response(&service, &operation, fault);
+            client.write_all(response.as_bytes())?;
+            return client.flush();
+        }
+        None => {}
     }
 
     let mut upstream_conn = TcpStream::connect(upstream)?;
@@ -306,6 +337,14 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
     }
     client.write_all(&with_connection_close(&response))?;
     client.flush()
+}
+
+/// A well-mixed 64-bit hash of a counter (SplitMix64): reproducible "random" choices.
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 /// (service, region, access key id) from the SigV4 Authorization header's credential scope.
@@ -376,6 +415,7 @@ fn error_response(service: &str, operation: &str, fault: Fault) -> String {
             "Throttling",
             "Rate exceeded".to_string(),
         ),
+        Fault::DropConnection | Fault::Slow(_) => unreachable!("not an error answer"),
         Fault::RegionNotEnabled => (
             "400 Bad Request",
             "UnrecognizedClientException",
