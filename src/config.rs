@@ -675,6 +675,18 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let config = parse(
+            include_str!("../examples/kms-audit.yaml"),
+            "examples/kms-audit.yaml",
+        )
+        .expect("examples/kms-audit.yaml is valid");
+        assert_eq!(config.required_tags, ["owner", "data-classification"]);
+        assert!(!config.is_enabled("ALI001"));
+        assert_eq!(config.severity_override("GRT001"), Some(Severity::Critical));
+    }
+
+    #[test]
     fn unreadable_file_names_the_path() {
         let e = load(Path::new("/nonexistent/kms-audit.yaml")).expect_err("missing");
         assert!(e.line.is_none());
