@@ -265,10 +265,7 @@ impl RawConfig {
                 return Err(error(
                     &account.referenced,
                     format!("trusted_accounts[{i}]"),
-                    format!(
-                        "'{}' is not an AWS account id (12 digits; quote it so YAML keeps leading zeros)",
-                        account.value
-                    ),
+                    format!("'{}' is not an AWS account id (12 digits)", account.value),
                 ));
             }
             config.trusted_accounts.insert(id.to_string());
@@ -527,6 +524,13 @@ mod tests {
         assert_eq!(config.severity_override("GRT001"), Some(Severity::Critical));
         assert_eq!(config.concurrency, Some(16));
         assert_eq!(config.regions, ["us-east-1", "eu-west-1"]);
+    }
+
+    #[test]
+    fn unquoted_account_ids_keep_their_leading_zeros() {
+        let config =
+            parse("trusted_accounts: [012345678901, 222222222222]\n", "c.yaml").expect("valid");
+        assert!(config.trusted_accounts.contains("012345678901"));
     }
 
     #[test]
