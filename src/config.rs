@@ -265,10 +265,7 @@ impl RawConfig {
                 return Err(error(
                     &account.referenced,
                     format!("trusted_accounts[{i}]"),
-                    format!(
-                        "'{}' is not an AWS account id (12 digits; quote it so YAML keeps leading zeros)",
-                        account.value
-                    ),
+                    format!("'{}' is not an AWS account id (12 digits)", account.value),
                 ));
             }
             config.trusted_accounts.insert(id.to_string());
@@ -530,6 +527,13 @@ mod tests {
     }
 
     #[test]
+    fn unquoted_account_ids_keep_their_leading_zeros() {
+        let config =
+            parse("trusted_accounts: [012345678901, 222222222222]\n", "c.yaml").expect("valid");
+        assert!(config.trusted_accounts.contains("012345678901"));
+    }
+
+    #[test]
     fn empty_and_comment_only_files_are_the_defaults() {
         assert_eq!(parse("", "c.yaml").expect("empty"), Config::default());
         assert_eq!(
@@ -672,6 +676,18 @@ mod tests {
             .map(|f| (f.check_id.as_str(), f.severity))
             .collect();
         assert_eq!(got, [("DRF004", Severity::High), ("TAG001", Severity::Low)]);
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let config = parse(
+            include_str!("../examples/kms-audit.yaml"),
+            "examples/kms-audit.yaml",
+        )
+        .expect("examples/kms-audit.yaml is valid");
+        assert_eq!(config.required_tags, ["owner", "data-classification"]);
+        assert!(!config.is_enabled("ALI001"));
+        assert_eq!(config.severity_override("GRT001"), Some(Severity::Critical));
     }
 
     #[test]

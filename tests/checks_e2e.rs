@@ -600,6 +600,153 @@ async fn every_check_fires_on_exactly_the_keys_it_should() {
     assert_eq!(rereport["summary"]["findings"]["critical"], 0);
 }
 
+/// POL002 with the organization as context: members found by `--org` are trusted; without
+/// `--org` membership is unknown, and `organization_id` from the config trusts only statements
+/// pinned to it. GRT001 never trusts organization membership.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organization_members_are_trusted_by_pol002_only_when_known() {
+    let emulator = Emulator::start();
+    let endpoint = emulator.endpoint.as_str();
+    let org = support::org::create_org(endpoint).await;
+    let use1 = seed::kms(endpoint, "us-east-1");
+    let mut expect = Expect::default();
+    let member_root = format!("arn:aws:iam::{}:root", org.prod);
+    let keyed = |sid: &str, principal: Value| {
+        Some(seed::policy(
+            DEFAULT_ACCOUNT,
+            &[statement(sid, principal, "kms:Decrypt")],
+        ))
+    };
+
+    let member = good_key(
+        &use1,
+        "alias/to-member",
+        NewKey {
+            policy: keyed("Member", json!({"AWS": member_root})),
+            ..NewKey::default()
+        },
+    )
+    .await;
+    let stranger = good_key(
+        &use1,
+        "alias/to-stranger",
+        NewKey {
+            policy: keyed(
+                "Stranger",
+                json!({"AWS": format!("arn:aws:iam::{STRANGER}:root")}),
+            ),
+            ..NewKey::default()
+        },
+    )
+    .await;
+    let org_pinned_policy = seed::policy(
+        DEFAULT_ACCOUNT,
+        &[
+            json!({"Sid": "Org", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                 "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": org.id}}}),
+        ],
+    );
+    let org_pinned = good_key(
+        &use1,
+        "alias/org-pinned",
+        NewKey {
+            policy: Some(org_pinned_policy),
+            ..NewKey::default()
+        },
+    )
+    .await;
+    let granted = good_key(&use1, "alias/grant-member", NewKey::default()).await;
+    seed::grant(
+        &use1,
+        &granted,
+        &format!("arn:aws:iam::{}:role/app", org.prod),
+        &[GrantOperation::Decrypt],
+    )
+    .await;
+    // A key in a member account that names the management account.
+    let prod_client = support::org::kms_in(endpoint, &org.prod, "us-east-1").await;
+    let in_member = good_key(
+        &prod_client,
+        "alias/to-management",
+        NewKey {
+            policy: Some(seed::policy(
+                &org.prod,
+                &[statement(
+                    "Management",
+                    json!({"AWS": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:root")}),
+                    "kms:Decrypt",
+                )],
+            )),
+            ..NewKey::default()
+        },
+    )
+    .await;
+
+    // --org: the report carries the organization and its accounts.
+    expect.add("to-member", &member, &[]);
+    expect.add("to-stranger", &stranger, &["POL002"]);
+    expect.add("org-pinned", &org_pinned, &[]);
+    expect.add("grant-member", &granted, &["GRT001"]);
+    expect.add("to-management", &in_member, &[]);
+    let run_org = kms_audit(
+        endpoint,
+        &[
+            "scan",
+            "--org",
+            "--regions",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        run_org.code, 1,
+        "POL002 is high; stderr: {}",
+        run_org.stderr
+    );
+    let report = run_org.json();
+    assert_eq!(report["organization_id"], org.id.as_str());
+    assert_eq!(found(&report, &expect), expect.pairs());
+    let f = finding(&report, "POL002", &stranger);
+    assert_eq!(f["evidence"]["organization_membership_known"], true);
+
+    // The caller's account alone, organization_id from the config: members are not known.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write(
+        dir.path(),
+        "org.yaml",
+        &format!("organization_id: {}\n", org.id),
+    );
+    let alone = kms_audit(
+        endpoint,
+        &[
+            "scan",
+            "--config",
+            &config,
+            "--regions",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(alone.code, 1, "stderr: {}", alone.stderr);
+    let report = alone.json();
+    let mut expect_alone = Expect::default();
+    expect_alone.add("to-member", &member, &["POL002"]);
+    expect_alone.add("to-stranger", &stranger, &["POL002"]);
+    expect_alone.add("org-pinned", &org_pinned, &[]);
+    expect_alone.add("grant-member", &granted, &["GRT001"]);
+    assert_eq!(found(&report, &expect_alone), expect_alone.pairs());
+    let f = finding(&report, "POL002", &member);
+    assert_eq!(f["evidence"]["organization_membership_known"], false);
+    assert!(
+        f["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("organization membership unknown")),
+        "{f}"
+    );
+}
+
 // --- `kms-audit checks` and `kms-audit explain` ---------------------------------------------
 
 const CATALOG_IDS: [&str; 17] = [

@@ -109,7 +109,7 @@ pub const REGISTRY: &[Check] = &[
 ];
 
 /// Catalog ids implemented by the drift module (comparison with declared specs), not here.
-pub const DRIFT_CHECK_IDS: &[&str] = &["DRF001", "DRF002", "DRF003", "DRF004", "DRF005", "DRF006"];
+pub const DRIFT_CHECK_IDS: &[&str] = crate::drift::CHECK_IDS;
 
 /// Runs every enabled check and applies the config's severity overrides.
 pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{analysis, put_policy_commands, statement_document, statement_label};
+use super::{Analyzer, put_policy_commands, statement_document, statement_label};
 use crate::catalog::CheckMeta;
 use crate::checks::CheckContext;
 use crate::finding::FindingBuilder;
@@ -20,8 +20,9 @@ use crate::policy::{CrossAccountGrant, GrantScope};
 
 pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut analyzer = Analyzer::new(ctx);
     for key in &ctx.inventory.keys {
-        let Some(result) = analysis(key, ctx) else {
+        let Some(result) = analyzer.analysis(key) else {
             continue;
         };
         let mut by_account: BTreeMap<(&str, bool), Vec<&CrossAccountGrant>> = BTreeMap::new();

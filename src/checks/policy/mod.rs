@@ -10,6 +10,8 @@ pub mod cross_account;
 pub mod public;
 pub mod unreadable;
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::CheckContext;
@@ -35,20 +37,36 @@ pub(crate) fn parsed(key: &KeyRecord) -> Result<KeyPolicy, Unreadable> {
     KeyPolicy::parse(document).map_err(Unreadable::Invalid)
 }
 
-/// The analyzer's context for a key: its account, the trusted accounts, the organization.
-pub(crate) fn analysis_context(key: &KeyRecord, ctx: &CheckContext<'_>) -> AnalysisContext {
-    AnalysisContext {
-        key_account: key.account.clone(),
-        trusted_accounts: ctx.config.trusted_accounts.clone(),
-        organization_id: ctx.organization_id.map(str::to_string),
-        organization_accounts: ctx.organization_accounts.cloned(),
-    }
+/// Analyses key policies, with one analyzer context per key account (the trusted and
+/// organization account sets are cloned once per account, not once per key).
+pub(crate) struct Analyzer<'c> {
+    ctx: &'c CheckContext<'c>,
+    contexts: BTreeMap<String, AnalysisContext>,
 }
 
-/// Analyses a key's policy; `None` when it cannot be (POL003 reports that).
-pub(crate) fn analysis(key: &KeyRecord, ctx: &CheckContext<'_>) -> Option<PolicyAnalysis> {
-    let policy = parsed(key).ok()?;
-    Some(crate::policy::analyze(&policy, &analysis_context(key, ctx)))
+impl<'c> Analyzer<'c> {
+    pub(crate) fn new(ctx: &'c CheckContext<'c>) -> Self {
+        Analyzer {
+            ctx,
+            contexts: BTreeMap::new(),
+        }
+    }
+
+    /// The analysis of a key's policy; `None` when it cannot be analysed (POL003 reports that).
+    pub(crate) fn analysis(&mut self, key: &KeyRecord) -> Option<PolicyAnalysis> {
+        let policy = parsed(key).ok()?;
+        let ctx = self.ctx;
+        let context = self
+            .contexts
+            .entry(key.account.clone())
+            .or_insert_with(|| AnalysisContext {
+                key_account: key.account.clone(),
+                trusted_accounts: ctx.config.trusted_accounts.clone(),
+                organization_id: ctx.organization_id.map(str::to_string),
+                organization_accounts: ctx.organization_accounts.cloned(),
+            });
+        Some(crate::policy::analyze(&policy, context))
+    }
 }
 
 /// The statement at `index` as written in the key's policy, for evidence.

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::{
-    analysis, put_policy_commands, statement_discriminator, statement_document, statement_label,
+    Analyzer, put_policy_commands, statement_discriminator, statement_document, statement_label,
 };
 use crate::catalog::CheckMeta;
 use crate::checks::CheckContext;
@@ -15,8 +15,9 @@ use crate::model::Finding;
 
 pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut analyzer = Analyzer::new(ctx);
     for key in &ctx.inventory.keys {
-        let Some(result) = analysis(key, ctx) else {
+        let Some(result) = analyzer.analysis(key) else {
             continue;
         };
         for grant in &result.public {
