@@ -16,6 +16,7 @@ pub mod exit;
 pub mod finding;
 pub mod model;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod spec;

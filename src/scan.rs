@@ -12,6 +12,7 @@ use crate::collect::{self, Gate, TargetOutcome, TargetScan};
 use crate::model::{
     CoverageGap, Inventory, Report, SCHEMA_VERSION, Summary, Target, TargetStatus, ToolInfo,
 };
+use crate::progress::{ProgressDisplay, ProgressMode, ScanProgress};
 use crate::targets::accounts_file::{self, AccountsFileError};
 use crate::targets::org::{self, OrgError, Organization};
 use crate::targets::{
@@ -32,6 +33,9 @@ pub struct ScanRequest {
     pub concurrency: usize,
     /// Limit on requests in flight per account×region.
     pub per_target_concurrency: usize,
+    pub progress: ProgressMode,
+    /// Limit for one account×region as a whole (listing and every key).
+    pub target_timeout: std::time::Duration,
 }
 
 /// Errors that stop a scan before anything was scanned (exit code 2).
@@ -98,7 +102,13 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         regions: &regions,
         global: Arc::new(Semaphore::new(request.concurrency.max(1))),
         per_target: request.per_target_concurrency,
+        progress: Arc::new(ScanProgress::default()),
     };
+    setup
+        .progress
+        .add_targets((accounts.len() * regions.len()) as u64);
+    let display = ProgressDisplay::start(request.progress, setup.progress.clone());
+    let progress = &setup.progress;
     // Accounts are set up a few at a time (one AssumeRole each); their regions are scanned as soon
     // as they are ready, all under the same global limit.
     let outcomes: Vec<TargetOutcome> = futures::stream::iter(accounts.iter())
@@ -106,14 +116,17 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         .buffer_unordered(ACCOUNT_SETUP_CONCURRENCY)
         .flat_map(futures::stream::iter)
         .map(|planned| async move {
-            match planned {
-                Planned::Scan(scan) => collect::scan_target(&scan).await,
+            let outcome = match planned {
+                Planned::Scan(scan) => scan_with_deadline(&scan, request.target_timeout).await,
                 Planned::Failed(outcome) => outcome,
-            }
+            };
+            progress.target_done(outcome.gaps.len() as u64);
+            outcome
         })
         .buffer_unordered(request.concurrency.max(1))
         .collect()
         .await;
+    display.finish();
 
     let mut report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
@@ -218,6 +231,34 @@ async fn resolve_accounts(
     Ok((accounts, None))
 }
 
+/// Scans one account×region, or records it as failed when it does not finish in time (a region
+/// that hangs must not hold the whole scan hostage).
+async fn scan_with_deadline(scan: &TargetScan, limit: std::time::Duration) -> TargetOutcome {
+    match tokio::time::timeout(limit, collect::scan_target(scan)).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            let err = CallError::new(
+                Some("Timeout"),
+                format!(
+                    "the account-region did not finish within {} s (--target-timeout)",
+                    limit.as_secs()
+                ),
+            );
+            let gap = scan.gap(None, "ScanTarget", &err);
+            TargetOutcome {
+                target: Target {
+                    account: scan.account.clone(),
+                    region: scan.region.name.to_string(),
+                    status: TargetStatus::Failed,
+                    reason: Some(gap.reason.clone()),
+                },
+                keys: Vec::new(),
+                gaps: vec![gap],
+            }
+        }
+    }
+}
+
 /// What one account contributes to the scan: region scans, or failed targets.
 enum Planned {
     Scan(TargetScan),
@@ -235,6 +276,7 @@ struct AccountSetup<'a> {
     regions: &'a [RegionInfo],
     global: Arc<Semaphore>,
     per_target: usize,
+    progress: Arc<ScanProgress>,
 }
 
 impl AccountSetup<'_> {
@@ -252,6 +294,7 @@ impl AccountSetup<'_> {
                         client: aws::kms_client(&config, &account.id, region.name, self.counter),
                         gate: Gate::new(self.global.clone(), self.per_target),
                         key_concurrency: self.per_target,
+                        progress: self.progress.clone(),
                     })
                 })
                 .collect(),

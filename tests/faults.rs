@@ -167,3 +167,49 @@ async fn the_scanner_only_sends_read_operations() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_scan_logs_progress_lines_unless_quiet() {
+    let emulator = Emulator::start();
+    seed_keys(&emulator.endpoint).await;
+    let proxy = FaultProxy::start(&emulator.endpoint, (ACCESS_KEY, DEFAULT_ACCOUNT));
+    proxy.add_rule(Rule::with(Fault::Slow(400)).service("kms"));
+    let args = [
+        "scan",
+        "--regions",
+        REGIONS,
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--per-target-concurrency",
+        "2",
+        "--endpoint-url",
+        &proxy.endpoint,
+    ];
+
+    let mut cmd = support::cli::command();
+    cmd.env("KMS_AUDIT_PROGRESS_INTERVAL", "1").args(args);
+    let run = support::cli::run(&mut cmd);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("kms-audit: progress: "))
+        .collect();
+    assert!(!lines.is_empty(), "no progress lines: {}", run.stderr);
+    assert!(lines[0].contains("/2 account-regions"), "{}", lines[0]);
+    assert_eq!(
+        run.json()["summary"]["keys"],
+        13,
+        "progress never touches stdout"
+    );
+
+    let mut cmd = support::cli::command();
+    cmd.env("KMS_AUDIT_PROGRESS_INTERVAL", "1")
+        .arg("--quiet")
+        .args(args);
+    let run = support::cli::run(&mut cmd);
+    assert_eq!(run.code, 0);
+    assert!(!run.stderr.contains("progress"), "--quiet: {}", run.stderr);
+}

@@ -31,7 +31,7 @@ pub struct Cli {
     /// More log output on stderr (-v: progress, -vv: debug). KMS_AUDIT_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
-    /// Only errors on stderr.
+    /// Only errors on stderr (no progress).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     #[command(subcommand)]
@@ -60,7 +60,7 @@ pub enum Command {
 /// Runs the parsed command line; the error path (exit 2) is the caller's.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(args, cli.quiet),
         Command::Checks(args) => checks::run_checks(args),
         Command::Explain(args) => checks::run_explain(args),
         Command::Report(args) => report::run(args),

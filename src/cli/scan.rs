@@ -1,5 +1,6 @@
 //! `kms-audit scan`: read the live estate, then check and report it.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,6 +11,7 @@ use super::output::{self, OutputArgs};
 use crate::analyze;
 use crate::aws::{AwsOptions, RetryMode};
 use crate::exit::Outcome;
+use crate::progress::ProgressMode;
 use crate::scan::{self, ScanRequest};
 use crate::targets::AccountSelection;
 
@@ -75,15 +77,29 @@ pub struct ScanArgs {
     /// AWS throttles it (gentlest on shared quotas, much slower under throttling).
     #[arg(long, value_enum, default_value_t = RetryMode::Standard)]
     pub retry_mode: RetryMode,
+    /// Time limit for one account×region as a whole, in seconds; one that runs over is recorded as
+    /// failed (a coverage gap) and the rest of the scan goes on.
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub target_timeout: u64,
     /// Time limit for one attempt of one request, in seconds.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
 }
 
+/// How often a scan whose stderr is not a terminal logs a progress line: 30 s, or
+/// `KMS_AUDIT_PROGRESS_INTERVAL` seconds.
+fn progress_interval() -> Duration {
+    std::env::var("KMS_AUDIT_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|secs| *secs > 0)
+        .map_or(Duration::from_secs(30), Duration::from_secs)
+}
+
 /// `--concurrency` when neither the flag nor the config sets it.
 const DEFAULT_CONCURRENCY: u32 = 32;
 
-pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     // Every input file is checked before the first AWS call.
     let inputs = args.analysis.load()?;
     let request = ScanRequest {
@@ -115,6 +131,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             .or(inputs.config.concurrency)
             .unwrap_or(DEFAULT_CONCURRENCY) as usize,
         per_target_concurrency: args.per_target_concurrency as usize,
+        progress: if quiet {
+            ProgressMode::Off
+        } else if std::io::stderr().is_terminal() {
+            ProgressMode::Bar
+        } else {
+            ProgressMode::Lines(progress_interval())
+        },
+        target_timeout: Duration::from_secs(args.target_timeout),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -29,6 +29,8 @@ pub struct TargetScan {
     pub gate: Gate,
     /// How many keys of this target are read at the same time.
     pub key_concurrency: usize,
+    /// Shared counters for the progress display.
+    pub progress: std::sync::Arc<crate::progress::ScanProgress>,
 }
 
 /// What one account×region yielded.
@@ -104,7 +106,11 @@ pub async fn scan_target(scan: &TargetScan) -> TargetOutcome {
             let key_aliases = aliases
                 .as_ref()
                 .map(|all| all.get(&key_id).cloned().unwrap_or_default());
-            async move { key::collect_key(scan, &key_id, &arn, key_aliases).await }
+            async move {
+                let collected = key::collect_key(scan, &key_id, &arn, key_aliases).await;
+                scan.progress.key_done();
+                collected
+            }
         })
         .buffer_unordered(scan.key_concurrency.max(1))
         .collect()

@@ -53,6 +53,7 @@ fn scan_with(responses: &[(u16, &str)]) -> (TargetScan, StaticReplayClient) {
         client: aws_sdk_kms::Client::from_conf(config),
         gate: Gate::new(Arc::new(Semaphore::new(4)), 2),
         key_concurrency: 1,
+        progress: Default::default(),
     };
     (scan, http)
 }

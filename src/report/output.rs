@@ -43,6 +43,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     temp_name.push(file_name);
     temp_name.push(format!(".{}.tmp", std::process::id()));
     let temp_path = dir.join(temp_name);
+    remove_stale_temp_files(dir, file_name);
     let result = (|| {
         let mut file = std::fs::File::create(&temp_path)?;
         file.write_all(contents)?;
@@ -53,6 +54,29 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temp_path);
     }
     result
+}
+
+/// Removes the temporary files that killed runs left beside `file_name` (their process is gone),
+/// so an interrupted job leaves no debris once the next run has written the report.
+fn remove_stale_temp_files(dir: &Path, file_name: &std::ffi::OsStr) {
+    let prefix = format!(".{}.", file_name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+        if !alive {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -86,6 +110,24 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("scan.json")]);
+    }
+
+    #[test]
+    fn temp_files_of_dead_writers_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // PIDs above the kernel's pid_max (4194304) never exist.
+        let dead = dir.path().join(".scan.json.4999999.tmp");
+        let alive = dir
+            .path()
+            .join(format!(".scan.json.{}.tmp", std::process::id()));
+        let other = dir.path().join(".other.json.4999999.tmp");
+        for path in [&dead, &other] {
+            std::fs::write(path, b"half").expect("write");
+        }
+        write_atomic(&dir.path().join("scan.json"), b"whole").expect("write");
+        assert!(!dead.exists(), "a dead writer's temp file is removed");
+        assert!(!alive.exists(), "our own temp file was renamed into place");
+        assert!(other.exists(), "temp files of other reports are left alone");
     }
 
     #[test]
