@@ -3,7 +3,7 @@
 //! Pure functions of the inventory and the user's inputs (config, specs, suppressions,
 //! baseline), so `kms-audit scan` and `kms-audit report SCAN.json` give the same findings.
 
-use crate::model::{Finding, Report, Severity};
+use crate::model::{Finding, Report};
 
 /// Everything the analysis needs besides the inventory, loaded and validated before any AWS call.
 #[derive(Debug, Clone, Default)]
@@ -108,13 +108,3 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-/// The `--fail-on` threshold: `None` never fails on findings.
-pub fn has_failing_findings(report: &Report, fail_on: Option<Severity>) -> bool {
-    let Some(threshold) = fail_on else {
-        return false;
-    };
-    report
-        .findings
-        .iter()
-        .any(|f| f.suppressed.is_none() && f.severity >= threshold)
-}

@@ -28,7 +28,7 @@ pub use scan::ScanArgs;
         (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1)."
 )]
 pub struct Cli {
-    /// More log output on stderr (-v: progress, -vv: debug). KMS_AUDIT_LOG overrides.
+    /// More log output on stderr (-v: info, -vv: debug). KMS_AUDIT_LOG takes a tracing filter.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Only errors on stderr (no progress).
