@@ -11,6 +11,7 @@ use crate::analyze;
 use crate::aws::{AwsOptions, RetryMode};
 use crate::exit::Outcome;
 use crate::scan::{self, ScanRequest};
+use crate::shard::Shard;
 use crate::targets::AccountSelection;
 
 #[derive(Debug, Args)]
@@ -75,9 +76,18 @@ pub struct ScanArgs {
     /// AWS throttles it (gentlest on shared quotas, much slower under throttling).
     #[arg(long, value_enum, default_value_t = RetryMode::Standard)]
     pub retry_mode: RetryMode,
+    /// Scan only shard K of N (1 ≤ K ≤ N) of the selected accounts, for N workers whose JSON
+    /// reports `kms-audit merge` joins. An account's shard depends only on its id: 1 + (first 8
+    /// bytes of SHA-256(id), big-endian) mod N. Every shard lists the organization itself.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Time limit for one attempt of one request, in seconds.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    text.parse()
 }
 
 /// `--concurrency` when neither the flag nor the config sets it.
@@ -115,6 +125,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             .or(inputs.config.concurrency)
             .unwrap_or(DEFAULT_CONCURRENCY) as usize,
         per_target_concurrency: args.per_target_concurrency as usize,
+        shard: args.shard,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
