@@ -107,4 +107,3 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
 }
-

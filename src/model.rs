@@ -278,6 +278,10 @@ pub struct Report {
     /// organization accounts from outsiders, offline too.
     #[serde(default)]
     pub organization_accounts: Option<Vec<String>>,
+    /// The slice of the accounts this report covers, when it was written by `scan --shard K/N`;
+    /// absent from whole scans and merged reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
     pub targets: Vec<Target>,
     pub coverage_gaps: Vec<CoverageGap>,
     pub inventory: Inventory,
@@ -287,7 +291,40 @@ pub struct Report {
     pub summary: Summary,
 }
 
+/// Which shard of a sharded scan a report covers (`scan --shard K/N`), so `kms-audit merge` can
+/// check that the shards of a run are all there and belong together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardInfo {
+    /// K: this report's shard, from 1.
+    #[schemars(range(min = 1))]
+    pub index: u32,
+    /// N: the number of shards of the run.
+    #[schemars(range(min = 1))]
+    pub count: u32,
+    /// Every account the run selected, before sharding (the same in every shard of a run): an
+    /// account belongs to shard `1 + (first 8 bytes of SHA-256(account id), big-endian) mod N`.
+    pub selected_accounts: Vec<String>,
+}
+
 impl Report {
+    /// Puts targets, inventory and coverage gaps in report order (by account, region, then key
+    /// or operation), whatever order the targets finished in.
+    pub fn sort_collected(&mut self) {
+        self.targets
+            .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        self.inventory
+            .keys
+            .sort_by(|a, b| (&a.account, &a.region, &a.arn).cmp(&(&b.account, &b.region, &b.arn)));
+        self.coverage_gaps.sort_by(|a, b| {
+            (&a.account, &a.region, &a.key_arn, &a.operation).cmp(&(
+                &b.account,
+                &b.region,
+                &b.key_arn,
+                &b.operation,
+            ))
+        });
+    }
+
     /// Recomputes the counts of `summary` from the report's own contents (timing and API calls kept).
     pub fn refresh_summary(&mut self) {
         let mut findings: BTreeMap<Severity, u64> = Severity::ALL.iter().map(|s| (*s, 0)).collect();

@@ -10,9 +10,11 @@ use crate::aws::credentials::{self, RoleToAssume};
 use crate::aws::{self, ApiCallCounter, AwsOptions, CallError};
 use crate::collect::{self, Gate, TargetOutcome, TargetScan};
 use crate::model::{
-    CoverageGap, Inventory, Report, SCHEMA_VERSION, Summary, Target, TargetStatus, ToolInfo,
+    CoverageGap, Inventory, Report, SCHEMA_VERSION, ShardInfo, Summary, Target, TargetStatus,
+    ToolInfo,
 };
 use crate::progress::{ProgressDisplay, ProgressMode, ScanProgress};
+use crate::shard::{self, Shard};
 use crate::targets::accounts_file::{self, AccountsFileError};
 use crate::targets::org::{self, OrgError, Organization};
 use crate::targets::{
@@ -36,6 +38,8 @@ pub struct ScanRequest {
     pub progress: ProgressMode,
     /// Limit for one account×region as a whole (listing and every key).
     pub target_timeout: std::time::Duration,
+    /// `--shard K/N`: scan only the selected accounts of shard K (see [`crate::shard`]).
+    pub shard: Option<Shard>,
 }
 
 /// Errors that stop a scan before anything was scanned (exit code 2).
@@ -86,6 +90,10 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         &home_region,
     )
     .await?;
+    let (accounts, shard_info) = match request.shard {
+        Some(shard) => take_shard(accounts, shard),
+        None => (accounts, None),
+    };
     tracing::info!(
         accounts = accounts.len(),
         regions = regions.len(),
@@ -137,6 +145,7 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         organization_accounts: organization
             .as_ref()
             .map(|o| o.accounts.iter().map(|a| a.id.clone()).collect()),
+        shard: shard_info,
         targets: Vec::new(),
         coverage_gaps: Vec::new(),
         inventory: Inventory::default(),
@@ -149,21 +158,7 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         report.inventory.keys.extend(outcome.keys);
         report.coverage_gaps.extend(outcome.gaps);
     }
-    report
-        .targets
-        .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
-    report
-        .inventory
-        .keys
-        .sort_by(|a, b| (&a.account, &a.region, &a.arn).cmp(&(&b.account, &b.region, &b.arn)));
-    report.coverage_gaps.sort_by(|a, b| {
-        (&a.account, &a.region, &a.key_arn, &a.operation).cmp(&(
-            &b.account,
-            &b.region,
-            &b.key_arn,
-            &b.operation,
-        ))
-    });
+    report.sort_collected();
     report.finished_at = crate::time::now_rfc3339();
     report.summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     report.summary.api_calls = counter.snapshot();
@@ -257,6 +252,35 @@ async fn scan_with_deadline(scan: &TargetScan, limit: std::time::Duration) -> Ta
             }
         }
     }
+}
+
+/// The selected accounts of `shard`, and what the report records about it.
+fn take_shard(
+    accounts: Vec<AccountTarget>,
+    shard: Shard,
+) -> (Vec<AccountTarget>, Option<ShardInfo>) {
+    let mut selected: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
+    selected.sort();
+    selected.dedup();
+    let mine = shard::select(accounts, shard, |a| a.id.as_str());
+    if mine.is_empty() {
+        tracing::warn!(
+            "shard {shard} holds none of the {} selected accounts: its report is empty (kms-audit merge still needs it)",
+            selected.len()
+        );
+    } else {
+        tracing::info!(
+            "shard {shard}: {} of the {} selected accounts",
+            mine.len(),
+            selected.len()
+        );
+    }
+    let info = ShardInfo {
+        index: shard.index,
+        count: shard.count,
+        selected_accounts: selected,
+    };
+    (mine, Some(info))
 }
 
 /// What one account contributes to the scan: region scans, or failed targets.

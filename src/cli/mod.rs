@@ -2,6 +2,7 @@
 
 mod analysis;
 mod checks;
+mod merge;
 mod output;
 mod report;
 mod scan;
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::exit::Outcome;
 pub use analysis::AnalysisArgs;
+pub use merge::MergeArgs;
 pub use output::OutputArgs;
 pub use report::ReportArgs;
 pub use scan::ScanArgs;
@@ -25,7 +27,9 @@ pub use scan::ScanArgs;
         rotation, multi-Region links, key policy, tags, grants) and writes table, JSON, CSV, \
         SARIF, OCSF or ASFF reports. It only ever calls read operations.\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid input or fatal error \
-        (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1)."
+        (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1).\n\n\
+        Large organizations: run `scan --shard K/N -o json=shard-K.json` on N workers (e.g. a \
+        Kubernetes Indexed Job), then `kms-audit merge shard-*.json`."
 )]
 pub struct Cli {
     /// More log output on stderr (-v: info, -vv: debug). KMS_AUDIT_LOG takes a tracing filter.
@@ -48,6 +52,10 @@ pub enum Command {
     /// Re-check and re-render a saved JSON report offline (no AWS access): any format,
     /// suppressions, baseline and exit code as `scan` would give.
     Report(ReportArgs),
+    /// Join the JSON reports of a sharded scan (`scan --shard K/N`) into one, re-check the whole
+    /// inventory offline and report like `scan`; every shard 1..N must be there (or
+    /// --allow-partial).
+    Merge(MergeArgs),
     /// List the check catalog: ids, names, default severities and titles.
     Checks(checks::ChecksArgs),
     /// Explain one check: rationale, remediation, references and framework mappings.
@@ -64,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Checks(args) => checks::run_checks(args),
         Command::Explain(args) => checks::run_explain(args),
         Command::Report(args) => report::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Spec(args) => spec::run(args),
     }
 }

@@ -13,6 +13,7 @@ use crate::aws::{AwsOptions, RetryMode};
 use crate::exit::Outcome;
 use crate::progress::ProgressMode;
 use crate::scan::{self, ScanRequest};
+use crate::shard::Shard;
 use crate::targets::AccountSelection;
 
 #[derive(Debug, Args)]
@@ -81,6 +82,11 @@ pub struct ScanArgs {
     /// failed (a coverage gap) and the rest of the scan goes on.
     #[arg(long, default_value_t = 3600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub target_timeout: u64,
+    /// Scan only shard K of N (1 ≤ K ≤ N) of the selected accounts, for N workers whose JSON
+    /// reports `kms-audit merge` joins. An account's shard depends only on its id: 1 + (first 8
+    /// bytes of SHA-256(id), big-endian) mod N. Every shard lists the organization itself.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Time limit for one attempt of one request, in seconds.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
@@ -94,6 +100,10 @@ fn progress_interval() -> Duration {
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|secs| *secs > 0)
         .map_or(Duration::from_secs(30), Duration::from_secs)
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    text.parse()
 }
 
 /// `--concurrency` when neither the flag nor the config sets it.
@@ -139,6 +149,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
             ProgressMode::Lines(progress_interval())
         },
         target_timeout: Duration::from_secs(args.target_timeout),
+        shard: args.shard,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

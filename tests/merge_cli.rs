@@ -1,0 +1,428 @@
+//! `kms-audit merge` and `scan --shard` on the command line, on the shard fixtures in
+//! tests/fixtures/merge (accounts 666666666666, 111111111111 and 222222222222 of an organization
+//! in shards 1, 2 and 3 of 3), and the Kubernetes Indexed Job example.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use kms_audit::cli::Cli;
+use serde_json::{Value, json};
+use support::cli::{Run, command, run};
+
+fn fixture(k: u32) -> String {
+    format!("tests/fixtures/merge/shard-{k}-of-3.json")
+}
+
+fn kms_audit(args: &[&str]) -> Run {
+    run(command().current_dir(env!("CARGO_MANIFEST_DIR")).args(args))
+}
+
+fn merge(extra: &[&str]) -> Run {
+    let (s1, s2, s3) = (fixture(1), fixture(2), fixture(3));
+    let mut args = vec!["merge", &s3, &s1, &s2];
+    args.extend_from_slice(extra);
+    kms_audit(&args)
+}
+
+fn load(path: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json")
+}
+
+/// A fixture changed by `edit`, written to `dir`.
+fn edited(dir: &Path, k: u32, edit: impl FnOnce(&mut Value)) -> String {
+    let mut report = load(&fixture(k));
+    edit(&mut report);
+    let path: PathBuf = dir.join(format!("edited-{k}.json"));
+    std::fs::write(&path, serde_json::to_string(&report).expect("json")).expect("write");
+    path.display().to_string()
+}
+
+fn check_ids(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["check_id"].as_str().expect("id").to_string(),
+                f["account"].as_str().expect("account").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn assert_exit_2(out: &Run, needle: &str) {
+    assert_eq!(
+        out.code, 2,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stderr.contains(needle),
+        "stderr should contain {needle:?}:\n{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "no report on error: {}", out.stdout);
+}
+
+#[test]
+fn the_fixtures_are_valid_shard_reports() {
+    let schema: Value =
+        serde_json::from_str(&kms_audit::report::schema::report_schema()).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("schema");
+    for k in 1..=3 {
+        let report = load(&fixture(k));
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "shard {k}: {errors:?}");
+        let account = report["targets"][0]["account"].as_str().expect("account");
+        assert_eq!(kms_audit::shard::shard_of(account, 3), k, "{account}");
+    }
+}
+
+#[test]
+fn merges_shards_and_re_checks_the_whole_inventory() {
+    let out = merge(&["--format", "json", "--fail-on", "none"]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let report = out.json();
+    assert_eq!(report.get("shard"), None);
+    assert_eq!(report["organization_id"], "o-fixture0001");
+    let keys: Vec<&str> = report["inventory"]["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["arn"].as_str().expect("arn"))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "arn:aws:kms:eu-west-1:111111111111:key/3b2c8d74-2e4f-4a5d-9c63-8f9012345678",
+            "arn:aws:kms:us-east-1:111111111111:key/2a1b7c63-1d3e-4f4c-8b52-7e8f90123456",
+            "arn:aws:kms:us-east-1:222222222222:key/4c3d9e85-3f5a-4b6e-8d74-901234567890",
+            "arn:aws:kms:us-east-1:666666666666:key/1f0e6a52-0c2d-4e3b-9a41-6d7e8f901234",
+        ],
+        "sorted like a scan"
+    );
+    assert_eq!(report["targets"].as_array().expect("targets").len(), 6);
+    // The shard's stale POL001 is gone; the checks ran again: rotation is off on one key.
+    assert_eq!(
+        check_ids(&report),
+        [("ROT001".to_string(), "111111111111".to_string())]
+    );
+    assert_eq!(report["started_at"], "2026-03-01T09:00:00Z");
+    assert_eq!(report["finished_at"], "2026-03-01T09:00:41Z");
+    let summary = &report["summary"];
+    assert_eq!(summary["duration_ms"], 41_000);
+    assert_eq!(summary["keys"], 4);
+    assert_eq!(summary["accounts"], 3);
+    assert_eq!(summary["api_calls"]["organizations:ListAccounts"], 3);
+    assert_eq!(summary["api_calls"]["sts:AssumeRole"], 2);
+    assert_eq!(summary["api_calls"]["kms:ListKeys"], 6);
+    assert_eq!(summary["findings"]["medium"], 1);
+}
+
+#[test]
+fn merge_takes_the_analysis_and_output_flags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("kms-audit.yaml");
+    std::fs::write(&config, "required_tags: [owner]\n").expect("config");
+    let json_path = dir.path().join("merged.json");
+    let sarif_path = dir.path().join("merged.sarif");
+    let out = merge(&[
+        "--config",
+        &config.display().to_string(),
+        "-o",
+        &format!("json={}", json_path.display()),
+        "-o",
+        &format!("sarif={}", sarif_path.display()),
+        "--fail-on",
+        "low",
+    ]);
+    assert_eq!(out.code, 1, "ROT001 and TAG001 fail at low: {}", out.stderr);
+    assert!(
+        out.stdout.contains("TAG001"),
+        "a table on stdout:\n{}",
+        out.stdout
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).expect("json")).expect("json");
+    assert_eq!(
+        check_ids(&report),
+        [
+            ("ROT001".to_string(), "111111111111".to_string()),
+            ("TAG001".to_string(), "111111111111".to_string()),
+        ]
+    );
+    assert!(sarif_path.exists());
+
+    // A suppression hides the finding: --fail-on medium passes.
+    let suppressions = dir.path().join("suppressions.yaml");
+    std::fs::write(
+        &suppressions,
+        "suppressions:\n  - check: ROT001\n    key: alias/payments\n    reason: rotated by hand\n    expires: 2099-01-01\n",
+    )
+    .expect("suppressions");
+    let out = merge(&[
+        "--suppressions",
+        &suppressions.display().to_string(),
+        "--format",
+        "json",
+        "--fail-on",
+        "medium",
+    ]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert!(out.json()["findings"][0]["suppressed"].is_object());
+}
+
+#[test]
+fn a_missing_shard_is_exit_2_or_with_allow_partial_gaps_and_exit_3() {
+    let (s1, s2) = (fixture(1), fixture(2));
+    let out = kms_audit(&["merge", &s1, &s2, "--format", "json"]);
+    assert_exit_2(
+        &out,
+        "shard 3/3 is missing: merge every shard's report, or pass --allow-partial",
+    );
+
+    let out = kms_audit(&["merge", &s1, &s2, "--format", "json", "--allow-partial"]);
+    assert_eq!(out.code, 3, "stderr: {}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("shard 3/3 is missing: its account is a coverage gap"),
+        "{}",
+        out.stderr
+    );
+    let report = out.json();
+    assert_eq!(
+        report["coverage_gaps"],
+        json!([{
+            "account": "222222222222", "region": null, "key_arn": null, "operation": "Shard",
+            "error_code": null,
+            "reason": "shard 3/3 was not merged (its report is missing): the account was not scanned"
+        }])
+    );
+    let failed: Vec<(&str, &str)> = report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .filter(|t| t["status"] == "failed")
+        .map(|t| {
+            (
+                t["account"].as_str().expect("account"),
+                t["region"].as_str().expect("region"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [("222222222222", "eu-west-1"), ("222222222222", "us-east-1")]
+    );
+}
+
+#[test]
+fn shards_that_do_not_belong_together_are_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (s1, s2, s3) = (fixture(1), fixture(2), fixture(3));
+
+    // The same account in two shards.
+    let dup = edited(dir.path(), 3, |r| {
+        let stray = load(&fixture(1))["inventory"]["keys"][0].clone();
+        r["inventory"]["keys"]
+            .as_array_mut()
+            .expect("keys")
+            .push(stray);
+    });
+    assert_exit_2(
+        &kms_audit(&["merge", &s1, &s2, &dup]),
+        &format!("account 666666666666 is in two shards: {s1} and {dup}"),
+    );
+
+    // Another organization.
+    let other = edited(dir.path(), 2, |r| {
+        r["organization_id"] = json!("o-other00001")
+    });
+    assert_exit_2(
+        &kms_audit(&["merge", &s1, &other, &s3]),
+        "disagree on the organization (o-fixture0001 vs o-other00001)",
+    );
+
+    // Another N.
+    let four = edited(dir.path(), 2, |r| r["shard"]["count"] = json!(4));
+    assert_exit_2(
+        &kms_audit(&["merge", &s1, &four, &s3]),
+        "the shards come from different runs",
+    );
+
+    // The same shard twice.
+    assert_exit_2(
+        &kms_audit(&["merge", &s1, &s2, &s3, &s1]),
+        &format!("shard 1/3 is given twice: {s1} and {s1}"),
+    );
+
+    // A whole scan is not a shard.
+    assert_exit_2(
+        &kms_audit(&["merge", &s1, "tests/fixtures/reports/scan.json"]),
+        "tests/fixtures/reports/scan.json is not a shard report",
+    );
+
+    // An unreadable file.
+    assert_exit_2(
+        &kms_audit(&["merge", &s1, &s2, "tests/fixtures/merge/nope.json"]),
+        "could not read tests/fixtures/merge/nope.json",
+    );
+
+    // No shard at all.
+    let out = kms_audit(&["merge"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("SHARD.json"), "{}", out.stderr);
+}
+
+#[test]
+fn a_bad_shard_is_exit_2_before_any_aws_call() {
+    // Nothing listens on port 9: an AWS call would fail differently (and slowly).
+    for (shard, needle) in [
+        ("4/3", "K must be between 1 and N (got 4/3)"),
+        ("0/3", "K must be between 1 and N (got 0/3)"),
+        ("1/0", "N must be at least 1"),
+        ("2", "'2' is not K/N"),
+        ("one/3", "K 'one' is not a whole number"),
+    ] {
+        let out = kms_audit(&[
+            "scan",
+            "--org",
+            "--shard",
+            shard,
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ]);
+        assert_eq!(out.code, 2, "--shard {shard}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("--shard <K/N>") && out.stderr.contains(needle),
+            "--shard {shard}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn help_lists_merge_and_its_flags() {
+    let help = kms_audit(&["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("merge"), "{}", help.stdout);
+    assert!(help.stdout.contains("--shard K/N"), "{}", help.stdout);
+    let help = kms_audit(&["merge", "--help"]);
+    assert_eq!(help.code, 0);
+    for flag in [
+        "--allow-partial",
+        "--config",
+        "--spec",
+        "--suppressions",
+        "--baseline",
+        "--format",
+        "--output",
+        "--fail-on",
+    ] {
+        assert!(help.stdout.contains(flag), "merge --help mentions {flag}");
+    }
+    let help = kms_audit(&["scan", "--help"]);
+    assert!(help.stdout.contains("--shard <K/N>"), "{}", help.stdout);
+}
+
+/// The shell command starting with `kms-audit <sub>` in a script, with continuations joined and
+/// variables replaced.
+fn command_line(script: &str, sub: &str, replacements: &[(&str, &str)]) -> Vec<String> {
+    let mut script = script.replace("\\\n", " ");
+    for (from, to) in replacements {
+        script = script.replace(from, to);
+    }
+    let needle = format!("kms-audit {sub}");
+    let line = script
+        .lines()
+        .find(|l| l.contains(&needle))
+        .unwrap_or_else(|| panic!("a `{needle}` command in:\n{script}"));
+    let start = line.find(&needle).expect("command");
+    line[start..]
+        .split_whitespace()
+        .map(|w| w.trim_matches('"').to_string())
+        .collect()
+}
+
+#[test]
+fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kubernetes/indexed-job.yaml");
+    let text = std::fs::read_to_string(&path).expect("example");
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("the manifests are YAML");
+    let job = |name: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == "Job" && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("Job {name}"))
+    };
+    let config = docs
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap")
+        .and_then(|d| d["data"]["kms-audit.yaml"].as_str())
+        .expect("config");
+    kms_audit::config::parse(config, "kms-audit.yaml").expect("a valid config");
+
+    let shards = job("kms-audit-shards");
+    assert_eq!(shards["spec"]["completionMode"], "Indexed");
+    let completions = shards["spec"]["completions"].as_u64().expect("completions");
+    let container = &shards["spec"]["template"]["spec"]["containers"][0];
+    let env = |container: &Value, name: &str| {
+        container["env"]
+            .as_array()
+            .and_then(|env| env.iter().find(|e| e["name"] == name))
+            .and_then(|e| e["value"].as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        env(container, "SHARDS"),
+        Some(completions.to_string()),
+        "SHARDS = completions"
+    );
+    let script = container["args"][0].as_str().expect("script");
+    assert!(script.contains("$((JOB_COMPLETION_INDEX + 1))"), "{script}");
+    let scan = command_line(
+        script,
+        "scan",
+        &[
+            ("$K", "2"),
+            ("$SHARDS", "4"),
+            ("$out", "/reports/shards/shard-2-of-4.json"),
+        ],
+    );
+    assert!(scan.iter().any(|a| a == "2/4"), "{scan:?}");
+    if let Err(err) = Cli::try_parse_from(&scan) {
+        panic!("`{}` does not parse: {err}", scan.join(" "));
+    }
+
+    let merge = job("kms-audit-merge");
+    assert_eq!(merge["spec"]["suspend"], true, "released after the shards");
+    let container = &merge["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(env(container, "SHARDS"), Some(completions.to_string()));
+    let script = container["args"][0].as_str().expect("script");
+    let merge = command_line(
+        script,
+        "merge",
+        &[
+            (
+                "shard-*-of-$SHARDS.json",
+                "shard-1-of-4.json /reports/shards/shard-2-of-4.json",
+            ),
+            ("$baseline", "--baseline /tmp/baseline.json"),
+        ],
+    );
+    for format in ["json", "sarif", "csv", "ocsf", "asff"] {
+        assert!(
+            merge.iter().any(|a| a.starts_with(&format!("{format}="))),
+            "{format} report in {merge:?}"
+        );
+    }
+    if let Err(err) = Cli::try_parse_from(&merge) {
+        panic!("`{}` does not parse: {err}", merge.join(" "));
+    }
+}
