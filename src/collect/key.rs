@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use crate::aws::CallError;
 use crate::model::{CoverageGap, Grant, KeyRecord, Rotation};
 
-use super::TargetScan;
 use super::convert::{self, rotation_applies};
+use super::{Page, TargetScan, all_pages};
 
 /// AWS-managed keys rotate every year by definition; no call is needed to know it.
 const AWS_MANAGED_ROTATION_DAYS: u32 = 365;
@@ -177,9 +177,7 @@ pub(crate) async fn read_tags(
     scan: &TargetScan,
     arn: &str,
 ) -> Result<BTreeMap<String, String>, CallError> {
-    let mut tags = BTreeMap::new();
-    let mut marker: Option<String> = None;
-    loop {
+    let tags = all_pages(|marker| async move {
         let output = scan
             .gate
             .run(
@@ -187,24 +185,26 @@ pub(crate) async fn read_tags(
                     .list_resource_tags()
                     .key_id(arn)
                     .limit(TAGS_PAGE)
-                    .set_marker(marker.clone())
+                    .set_marker(marker)
                     .send(),
             )
             .await?;
-        for tag in output.tags() {
-            tags.insert(tag.tag_key().to_string(), tag.tag_value().to_string());
-        }
-        marker = super::next_marker(output.truncated(), output.next_marker(), &marker)?;
-        if marker.is_none() {
-            return Ok(tags);
-        }
-    }
+        Ok(Page {
+            items: output
+                .tags()
+                .iter()
+                .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
+                .collect(),
+            truncated: output.truncated(),
+            next_marker: output.next_marker().map(str::to_string),
+        })
+    })
+    .await?;
+    Ok(tags.into_iter().collect())
 }
 
 pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Grant>, CallError> {
-    let mut grants = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    let mut grants = all_pages(|marker| async move {
         let output = scan
             .gate
             .run(
@@ -212,15 +212,17 @@ pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Gran
                     .list_grants()
                     .key_id(arn)
                     .limit(GRANTS_PAGE)
-                    .set_marker(marker.clone())
+                    .set_marker(marker)
                     .send(),
             )
             .await?;
-        grants.extend(output.grants().iter().map(convert::grant));
-        marker = super::next_marker(output.truncated(), output.next_marker(), &marker)?;
-        if marker.is_none() {
-            grants.sort_by(|a, b| a.grant_id.cmp(&b.grant_id));
-            return Ok(grants);
-        }
-    }
+        Ok(Page {
+            items: output.grants().iter().map(convert::grant).collect(),
+            truncated: output.truncated(),
+            next_marker: output.next_marker().map(str::to_string),
+        })
+    })
+    .await?;
+    grants.sort_by(|a, b| a.grant_id.cmp(&b.grant_id));
+    Ok(grants)
 }

@@ -129,31 +129,56 @@ pub async fn scan_target(scan: &TargetScan) -> TargetOutcome {
     }
 }
 
-/// Every key id and ARN of the target, across all pages.
-pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>, CallError> {
-    let mut keys = Vec::new();
+/// One page of a KMS listing: its items, and the marker of the next page when truncated.
+pub(crate) struct Page<T> {
+    pub items: Vec<T>,
+    pub truncated: bool,
+    pub next_marker: Option<String>,
+}
+
+/// Fetches every page of a KMS `Limit`/`Marker` listing, in order. `fetch` sends one request
+/// for the given marker (through the target's gate).
+pub(crate) async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, CallError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, CallError>>,
+{
+    let mut items = Vec::new();
     let mut marker: Option<String> = None;
     loop {
+        let page = fetch(marker.clone()).await?;
+        items.extend(page.items);
+        marker = next_marker(page.truncated, page.next_marker.as_deref(), &marker)?;
+        if marker.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// Every key id and ARN of the target, across all pages.
+pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>, CallError> {
+    all_pages(|marker| async move {
         let output = scan
             .gate
             .run(
                 scan.client
                     .list_keys()
                     .limit(KEYS_PAGE)
-                    .set_marker(marker.clone())
+                    .set_marker(marker)
                     .send(),
             )
             .await?;
-        for entry in output.keys() {
-            if let (Some(id), Some(arn)) = (entry.key_id(), entry.key_arn()) {
-                keys.push((id.to_string(), arn.to_string()));
-            }
-        }
-        marker = next_marker(output.truncated(), output.next_marker(), &marker)?;
-        if marker.is_none() {
-            return Ok(keys);
-        }
-    }
+        Ok(Page {
+            items: output
+                .keys()
+                .iter()
+                .filter_map(|e| Some((e.key_id()?.to_string(), e.key_arn()?.to_string())))
+                .collect(),
+            truncated: output.truncated(),
+            next_marker: output.next_marker().map(str::to_string),
+        })
+    })
+    .await
 }
 
 /// Alias names by target key id, sorted. Aliases that point at no key (AWS's predefined
@@ -161,35 +186,36 @@ pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>
 pub(crate) async fn list_aliases(
     scan: &TargetScan,
 ) -> Result<HashMap<String, Vec<String>>, CallError> {
-    let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
-    let mut marker: Option<String> = None;
-    loop {
+    let pairs = all_pages(|marker| async move {
         let output = scan
             .gate
             .run(
                 scan.client
                     .list_aliases()
                     .limit(ALIASES_PAGE)
-                    .set_marker(marker.clone())
+                    .set_marker(marker)
                     .send(),
             )
             .await?;
-        for entry in output.aliases() {
-            if let (Some(name), Some(target)) = (entry.alias_name(), entry.target_key_id()) {
-                aliases
-                    .entry(target.to_string())
-                    .or_default()
-                    .push(name.to_string());
-            }
-        }
-        marker = next_marker(output.truncated(), output.next_marker(), &marker)?;
-        if marker.is_none() {
-            for names in aliases.values_mut() {
-                names.sort();
-            }
-            return Ok(aliases);
-        }
+        Ok(Page {
+            items: output
+                .aliases()
+                .iter()
+                .filter_map(|e| Some((e.target_key_id()?.to_string(), e.alias_name()?.to_string())))
+                .collect(),
+            truncated: output.truncated(),
+            next_marker: output.next_marker().map(str::to_string),
+        })
+    })
+    .await?;
+    let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
+    for (target, name) in pairs {
+        aliases.entry(target).or_default().push(name);
     }
+    for names in aliases.values_mut() {
+        names.sort();
+    }
+    Ok(aliases)
 }
 
 /// The marker for the next page, or `None` at the end. A page that says "truncated" without a

@@ -54,32 +54,27 @@ pub async fn describe(client: &Client) -> Result<Organization, OrgError> {
         operation: "DescribeOrganization",
         error: CallError::new(None, "the response described no organization"),
     })?;
-    let mut accounts = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    let mut accounts = all_pages(|token| async move {
         let page = client
             .list_accounts()
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .send()
             .await
             .map_err(org_error("ListAccounts"))?;
-        accounts.extend(
-            page.accounts()
-                .iter()
-                .filter(|a| is_active(a))
-                .filter_map(|a| {
-                    Some(OrgAccount {
-                        id: a.id()?.to_string(),
-                        name: a.name().map(str::to_string),
-                    })
-                }),
-        );
-        // An empty page with a NextToken is not the end.
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => break,
-        }
-    }
+        let accounts = page
+            .accounts()
+            .iter()
+            .filter(|a| is_active(a))
+            .filter_map(|a| {
+                Some(OrgAccount {
+                    id: a.id()?.to_string(),
+                    name: a.name().map(str::to_string),
+                })
+            })
+            .collect();
+        Ok((accounts, page.next_token().map(str::to_string)))
+    })
+    .await?;
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
     accounts.dedup_by(|a, b| a.id == b.id);
     Ok(Organization {
@@ -87,6 +82,25 @@ pub async fn describe(client: &Client) -> Result<Organization, OrgError> {
         management_account: org.master_account_id().unwrap_or_default().to_string(),
         accounts,
     })
+}
+
+/// Fetches every page of an Organizations `NextToken` listing. An empty page that still carries a
+/// NextToken is not the end (Organizations does return those).
+async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, OrgError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), OrgError>>,
+{
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let (page, next) = fetch(token.take()).await?;
+        items.extend(page);
+        match next {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(items),
+        }
+    }
 }
 
 /// ACTIVE by the newer `State` field when present, else by the older `Status`.
@@ -109,44 +123,44 @@ pub async fn accounts_under(
         if !seen.insert(parent.clone()) {
             continue;
         }
-        let mut token: Option<String> = None;
-        loop {
-            let page = client
-                .list_accounts_for_parent()
-                .parent_id(&parent)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(org_error("ListAccountsForParent"))?;
-            found.extend(
-                page.accounts()
+        let accounts = all_pages(|token| {
+            let parent = parent.clone();
+            async move {
+                let page = client
+                    .list_accounts_for_parent()
+                    .parent_id(parent)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(org_error("ListAccountsForParent"))?;
+                let ids = page
+                    .accounts()
                     .iter()
-                    .filter_map(|a| a.id().map(str::to_string)),
-            );
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => break,
+                    .filter_map(|a| a.id().map(str::to_string));
+                Ok((ids.collect(), page.next_token().map(str::to_string)))
             }
-        }
-        let mut token: Option<String> = None;
-        loop {
-            let page = client
-                .list_organizational_units_for_parent()
-                .parent_id(&parent)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(org_error("ListOrganizationalUnitsForParent"))?;
-            queue.extend(
-                page.organizational_units()
+        })
+        .await?;
+        found.extend(accounts);
+        let children = all_pages(|token| {
+            let parent = parent.clone();
+            async move {
+                let page = client
+                    .list_organizational_units_for_parent()
+                    .parent_id(parent)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(org_error("ListOrganizationalUnitsForParent"))?;
+                let ids = page
+                    .organizational_units()
                     .iter()
-                    .filter_map(|ou| ou.id().map(str::to_string)),
-            );
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => break,
+                    .filter_map(|ou| ou.id().map(str::to_string));
+                Ok((ids.collect(), page.next_token().map(str::to_string)))
             }
-        }
+        })
+        .await?;
+        queue.extend(children);
     }
     Ok(found)
 }
