@@ -126,10 +126,11 @@ impl fmt::Display for ConfigError {
                 write!(f, ", column {column}")?;
             }
         }
+        // Values quoted in the message may hold line breaks: the error stays on one line.
         if let Some(field) = &self.field {
-            write!(f, ", field `{field}`")?;
+            write!(f, ", field `{}`", crate::yaml::printable(field))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", crate::yaml::printable(&self.message))
     }
 }
 
@@ -157,35 +158,18 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     {
         return Ok(Config::default());
     }
-    let raw: RawConfig = serde_saphyr::from_str(text).map_err(|err| {
-        let location = err.location().filter(|l| l.line() > 0);
-        let field = location.and_then(|l| field_at(text, l.line(), l.column()));
+    let raw: RawConfig = crate::yaml::from_str(text).map_err(|err| {
+        let location = crate::yaml::location(&err);
+        let field = location.and_then(|(line, column)| field_at(text, line, column));
         ConfigError {
             file: file.to_string(),
-            line: location.map(|l| l.line()),
-            column: location.map(|l| l.column()),
+            line: location.map(|(line, _)| line),
+            column: location.map(|(_, column)| column),
             field,
-            message: saphyr_message(&err),
+            message: crate::yaml::message(&err),
         }
     })?;
     raw.validate(file)
-}
-
-/// The error text without serde-saphyr's own `error: line N column M:` prefix and snippet.
-fn saphyr_message(err: &serde_saphyr::Error) -> String {
-    let text = err.without_snippet().to_string();
-    let first = text.lines().next().unwrap_or_default().trim();
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    let stripped = first
-        .strip_prefix("line ")
-        .and_then(|rest| rest.split_once(": "))
-        .map(|(_, message)| message)
-        .unwrap_or(first);
-    // The location is already in the message's own prefix: drop the " at line N, column M".
-    match stripped.rfind(" at line ") {
-        Some(at) if stripped[at..].contains(", column ") => stripped[..at].to_string(),
-        _ => stripped.to_string(),
-    }
 }
 
 // --- the file as written ------------------------------------------------------------------
@@ -699,5 +683,19 @@ mod tests {
                 .starts_with("invalid config file /nonexistent/kms-audit.yaml: cannot read it"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_line_break_in_a_value_keeps_the_error_on_one_line() {
+        // Found by tests/fuzz_parsers.rs.
+        let text = err("organization_id: \"o-abc\\nx\"\n").to_string();
+        assert_eq!(
+            text,
+            "invalid config file kms-audit.yaml, line 1, column 18, field `organization_id`: \
+             'o-abc\\nx' is not an AWS Organizations id (o- followed by 10 to 32 lower-case \
+             letters or digits)"
+        );
+        let text = err("checks:\n  \"a\\nb\": {enabled: false}\n").to_string();
+        assert_eq!(text.lines().count(), 1, "{text}");
     }
 }

@@ -25,3 +25,4 @@ pub mod spec;
 pub mod suppress;
 pub mod targets;
 pub mod time;
+pub mod yaml;

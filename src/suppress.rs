@@ -130,14 +130,21 @@ impl Suppressions {
     pub fn parse(file: &str, text: &str) -> Result<Suppressions, SuppressionError> {
         let invalid = |message: String| SuppressionError::Invalid {
             file: file.to_string(),
-            message,
+            // The values quoted in it may hold line breaks: the error stays on one line.
+            message: crate::yaml::printable(&message),
         };
         let raw: RawFile = if text.trim().is_empty() {
             RawFile {
                 suppressions: Vec::new(),
             }
         } else {
-            serde_saphyr::from_str(text).map_err(|err| invalid(one_line(&err.to_string())))?
+            crate::yaml::from_str(text).map_err(|err| {
+                let message = crate::yaml::message(&err);
+                invalid(match crate::yaml::location(&err) {
+                    Some((line, column)) => format!("line {line}, column {column}: {message}"),
+                    None => message,
+                })
+            })?
         };
         let mut entries = Vec::with_capacity(raw.suppressions.len());
         for spanned in raw.suppressions {
@@ -330,16 +337,6 @@ pub fn parse_date(text: &str) -> Option<Date> {
 pub fn format_date(date: Date) -> String {
     date.format(format_description!("[year]-[month]-[day]"))
         .unwrap_or_default()
-}
-
-/// Error messages of the YAML parser can span lines; kms-audit reports errors on one line.
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A shell-style pattern: `*` matches any run of characters (`/` included), `?` one character;
@@ -602,5 +599,32 @@ suppressions:
             f[1].fingerprint.clone()
         };
         assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn errors_are_one_line_with_the_line_and_column() {
+        // Found by tests/fuzz_parsers.rs: a parser error carried its source snippet, flattened
+        // onto the line, and a value with a line break broke the message in two.
+        let err = Suppressions::parse(
+            "s.yaml",
+            "suppressions:\n  - check: ROT001\n    reason: r\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "invalid suppressions file s.yaml: line 3, column 5: missing field `expires`"
+        );
+        let err = Suppressions::parse(
+            "s.yaml",
+            "suppressions:\n  - {check: \"a\\nb\", reason: r, expires: 2030-01-01}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "invalid suppressions file s.yaml: line 2: unknown check 'a\\nb' (see `kms-audit checks` \
+             for ids and names)"
+        );
     }
 }

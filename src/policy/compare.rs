@@ -99,7 +99,15 @@ impl PolicyDiff {
         if parts.is_empty() {
             "no semantic difference".to_string()
         } else {
-            parts.join("; ")
+            // A Sid or Version may hold a line break; the summary stays on one line.
+            let escape = |c: char| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            };
+            parts.join("; ").chars().map(escape).collect()
         }
     }
 }

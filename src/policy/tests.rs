@@ -1329,6 +1329,16 @@ fn version_defaults_and_sidless_description() {
 }
 
 #[test]
+fn a_diff_summary_stays_on_one_line() {
+    // Found by tests/fuzz_parsers.rs: a declared Version or Sid with a line break split the
+    // DRF003 message in two.
+    let mut declared = base_policy();
+    declared["Version"] = json!("line\nbreak");
+    let summary = policy_diff(&declared, &base_policy(), KEY).summary();
+    assert_eq!(summary, "Version line\\nbreak declared, 2012-10-17 live");
+}
+
+#[test]
 fn partition_is_inferred_for_bare_ids() {
     let declared = json!({"Version": "2012-10-17", "Statement": [
         {"Sid": "A", "Effect": "Allow", "Principal": {"AWS": KEY}, "Action": "kms:*", "Resource": "*"}]});

@@ -57,12 +57,48 @@ pub fn parse_report(file: &str, text: &str) -> Result<Report, ReadError> {
         Some(found) => {
             return Err(ReadError::Version {
                 file: file.to_string(),
-                found: found.to_string(),
+                // On one line, whatever the file holds.
+                found: found
+                    .chars()
+                    .map(|c| {
+                        if c.is_control() {
+                            c.escape_default().to_string()
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect(),
             });
         }
         None => return Err(invalid("no schema_version field".to_string())),
     }
-    serde_json::from_value(value).map_err(|err| invalid(err.to_string()))
+    serde_json::from_value(value).map_err(|err| {
+        // Again from the text, which gives the line and column of the problem.
+        let err = serde_json::from_str::<Report>(text).err().unwrap_or(err);
+        invalid(plain_words(&err.to_string()))
+    })
+}
+
+/// serde's wording without Rust type names: `expected struct Target` is `expected an object`,
+/// `expected u64` is `expected a whole number`.
+fn plain_words(message: &str) -> String {
+    let mut out = message.to_string();
+    while let Some(at) = out.find("expected struct ") {
+        let name_start = at + "expected struct ".len();
+        let name_len = out[name_start..]
+            .find(|c: char| !c.is_alphanumeric() && c != '_')
+            .unwrap_or(out.len() - name_start);
+        out.replace_range(at..name_start + name_len, "expected an object");
+    }
+    for rust in ["u8", "u16", "u32", "u64", "i32", "i64"] {
+        let expected = format!("expected {rust}");
+        if let Some(at) = out.find(&expected)
+            && !out[at + expected.len()..].starts_with(|c: char| c.is_alphanumeric())
+        {
+            out.replace_range(at..at + expected.len(), "expected a whole number");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -80,11 +116,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("schema version 9"), "{err}");
+        // On one line whatever the file holds (found by tests/fuzz_parsers.rs).
+        let err = parse_report("x.json", "{\"schema_version\": \"9\\n\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("schema version 9\\n;"), "{err}");
         let err = parse_report("x.json", "{\"schema_version\": \"1\"}")
             .unwrap_err()
             .to_string();
         assert!(err.contains("missing field"), "{err}");
         let err = parse_report("x.json", "not json").unwrap_err().to_string();
         assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_reported_with_its_line_in_plain_words() {
+        // Found by tests/fuzz_parsers.rs: these errors had neither a line nor a readable type.
+        let text = "{\"schema_version\": \"1\",\n \"tool\": \"kms-audit\"}";
+        let err = parse_report("x.json", text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "x.json is not a kms-audit JSON report: invalid type: string \"kms-audit\", \
+             expected an object at line 2 column 20"
+        );
+        assert_eq!(
+            plain_words("invalid type: null, expected u64 at line 3 column 1"),
+            "invalid type: null, expected a whole number at line 3 column 1"
+        );
     }
 }

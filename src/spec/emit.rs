@@ -14,7 +14,7 @@ pub fn to_yaml(keys: &[DeclaredKey], header: &[String]) -> String {
     let mut out = String::new();
     for line in header {
         for part in line.lines() {
-            let _ = writeln!(out, "# {part}");
+            let _ = writeln!(out, "# {}", comment(part));
         }
     }
     let account = most_common(keys.iter().map(|k| k.account.as_str()));
@@ -46,13 +46,13 @@ pub fn to_yaml(keys: &[DeclaredKey], header: &[String]) -> String {
     });
     for key in sorted {
         if let Some(source) = &key.source {
-            let _ = writeln!(out, "  # {source}");
+            let _ = writeln!(out, "  # {}", comment(source));
         }
         if !key.other_aliases.is_empty() {
             let _ = writeln!(
                 out,
                 "  # also aliased as {} (not compared)",
-                key.other_aliases.join(", ")
+                comment(&key.other_aliases.join(", "))
             );
         }
         let mut entries: Vec<(&str, Value)> = Vec::new();
@@ -128,6 +128,20 @@ pub fn to_yaml(keys: &[DeclaredKey], header: &[String]) -> String {
         }
     }
     out
+}
+
+/// Text for a comment line: a line break in it (a resource name in a state file can hold one)
+/// would end the comment and leave the rest as YAML, so control characters are escaped.
+fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The value most keys share (first in sort order on a tie); `None` when there are no keys.
@@ -215,4 +229,34 @@ pub fn scalar(text: &str) -> String {
         && !text.ends_with(' ')
         && !RESERVED.contains(&text.to_ascii_lowercase().as_str());
     if plain { text.to_string() } else { quote(text) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_break_in_a_source_name_stays_in_its_comment() {
+        // Found by tests/fuzz_parsers.rs: a Pulumi URN ending in "line\nbreak" printed a spec
+        // that did not load ("simple key expected ':'").
+        let key = DeclaredKey {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            alias: Some("alias/a".into()),
+            source: Some("pulumi: aws:kms/key:Key::line\nbreak\rx".into()),
+            other_aliases: vec!["alias/b\nc".into()],
+            ..DeclaredKey::default()
+        };
+        let text = to_yaml(&[key], &["header\rwith a carriage return".into()]);
+        assert!(
+            text.contains("  # pulumi: aws:kms/key:Key::line\\nbreak\\rx\n"),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("# header\\rwith a carriage return\n"),
+            "{text}"
+        );
+        let doc = super::super::node::parse(&text, "import.yaml").expect("loads again");
+        assert!(doc.get("keys").is_some(), "{text}");
+    }
 }

@@ -212,10 +212,11 @@ impl fmt::Display for SpecError {
             }
         }
         f.write_str(": ")?;
+        // Values quoted in the message may hold line breaks: each error stays on one line.
         if let Some(field) = &self.field {
-            write!(f, "{field}: ")?;
+            write!(f, "{}: ", crate::yaml::printable(field))?;
         }
-        f.write_str(&self.message)
+        f.write_str(&crate::yaml::printable(&self.message))
     }
 }
 

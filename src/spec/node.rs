@@ -133,32 +133,20 @@ pub fn parse(text: &str, file: &str) -> Result<Node, SpecError> {
             kind: Kind::Null,
         });
     }
-    match serde_saphyr::from_str::<Spanned<Raw>>(text) {
+    match crate::yaml::from_str::<Spanned<Raw>>(text) {
         Ok(spanned) => Ok(convert(spanned)),
         Err(err) => {
-            let pos = err.location().map(|l| Pos::of(&l)).unwrap_or_default();
-            Err(SpecError::at(file, pos, None, parser_message(&err)))
+            let pos = crate::yaml::location(&err)
+                .map(|(line, column)| Pos { line, column })
+                .unwrap_or_default();
+            Err(SpecError::at(
+                file,
+                pos,
+                None,
+                format!("invalid YAML/JSON: {}", crate::yaml::message(&err)),
+            ))
         }
     }
-}
-
-/// serde-saphyr's message without its `error: line L column C:` prefix and source snippet
-/// (the caller prints `file:line:column` itself).
-fn parser_message(err: &serde_saphyr::Error) -> String {
-    let text = err.without_snippet().to_string();
-    let first = text.lines().next().unwrap_or_default().trim();
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    let stripped = first
-        .strip_prefix("line ")
-        .and_then(|rest| rest.split_once(": "))
-        .filter(|(position, _)| position.contains("column"))
-        .map_or(first, |(_, message)| message);
-    // Some messages repeat the position at the end.
-    let stripped = match stripped.rfind(" at line ") {
-        Some(at) if stripped[at..].contains(", column ") => &stripped[..at],
-        _ => stripped,
-    };
-    format!("invalid YAML/JSON: {stripped}")
 }
 
 fn convert(spanned: Spanned<Raw>) -> Node {

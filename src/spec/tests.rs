@@ -203,12 +203,31 @@ fn numbers_in_tags_and_unquoted_account_ids_are_accepted() {
 fn duplicate_mapping_keys_and_broken_yaml_are_errors() {
     assert_eq!(
         one_error(&format!("{HEAD}  - alias: alias/a\n    alias: alias/b\n")),
-        "spec.yaml:4:5: invalid YAML/JSON: duplicate mapping key: alias, set DuplicateKeyPolicy \
-         in Options if acceptable"
+        "spec.yaml:4:5: invalid YAML/JSON: duplicate mapping key `alias` is not allowed here"
     );
     let broken = one_error("keys: [\n");
     assert!(broken.starts_with("spec.yaml:"), "{broken}");
     assert!(broken.contains("invalid YAML/JSON"), "{broken}");
+}
+
+#[test]
+fn errors_stay_on_one_line_and_nesting_is_limited() {
+    // Found by tests/fuzz_parsers.rs: a value with a line break split its error in two, and a
+    // spec nested 64 levels deep overflowed a 2 MiB stack in a debug build.
+    assert_eq!(
+        one_error(&format!("{HEAD}  - alias: \"alias/a\\nb\"\n")),
+        "spec.yaml:3:5: keys[0].alias: alias/a\\nb: an alias name has only letters, digits, /, _ \
+         and -"
+    );
+    let deep = format!(
+        "{HEAD}  - alias: alias/a\n    description: {}x{}\n",
+        "{a: ".repeat(70),
+        "}".repeat(70)
+    );
+    assert_eq!(
+        one_error(&deep),
+        "spec.yaml:4:134: invalid YAML/JSON: the document is nested more than 32 levels deep"
+    );
 }
 
 #[test]

@@ -58,21 +58,22 @@ pub fn load(path: &Path) -> Result<Vec<AccountTarget>, AccountsFileError> {
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<Vec<AccountTarget>, AccountsFileError> {
-    let file: AccountsFile =
-        serde_saphyr::from_str(text).map_err(|err| AccountsFileError::Parse {
+    let file: AccountsFile = crate::yaml::from_str(text).map_err(|err| {
+        let message = crate::yaml::message(&err);
+        AccountsFileError::Parse {
             path: path.to_path_buf(),
-            reason: err
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        })?;
+            reason: match crate::yaml::location(&err) {
+                Some((line, column)) => format!("line {line}, column {column}: {message}"),
+                None => message,
+            },
+        }
+    })?;
     let invalid = |line: u64, field: &'static str, reason: String| AccountsFileError::Invalid {
         path: path.to_path_buf(),
         line,
         field,
-        reason,
+        // The values quoted in it may hold line breaks: the error stays on one line.
+        reason: crate::yaml::printable(&reason),
     };
     let mut targets: Vec<AccountTarget> = Vec::new();
     for entry in file.accounts {
@@ -184,5 +185,24 @@ mod tests {
         assert!(text.starts_with("accounts.yaml: "), "{text}");
         assert!(text.contains("rolearn"), "{text}");
         assert!(text.contains("line 3"), "{text}");
+    }
+
+    #[test]
+    fn a_line_break_in_a_value_keeps_the_error_on_one_line() {
+        // Found by tests/fuzz_parsers.rs.
+        let err = parse_str("accounts:\n  - id: \"line\\nbreak\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "accounts.yaml:2: id: 'line\\nbreak' is not a 12-digit AWS account id (quote it so YAML keeps leading zeros)"
+        );
+    }
+
+    #[test]
+    fn parser_errors_give_line_and_column_without_advice_to_programmers() {
+        let err = parse_str("accounts:\n  - id: \"222222222222\"\n    id: x\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "accounts.yaml: line 3, column 5: duplicate mapping key `id` is not allowed here"
+        );
     }
 }
