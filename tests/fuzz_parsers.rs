@@ -1385,7 +1385,7 @@ fn spec_files_under_fuzz() {
 
     let path = dir.path().join("spec.yaml");
     let file = path.display().to_string();
-    run("spec", 1200, |rng, input| {
+    run("spec", 1000, |rng, input| {
         if rng.one_in(10) {
             // Valid files written another way still load.
             let text = if rng.one_in(2) {
@@ -1472,7 +1472,7 @@ fn saved_reports_under_fuzz() {
         check_report(&report, 0, &baseline, &suppressions, &specs).expect("valid report");
     }
 
-    run("report", 800, |rng, input| {
+    run("report", 600, |rng, input| {
         if rng.one_in(10) {
             let text = {
                 let source = rng.pick(&values);
@@ -1958,7 +1958,7 @@ fn key_policies_under_fuzz() {
         .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
         .collect();
     let text_donors: Vec<&str> = texts.iter().map(String::as_str).collect();
-    run("policy", 3500, |rng, input| {
+    run("policy", 3000, |rng, input| {
         let doc = match rng.below(6) {
             0 => random_policy(rng),
             1 | 2 => {
