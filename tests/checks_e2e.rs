@@ -842,6 +842,16 @@ fn explain_prints_one_entry_by_id_or_name() {
     let drift = run(command().args(["explain", "DRF003"]));
     assert_eq!(drift.code, 0);
     assert!(drift.stdout.starts_with("DRF003 policy-drift"));
+    // The built-in expired-suppression finding is explained too, by id or name.
+    let expired = run(command().args(["explain", "SUP001"]));
+    assert_eq!(expired.code, 0);
+    assert!(
+        expired.stdout.starts_with("SUP001 expired-suppression"),
+        "{}",
+        expired.stdout
+    );
+    let by_name = run(command().args(["explain", "expired-suppression"]));
+    assert_eq!(by_name.stdout, expired.stdout);
 }
 
 #[test]

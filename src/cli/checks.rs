@@ -47,7 +47,13 @@ pub fn run_checks(args: ChecksArgs) -> anyhow::Result<Outcome> {
 }
 
 pub fn run_explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
-    let Some(meta) = catalog::lookup(args.check.trim()) else {
+    let wanted = args.check.trim();
+    // The catalog, then kms-audit's built-in findings (SUP001 expired-suppression).
+    let builtin = crate::suppress::expired_meta();
+    let meta = catalog::lookup(wanted).or_else(|| {
+        (builtin.id.eq_ignore_ascii_case(wanted) || builtin.name == wanted).then_some(builtin)
+    });
+    let Some(meta) = meta else {
         anyhow::bail!(
             "unknown check '{}': run `kms-audit checks` for the ids and names",
             args.check
