@@ -6,7 +6,7 @@
 #   scripts/bench-ceiling.sh                 # the suite: --version, no-latency throughput, 30 ms + quotas
 #   scripts/bench-ceiling.sh run [options] [-- kms-audit scan flags]
 #       --latency-ms MS (0)  --quota-scale F (1; 0 = no quotas)  --accounts N (200)
-#       --regions N (17)  --keys N (30)  --label TEXT
+#       --regions N (17)  --keys N (30)  --quota OPERATION=RPS (repeatable)  --label TEXT
 #   scripts/bench-ceiling.sh version         # `kms-audit --version` start-up time only
 #
 # Each run prints one line and appends a JSON record to target/bench/ceiling.jsonl: wall time,
@@ -52,7 +52,7 @@ EOF
 }
 
 run() {
-  local latency=0 quota_scale=1 accounts=200 regions=17 keys=30 label=""
+  local latency=0 quota_scale=1 accounts=200 regions=17 keys=30 label="" quotas=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --latency-ms) latency="$2"; shift 2 ;;
@@ -61,6 +61,7 @@ run() {
       --regions) regions="$2"; shift 2 ;;
       --keys) keys="$2"; shift 2 ;;
       --label) label="$2"; shift 2 ;;
+      --quota) quotas+=(--quota "$2"); label="$label ${2}"; shift 2 ;;
       --) shift; break ;;
       *) echo "bench: unknown option $1" >&2; exit 2 ;;
     esac
@@ -69,7 +70,8 @@ run() {
   local work
   work="$(mktemp -d -t kms-audit-bench.XXXXXX)"
   "$stub" --accounts "$accounts" --regions "$regions" --keys "$keys" --latency-ms "$latency" \
-    --quota-scale "$quota_scale" --threads "$STUB_THREADS" --max-seconds "$((SCAN_TIMEOUT + 120))" \
+    --quota-scale "$quota_scale" ${quotas[@]+"${quotas[@]}"} --threads "$STUB_THREADS" \
+    --max-seconds "$((SCAN_TIMEOUT + 120))" \
     >"$work/stub.out" 2>"$work/stub.err" &
   local stub_pid=$!
   local endpoint=""
@@ -136,7 +138,7 @@ record = {"bench": "ceiling", "label": label, "flags": flags, "latency_ms": floa
           "stub_cpu_s": float(stub_cpu), "load_before": load_before, "load_after": load_after,
           "expected_keys": expected["keys"], "throttled": stats.get("kms_throttled_total"),
           "throttled_by_operation": {k: v for k, v in stats.get("kms_throttled", {}).items() if v},
-          "stub_errors": stats.get("errors")}
+          "stub_errors": stats.get("errors"), "stub_connections": stats.get("connections")}
 if report is not None:
     summary = report["summary"]
     calls = summary["api_calls"]
@@ -167,6 +169,8 @@ if report is not None:
         "targets_not_scanned": not_scanned, "api_calls_total": total, "kms_calls": kms_calls,
         "duration_ms": summary["duration_ms"], "requests_per_s": round(total / wall),
         "keys_per_s": round(summary["keys"] / wall), "missing_expected_calls": missing_calls,
+        # The collection phase alone (summary.duration_ms), before checks and rendering.
+        "collect_requests_per_s": round(total / max(summary["duration_ms"], 1) * 1000),
         "findings": sum(summary["findings"].values()),
         "zero_keys_lost": lost == 0 and summary["gaps"] == 0 and unknown == 0
                           and not_scanned == 0 and not missing_calls,
@@ -178,8 +182,10 @@ if report is None:
     sys.exit(1)
 print(f"ceiling {label or '-'} [latency {latency} ms, quotas x{quota_scale}, flags: {flags or 'defaults'}]\n"
       f"  {record['keys']}/{record['expected_keys']} keys in {wall:.1f} s wall "
-      f"({record['keys_per_s']} keys/s, {record['requests_per_s']} requests/s, {total} requests), "
-      f"kms-audit CPU {cpu:.1f} s, peak RSS {rss_mb:.0f} MB, stub CPU {float(stub_cpu):.1f} s\n"
+      f"({record['keys_per_s']} keys/s, {record['requests_per_s']} requests/s, {total} requests; "
+      f"collection {summary['duration_ms'] / 1000:.1f} s at {record['collect_requests_per_s']} requests/s), "
+      f"kms-audit CPU {cpu:.1f} s, peak RSS {rss_mb:.0f} MB, stub CPU {float(stub_cpu):.1f} s, "
+      f"{stats.get('connections')} connections\n"
       f"  throttled {record['throttled']} {record['throttled_by_operation']}, gaps {record['gaps']} "
       f"{gaps_by_op}, unknown fields on {unknown} keys, exit {code}, "
       f"zero keys lost: {'yes' if record['zero_keys_lost'] else 'NO'}; load {load_before} -> {load_after}\n"
