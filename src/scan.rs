@@ -125,7 +125,16 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         .flat_map(futures::stream::iter)
         .map(|planned| async move {
             let outcome = match planned {
-                Planned::Scan(scan) => scan_with_deadline(&scan, request.target_timeout).await,
+                // Each account-region runs as its own task, so SDK request work (signing,
+                // serialization) spreads over every core instead of the one driving this stream.
+                Planned::Scan(scan) => {
+                    let limit = request.target_timeout;
+                    let account = scan.account.clone();
+                    let region = scan.region;
+                    tokio::spawn(async move { scan_with_deadline(&scan, limit).await })
+                        .await
+                        .unwrap_or_else(|err| task_failed(account, region, &err))
+                }
                 Planned::Failed(outcome) => outcome,
             };
             progress.target_done(outcome.gaps.len() as u64);
@@ -281,6 +290,28 @@ fn take_shard(
         selected_accounts: selected,
     };
     (mine, Some(info))
+}
+
+/// A target whose task died (a bug, never an AWS answer): a gap, so the scan still completes.
+fn task_failed(account: String, region: RegionInfo, err: &tokio::task::JoinError) -> TargetOutcome {
+    let reason = format!("internal error while scanning: {err}");
+    TargetOutcome {
+        target: Target {
+            account: account.clone(),
+            region: region.name.to_string(),
+            status: TargetStatus::Failed,
+            reason: Some(reason.clone()),
+        },
+        keys: Vec::new(),
+        gaps: vec![CoverageGap {
+            account,
+            region: Some(region.name.to_string()),
+            key_arn: None,
+            operation: "ScanTarget".to_string(),
+            error_code: None,
+            reason,
+        }],
+    }
 }
 
 /// What one account contributes to the scan: region scans, or failed targets.

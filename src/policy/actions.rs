@@ -77,7 +77,20 @@ pub(crate) fn has_wildcard(s: &str) -> bool {
 }
 
 /// Iterative glob match with single-star backtracking (linear in practice, no recursion).
+///
+/// Matches on bytes when both sides are ASCII (every IAM action and nearly every condition
+/// value): this runs for every action × pattern pair of every key policy, so it must not allocate.
 pub(crate) fn glob_matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        let fold = |b: u8| {
+            if ignore_case {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            }
+        };
+        return glob_core(pattern.as_bytes(), text.as_bytes(), b'*', b'?', fold);
+    }
     let fold = |c: char| {
         if ignore_case {
             c.to_ascii_lowercase()
@@ -85,17 +98,27 @@ pub(crate) fn glob_matches(pattern: &str, text: &str, ignore_case: bool) -> bool
             c
         }
     };
-    let p: Vec<char> = pattern.chars().map(fold).collect();
-    let t: Vec<char> = text.chars().map(fold).collect();
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    glob_core(&p, &t, '*', '?', fold)
+}
+
+fn glob_core<T: Copy + PartialEq>(
+    p: &[T],
+    t: &[T],
+    star_sym: T,
+    any: T,
+    fold: impl Fn(T) -> T,
+) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
+        match p.get(pi).copied() {
+            Some(c) if c == star_sym => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == t[ti] => {
+            Some(c) if c == any || fold(c) == fold(t[ti]) => {
                 pi += 1;
                 ti += 1;
             }
@@ -109,7 +132,7 @@ pub(crate) fn glob_matches(pattern: &str, text: &str, ignore_case: bool) -> bool
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == star_sym)
 }
 
 /// The concrete actions a policy is evaluated over: [`KMS_ACTIONS`] plus every literal
