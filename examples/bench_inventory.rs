@@ -155,7 +155,8 @@ fn key(n: usize, args: &Args) -> KeyRecord {
                                             "kms:ViaService": format!("s3.{region}.amazonaws.com")}}},
             {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
              "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
-             "Action": ["kms:Describe*", "kms:Get*", "kms:List*"], "Resource": "*"}]}),
+             "Action": ["kms:Describe*", "kms:Get*", "kms:List*"], "Resource": "*"}]})
+            .into(),
         );
         return record;
     }
@@ -214,7 +215,7 @@ fn key(n: usize, args: &Args) -> KeyRecord {
             "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}));
     }
     record.policy =
-        Some(json!({"Version": "2012-10-17", "Id": "key-policy", "Statement": statements}));
+        Some(json!({"Version": "2012-10-17", "Id": "key-policy", "Statement": statements}).into());
     record
         .tags
         .insert("team".into(), format!("team-{}", n % 40));

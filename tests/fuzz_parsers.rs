@@ -1280,7 +1280,7 @@ fn live_report(template: &Report, sets: &[spec::SpecSet]) -> Report {
                 period_days: key.rotation_period_in_days,
                 next_rotation_date: None,
             }),
-            policy: key.policy.clone(),
+            policy: key.policy.clone().map(Into::into),
             tags: key.tags.clone().unwrap_or_default(),
             grants: Some(Vec::new()),
             ..KeyRecord::default()

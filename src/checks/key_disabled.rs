@@ -2,12 +2,12 @@
 
 use serde_json::json;
 
-use super::{CheckContext, cli_key_args, metadata_known};
+use super::{CheckRun, cli_key_args, metadata_known};
 use crate::catalog::CheckMeta;
 use crate::finding::FindingBuilder;
 use crate::model::Finding;
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     ctx.inventory
         .keys
         .iter()

@@ -53,11 +53,34 @@ pub struct CheckContext<'a> {
     pub organization_accounts: Option<&'a BTreeSet<String>>,
 }
 
+/// One run of the checks over an inventory: the context, plus what the checks share so that
+/// no work is done twice (each key policy is parsed and analysed once for POL001–POL003).
+pub struct CheckRun<'a> {
+    ctx: CheckContext<'a>,
+    policies: policy::PolicyAnalyses<'a>,
+}
+
+impl<'a> CheckRun<'a> {
+    pub fn new(ctx: CheckContext<'a>) -> Self {
+        CheckRun {
+            ctx,
+            policies: policy::PolicyAnalyses::default(),
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for CheckRun<'a> {
+    type Target = CheckContext<'a>;
+    fn deref(&self) -> &CheckContext<'a> {
+        &self.ctx
+    }
+}
+
 /// One check implementation.
 pub struct Check {
     pub id: &'static str,
     /// Every finding of this check in the inventory; `meta` is the check's catalog entry.
-    pub run: fn(&CheckMeta, &CheckContext<'_>) -> Vec<Finding>,
+    pub run: fn(&CheckMeta, &CheckRun<'_>) -> Vec<Finding>,
 }
 
 /// The compliance checks, in catalog order.
@@ -113,6 +136,7 @@ pub const DRIFT_CHECK_IDS: &[&str] = crate::drift::CHECK_IDS;
 
 /// Runs every enabled check and applies the config's severity overrides.
 pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
+    let run = CheckRun::new(*ctx);
     let mut findings = Vec::new();
     for check in REGISTRY {
         if !ctx.config.is_enabled(check.id) {
@@ -123,7 +147,7 @@ pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
             tracing::error!("check {} has no catalog entry; skipped", check.id);
             continue;
         };
-        findings.extend((check.run)(meta, ctx));
+        findings.extend((check.run)(meta, &run));
     }
     ctx.config.apply_overrides(&mut findings);
     findings

@@ -5,12 +5,12 @@
 
 use serde_json::json;
 
-use super::{CheckContext, is_pending_deletion, known, metadata_known};
+use super::{CheckRun, is_pending_deletion, known, metadata_known};
 use crate::catalog::CheckMeta;
 use crate::finding::FindingBuilder;
 use crate::model::Finding;
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     ctx.inventory
         .keys
         .iter()

@@ -8,7 +8,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{CheckContext, cli_key_args, is_pending_deletion, metadata_known};
+use super::{CheckRun, cli_key_args, is_pending_deletion, metadata_known};
 use crate::catalog::CheckMeta;
 use crate::finding::FindingBuilder;
 use crate::model::Finding;
@@ -19,7 +19,7 @@ pub fn days_left(deletion_date: &str, now: OffsetDateTime) -> Option<i64> {
     Some((at - now).whole_days().max(0))
 }
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     ctx.inventory
         .keys
         .iter()

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{CheckContext, arn_account, arn_region, cli_key_args, is_pending_deletion, known};
+use super::{CheckRun, arn_account, arn_region, cli_key_args, is_pending_deletion, known};
 use crate::catalog::CheckMeta;
 use crate::finding::FindingBuilder;
 use crate::model::{Finding, KeyRecord, MultiRegionKeyType, TargetStatus};
@@ -26,7 +26,7 @@ fn enabled_state(key: &KeyRecord) -> Option<&str> {
         .filter(|s| *s == "Enabled" || *s == "Disabled")
 }
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     let by_arn: BTreeMap<&str, &KeyRecord> = ctx
         .inventory
         .keys
@@ -104,7 +104,7 @@ fn compare(meta: &CheckMeta, replica: &KeyRecord, primary: &KeyRecord) -> Option
     // Key policy, semantically.
     match (&primary.policy, &replica.policy) {
         (Some(p), Some(r)) if known(primary, "policy") && known(replica, "policy") => {
-            let diff = crate::policy::policy_diff(p, r, &replica.account);
+            let diff = crate::policy::policy_diff(&p.to_value(), &r.to_value(), &replica.account);
             if !diff.is_empty() {
                 differences.push("policy");
                 evidence.insert(

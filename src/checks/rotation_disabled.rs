@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::{CheckContext, cli_key_args, metadata_known};
+use super::{CheckRun, cli_key_args, metadata_known};
 use crate::catalog::CheckMeta;
 use crate::finding::FindingBuilder;
 use crate::model::{Finding, KeyRecord, MultiRegionKeyType};
@@ -37,7 +37,7 @@ pub(crate) fn rotation_owner_args(key: &KeyRecord) -> String {
     }
 }
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     ctx.inventory
         .keys
         .iter()

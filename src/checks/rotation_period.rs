@@ -8,12 +8,12 @@
 use serde_json::json;
 
 use super::rotation_disabled::{rotation_applies, rotation_owner_args};
-use super::{CheckContext, is_pending_deletion};
+use super::{CheckRun, is_pending_deletion};
 use crate::catalog::CheckMeta;
 use crate::finding::FindingBuilder;
 use crate::model::Finding;
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     let max = ctx.config.max_rotation_period_days;
     ctx.inventory
         .keys

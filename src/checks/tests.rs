@@ -561,13 +561,15 @@ fn pol002_deleted_principals_are_evidence_not_findings() {
         .iter_mut()
         .find(|k| k.key_id == "deleted-principal")
         .expect("key");
-    key.policy.as_mut().expect("policy")["Statement"]
+    let mut document = key.policy.as_ref().expect("policy").to_value();
+    document["Statement"]
         .as_array_mut()
         .expect("statements")
         .push(
             json!({"Sid": "S", "Effect": "Allow", "Principal": {"AWS": "444444444444"},
                      "Action": "kms:Decrypt", "Resource": "*"}),
         );
+    key.policy = Some(document.into());
     let f = &with_stranger.findings_on("deleted-principal")[0];
     assert_eq!(
         f.evidence["deleted_principals"],

@@ -8,7 +8,7 @@
 
 use serde_json::json;
 
-use super::{CheckContext, cli_key_args};
+use super::{CheckRun, cli_key_args};
 use crate::catalog::CheckMeta;
 use crate::finding::FindingBuilder;
 use crate::model::{Finding, Grant, KeyRecord};
@@ -18,7 +18,7 @@ use crate::policy::AwsPrincipal;
 fn untrusted<'g>(
     key: &KeyRecord,
     grant: &'g Grant,
-    ctx: &CheckContext<'_>,
+    ctx: &CheckRun<'_>,
 ) -> Vec<(&'static str, &'g str, String)> {
     [
         ("grantee_principal", grant.grantee_principal.as_deref()),
@@ -35,7 +35,7 @@ fn untrusted<'g>(
     .collect()
 }
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for key in &ctx.inventory.keys {
         for grant in key.grants.iter().flatten() {

@@ -137,7 +137,7 @@ pub async fn collect_key(
 pub(crate) async fn read_policy(
     scan: &TargetScan,
     arn: &str,
-) -> Result<serde_json::Value, CallError> {
+) -> Result<crate::model::PolicyDocument, CallError> {
     // The emulator, unlike AWS, does not default PolicyName: always send it.
     let output = scan
         .gate
@@ -149,9 +149,9 @@ pub(crate) async fn read_policy(
                 .send(),
         )
         .await?;
-    let text = output.policy().unwrap_or("{}");
-    // A key policy is always JSON in AWS; keep anything else verbatim rather than lose it.
-    Ok(serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string())))
+    Ok(crate::model::PolicyDocument::from_text(
+        output.policy().unwrap_or("{}"),
+    ))
 }
 
 pub(crate) async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotation, CallError> {

@@ -381,7 +381,7 @@ fn policy_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<Fin
     let Some(meta) = check("DRF003") else {
         return;
     };
-    let diff = crate::policy::policy_diff(want, actual, &live.account);
+    let diff = crate::policy::policy_diff(want, &actual.to_value(), &live.account);
     if diff.is_empty() {
         return;
     }

@@ -44,7 +44,7 @@ fn live(region: &str, id: &str, alias: &str) -> KeyRecord {
             period_days: Some(365),
             next_rotation_date: Some("2027-01-01T00:00:00Z".into()),
         }),
-        policy: Some(policy(&[])),
+        policy: Some(policy(&[]).into()),
         tags: [("team".to_string(), "app".to_string())].into(),
         grants: Some(Vec::new()),
         ..KeyRecord::default()
@@ -128,11 +128,14 @@ fn ids(findings: &[Finding]) -> Vec<(&str, &str)> {
 fn a_key_that_matches_its_declaration_has_no_drift() {
     let mut key = live("us-east-1", "k1", "alias/app");
     // The same policy written differently: statement order, bare account id, one-element list.
-    key.policy = Some(json!({
-        "Statement": [{"Resource": ["*"], "Action": ["kms:*"], "Principal": {"AWS": ACCOUNT},
-                        "Effect": "Allow", "Sid": "Enable IAM User Permissions"}],
-        "Version": "2012-10-17"
-    }));
+    key.policy = Some(
+        json!({
+            "Statement": [{"Resource": ["*"], "Action": ["kms:*"], "Principal": {"AWS": ACCOUNT},
+                            "Effect": "Allow", "Sid": "Enable IAM User Permissions"}],
+            "Version": "2012-10-17"
+        })
+        .into(),
+    );
     assert_eq!(
         run(vec![key], vec![declared("us-east-1", "alias/app", 3)]),
         []
@@ -149,9 +152,12 @@ fn fields_left_out_are_not_compared() {
         next_rotation_date: None,
     });
     key.tags.insert("extra".into(), "x".into());
-    key.policy = Some(policy(&[json!({"Sid": "More", "Effect": "Allow",
+    key.policy = Some(
+        policy(&[json!({"Sid": "More", "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "kms:Decrypt",
-        "Resource": "*"})]));
+        "Resource": "*"})])
+        .into(),
+    );
     let only_identity = DeclaredKey {
         location: SpecLocation {
             file: "s.yaml".into(),
@@ -383,9 +389,12 @@ fn drf002_a_declared_key_pending_deletion() {
 #[test]
 fn drf003_policy_drift_is_semantic_and_names_the_statements() {
     let mut key = live("us-east-1", "k1", "alias/app");
-    key.policy = Some(policy(&[json!({"Sid": "AllowPartner", "Effect": "Allow",
+    key.policy = Some(
+        policy(&[json!({"Sid": "AllowPartner", "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "kms:Decrypt",
-        "Resource": "*"})]));
+        "Resource": "*"})])
+        .into(),
+    );
     let mut want = declared("us-east-1", "alias/app", 3);
     want.policy_file = Some("policies/app.json".into());
     let findings = run(vec![key], vec![want]);

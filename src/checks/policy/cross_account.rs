@@ -11,18 +11,17 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{Analyzer, put_policy_commands, statement_document, statement_label};
+use super::{put_policy_commands, statement_document, statement_label};
 use crate::catalog::CheckMeta;
-use crate::checks::CheckContext;
+use crate::checks::CheckRun;
 use crate::finding::FindingBuilder;
 use crate::model::Finding;
 use crate::policy::{CrossAccountGrant, GrantScope};
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut analyzer = Analyzer::new(ctx);
     for key in &ctx.inventory.keys {
-        let Some(result) = analyzer.analysis(key) else {
+        let Some(result) = ctx.policies.analysed(ctx, key) else {
             continue;
         };
         let mut by_account: BTreeMap<(&str, bool), Vec<&CrossAccountGrant>> = BTreeMap::new();

@@ -10,15 +10,18 @@ pub mod cross_account;
 pub mod public;
 pub mod unreadable;
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde_json::Value;
 
-use super::CheckContext;
+use super::CheckRun;
 use crate::model::KeyRecord;
 use crate::policy::{AnalysisContext, KeyPolicy, PolicyAnalysis, PolicyError};
 
 /// Why a key's policy cannot be analysed.
+#[derive(Clone)]
 pub(crate) enum Unreadable {
     /// GetKeyPolicy failed (listed in `unknown`, with a coverage gap).
     NotRead,
@@ -28,66 +31,106 @@ pub(crate) enum Unreadable {
     Invalid(PolicyError),
 }
 
-/// The parsed policy of a key, or why there is none.
-pub(crate) fn parsed(key: &KeyRecord) -> Result<KeyPolicy, Unreadable> {
-    if !super::known(key, "policy") {
-        return Err(Unreadable::NotRead);
-    }
-    let document = key.policy.as_ref().ok_or(Unreadable::Missing)?;
-    KeyPolicy::parse(document).map_err(Unreadable::Invalid)
+/// The key-policy analyses of one check run, shared by POL001, POL002 and POL003.
+///
+/// Parsing and analysing a policy is most of the checks' time on a large inventory, so each
+/// distinct (key account, policy text) is analysed once: keys with the same policy in the same
+/// account (common: the default key policy, policies stamped from one template) share it.
+#[derive(Default)]
+pub struct PolicyAnalyses<'a> {
+    /// One analyzer context per key account (the trusted and organization account sets are
+    /// cloned once per account, not once per key).
+    contexts: RefCell<HashMap<&'a str, AnalysisContext>>,
+    results: RefCell<HashMap<(&'a str, &'a str), SharedAnalysis>>,
 }
 
-/// Analyses key policies, with one analyzer context per key account (the trusted and
-/// organization account sets are cloned once per account, not once per key).
-pub(crate) struct Analyzer<'c> {
-    ctx: &'c CheckContext<'c>,
-    contexts: BTreeMap<String, AnalysisContext>,
-}
+/// A policy's analysis or parse error, shared by every key with that policy in that account.
+type SharedAnalysis = Rc<Result<PolicyAnalysis, PolicyError>>;
 
-impl<'c> Analyzer<'c> {
-    pub(crate) fn new(ctx: &'c CheckContext<'c>) -> Self {
-        Analyzer {
-            ctx,
-            contexts: BTreeMap::new(),
+/// A successful analysis from [`PolicyAnalyses`] (shared, not copied).
+pub(crate) struct Analysed(SharedAnalysis);
+
+impl std::ops::Deref for Analysed {
+    type Target = PolicyAnalysis;
+    fn deref(&self) -> &PolicyAnalysis {
+        match self.0.as_ref() {
+            Ok(analysis) => analysis,
+            // `PolicyAnalyses::analysed` only wraps successful analyses.
+            Err(_) => unreachable!("Analysed holds an analysis"),
         }
+    }
+}
+
+impl<'a> PolicyAnalyses<'a> {
+    /// The analysis of a key's policy, or why it cannot be analysed (POL003 reports that).
+    pub(crate) fn analysis(
+        &self,
+        run: &CheckRun<'a>,
+        key: &'a KeyRecord,
+    ) -> Result<SharedAnalysis, Unreadable> {
+        if !super::known(key, "policy") {
+            return Err(Unreadable::NotRead);
+        }
+        let document = key.policy.as_ref().ok_or(Unreadable::Missing)?;
+        let cache_key = (key.account.as_str(), document.json());
+        if let Some(done) = self.results.borrow().get(&cache_key) {
+            return Ok(Rc::clone(done));
+        }
+        let result = KeyPolicy::parse(&document.to_value()).map(|policy| {
+            let mut contexts = self.contexts.borrow_mut();
+            let context = contexts
+                .entry(key.account.as_str())
+                .or_insert_with(|| AnalysisContext {
+                    key_account: key.account.clone(),
+                    trusted_accounts: run.config.trusted_accounts.clone(),
+                    organization_id: run.organization_id.map(str::to_string),
+                    organization_accounts: run.organization_accounts.cloned(),
+                });
+            crate::policy::analyze(&policy, context)
+        });
+        let result = Rc::new(result);
+        self.results
+            .borrow_mut()
+            .insert(cache_key, Rc::clone(&result));
+        Ok(result)
     }
 
     /// The analysis of a key's policy; `None` when it cannot be analysed (POL003 reports that).
-    pub(crate) fn analysis(&mut self, key: &KeyRecord) -> Option<PolicyAnalysis> {
-        let policy = parsed(key).ok()?;
-        let ctx = self.ctx;
-        let context = self
-            .contexts
-            .entry(key.account.clone())
-            .or_insert_with(|| AnalysisContext {
-                key_account: key.account.clone(),
-                trusted_accounts: ctx.config.trusted_accounts.clone(),
-                organization_id: ctx.organization_id.map(str::to_string),
-                organization_accounts: ctx.organization_accounts.cloned(),
-            });
-        Some(crate::policy::analyze(&policy, context))
+    pub(crate) fn analysed(&self, run: &CheckRun<'a>, key: &'a KeyRecord) -> Option<Analysed> {
+        self.analysis(run, key)
+            .ok()
+            .filter(|result| result.is_ok())
+            .map(Analysed)
+    }
+
+    /// Why a key's policy cannot be analysed, if it cannot.
+    pub(crate) fn unreadable(&self, run: &CheckRun<'a>, key: &'a KeyRecord) -> Option<Unreadable> {
+        match self.analysis(run, key) {
+            Err(why) => Some(why),
+            Ok(result) => match result.as_ref() {
+                Ok(_) => None,
+                Err(err) => Some(Unreadable::Invalid(err.clone())),
+            },
+        }
     }
 }
 
 /// The statement at `index` as written in the key's policy, for evidence.
 pub(crate) fn statement_document(key: &KeyRecord, index: usize) -> Value {
-    let decoded;
-    let mut document = match &key.policy {
-        Some(doc) => doc,
-        None => return Value::Null,
+    let Some(policy) = &key.policy else {
+        return Value::Null;
     };
-    if let Value::String(text) = document {
+    let mut document = policy.to_value();
+    // Terraform state and some exports carry the policy as an encoded string.
+    if let Value::String(text) = &document {
         match serde_json::from_str::<Value>(text) {
-            Ok(value) => {
-                decoded = value;
-                document = &decoded;
-            }
+            Ok(value) => document = value,
             Err(_) => return Value::Null,
         }
     }
-    match document.get("Statement") {
-        Some(Value::Array(items)) => items.get(index).cloned().unwrap_or(Value::Null),
-        Some(one @ Value::Object(_)) if index == 0 => one.clone(),
+    match document.get_mut("Statement").map(Value::take) {
+        Some(Value::Array(mut items)) if index < items.len() => items.swap_remove(index),
+        Some(one @ Value::Object(_)) if index == 0 => one,
         _ => Value::Null,
     }
 }

@@ -5,16 +5,16 @@
 
 use serde_json::json;
 
-use super::{Unreadable, parsed};
+use super::Unreadable;
 use crate::catalog::CheckMeta;
-use crate::checks::{CheckContext, cli_key_args};
+use crate::checks::{CheckRun, cli_key_args};
 use crate::finding::FindingBuilder;
 use crate::model::Finding;
 
-pub fn run(meta: &CheckMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for key in &ctx.inventory.keys {
-        let Err(why) = parsed(key) else {
+        let Some(why) = ctx.policies.unreadable(ctx, key) else {
             continue;
         };
         let gap = ctx.coverage_gaps.iter().find(|g| {

@@ -11,6 +11,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod policy_document;
+
+pub use policy_document::PolicyDocument;
+
 /// Version of the JSON report layout; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: &str = "1";
 
@@ -43,7 +47,8 @@ pub struct KeyRecord {
     /// `None` when automatic rotation does not apply to the key (or it could not be read: see `unknown`).
     pub rotation: Option<Rotation>,
     pub multi_region: Option<MultiRegion>,
-    pub policy: Option<Value>,
+    /// The key policy document, written compact (on one line) in JSON reports.
+    pub policy: Option<PolicyDocument>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// `None` for AWS-managed keys (not collected) or when unreadable (see `unknown`).
