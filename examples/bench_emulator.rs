@@ -14,7 +14,7 @@
 //! `floor` sends the request set a complete `kms-audit scan --org` of that manifest sends
 //! (GetCallerIdentity, DescribeOrganization, ListAccounts, one AssumeRole per member account,
 //! ListKeys and ListAliases per account × region, and per key DescribeKey, GetKeyPolicy and,
-//! where they apply, ListResourceTags, ListGrants and GetKeyRotationStatus) with no ordering
+//! where they apply, ListGrants and GetKeyRotationStatus; one tag listing per region) with no ordering
 //! between them beyond credentials, as fast as the emulator answers: the emulator's floor. It
 //! prints one JSON line: requests by operation, errors, seconds.
 
@@ -330,7 +330,7 @@ enum Call {
     ListAliases(usize),
     DescribeKey(usize, String),
     GetKeyPolicy(usize, String),
-    ListResourceTags(usize, String),
+    GetResources(usize),
     ListGrants(usize, String),
     GetKeyRotationStatus(usize, String),
 }
@@ -342,14 +342,18 @@ impl Call {
             Call::ListAliases(_) => "kms:ListAliases",
             Call::DescribeKey(..) => "kms:DescribeKey",
             Call::GetKeyPolicy(..) => "kms:GetKeyPolicy",
-            Call::ListResourceTags(..) => "kms:ListResourceTags",
+            Call::GetResources(_) => "tag:GetResources",
             Call::ListGrants(..) => "kms:ListGrants",
             Call::GetKeyRotationStatus(..) => "kms:GetKeyRotationStatus",
         }
     }
 
     /// Sends it; returns how many requests that took (pages) or the error.
-    async fn send(&self, clients: &[aws_sdk_kms::Client]) -> Result<u64, String> {
+    async fn send(
+        &self,
+        clients: &[aws_sdk_kms::Client],
+        tagging: &[aws_sdk_resourcegroupstagging::Client],
+    ) -> Result<u64, String> {
         let err = |e: &dyn std::fmt::Debug| format!("{}: {e:?}", self.name());
         match self {
             Call::ListKeys(t) => {
@@ -403,14 +407,25 @@ impl Call {
                 .await
                 .map(|_| 1)
                 .map_err(|e| err(&e)),
-            Call::ListResourceTags(t, arn) => clients[*t]
-                .list_resource_tags()
-                .key_id(arn)
-                .limit(50)
-                .send()
-                .await
-                .map(|_| 1)
-                .map_err(|e| err(&e)),
+            Call::GetResources(t) => {
+                let mut token: Option<String> = None;
+                let mut pages = 0;
+                loop {
+                    let out = tagging[*t]
+                        .get_resources()
+                        .resource_type_filters("kms:key")
+                        .resources_per_page(100)
+                        .set_pagination_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| err(&e))?;
+                    pages += 1;
+                    match out.pagination_token().filter(|t| !t.is_empty()) {
+                        Some(next) => token = Some(next.to_string()),
+                        None => return Ok(pages),
+                    }
+                }
+            }
             Call::ListGrants(t, arn) => clients[*t]
                 .list_grants()
                 .key_id(arn)
@@ -483,6 +498,7 @@ async fn floor(args: &Args) {
 
     // One KMS client per account × region, then every KMS request of the scan at once.
     let mut clients = Vec::new();
+    let mut tagging = Vec::new();
     let mut target_index: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut calls = Vec::new();
     for (account, (key, secret, token)) in &credentials {
@@ -495,9 +511,17 @@ async fn floor(args: &Args) {
                 secret,
                 token.as_deref(),
             ));
+            tagging.push(seed::tagging_as(
+                &args.endpoint,
+                region,
+                key,
+                secret,
+                token.as_deref(),
+            ));
             target_index.insert((account.clone(), region.clone()), t);
             calls.push(Call::ListKeys(t));
             calls.push(Call::ListAliases(t));
+            calls.push(Call::GetResources(t));
         }
     }
     for key in &manifest.keys {
@@ -505,7 +529,6 @@ async fn floor(args: &Args) {
         calls.push(Call::DescribeKey(t, key.arn.clone()));
         calls.push(Call::GetKeyPolicy(t, key.arn.clone()));
         if !key.aws_managed {
-            calls.push(Call::ListResourceTags(t, key.arn.clone()));
             calls.push(Call::ListGrants(t, key.arn.clone()));
         }
         if key.rotation {
@@ -513,10 +536,12 @@ async fn floor(args: &Args) {
         }
     }
     let clients = Arc::new(clients);
+    let tagging = Arc::new(tagging);
     let results: Vec<(&'static str, Result<u64, String>)> = futures::stream::iter(calls)
         .map(|call| {
             let clients = clients.clone();
-            async move { (call.name(), call.send(&clients).await) }
+            let tagging = tagging.clone();
+            async move { (call.name(), call.send(&clients, &tagging).await) }
         })
         .buffer_unordered(args.concurrency)
         .collect()

@@ -83,9 +83,11 @@ const ACCOUNTS_PAGE: usize = 20;
 /// 2024-01-01T00:00:00Z, creation date of every key.
 const CREATED: u64 = 1_704_067_200;
 
-/// The KMS operations the scanner may send, with the AWS default quota (requests per second per
-/// account and region; developer guide, "Request quotas", 2025).
-const KMS_OPERATIONS: [(&str, f64); 7] = [
+/// The per-target operations the scanner may send, with the AWS default quota (requests per
+/// second per account and region; KMS developer guide, "Request quotas", 2025). The last one is
+/// the Resource Groups Tagging API's GetResources (the region's tag listing), which has no
+/// published per-operation default: the stub applies none unless `--quota GetResources=RPS`.
+const KMS_OPERATIONS: [(&str, f64); 8] = [
     ("ListKeys", 500.0),
     ("ListAliases", 500.0),
     ("DescribeKey", 2000.0),
@@ -93,7 +95,10 @@ const KMS_OPERATIONS: [(&str, f64); 7] = [
     ("GetKeyRotationStatus", 1000.0),
     ("ListResourceTags", 2000.0),
     ("ListGrants", 100.0),
+    ("GetResources", 0.0),
 ];
+/// Index of GetResources in KMS_OPERATIONS.
+const GET_RESOURCES: usize = 7;
 
 #[derive(Debug, Clone)]
 struct Options {
@@ -101,7 +106,7 @@ struct Options {
     regions: usize,
     keys: usize,
     latency: Duration,
-    quotas: [f64; 7],
+    quotas: [f64; 8],
     threads: usize,
     port: u16,
     max_seconds: u64,
@@ -475,9 +480,9 @@ struct State {
     started: Instant,
     /// One bucket per caller account × region × KMS operation.
     buckets: Vec<Mutex<Bucket>>,
-    kms: [OpCounters; 7],
+    kms: [OpCounters; 8],
     /// Answered per-key requests by key kind (`Kind as usize`) and operation.
-    by_kind: [[AtomicU64; 7]; 4],
+    by_kind: [[AtomicU64; 8]; 4],
     requests: AtomicU64,
     connections: AtomicU64,
     assume_role: AtomicU64,
@@ -490,6 +495,41 @@ struct State {
     last_us: AtomicU64,
     /// Escaped policy documents per account: [customer, AWS managed].
     policies: Vec<[String; 2]>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct TaggingInput {
+    #[serde(default)]
+    resource_type_filters: Vec<String>,
+    resources_per_page: Option<usize>,
+    pagination_token: Option<String>,
+}
+
+/// GetResources pages for one target: a page ends after 100 customer keys or at the last key.
+fn tag_listing_pages(keys: usize) -> u64 {
+    let mut pages = 1;
+    let mut on_page = 0;
+    for k in 0..keys {
+        if on_page == 100 {
+            pages += 1;
+            on_page = 0;
+        }
+        if KeyFacts::of(k, keys).kind != Kind::AwsManaged {
+            on_page += 1;
+        }
+    }
+    pages
+}
+
+/// The tags of customer key `k` of `account`: (env, team).
+fn tags_of(account: usize, k: usize) -> (&'static str, String) {
+    let env = if account.is_multiple_of(2) {
+        "prod"
+    } else {
+        "dev"
+    };
+    (env, format!("team-{}", k % 5))
 }
 
 #[derive(Deserialize, Default)]
@@ -615,6 +655,9 @@ impl State {
             Some(target) if target.starts_with("TrentService.") => {
                 self.kms(&target["TrentService.".len()..], request)
             }
+            Some("ResourceGroupsTaggingAPI_20170126.GetResources") => {
+                self.kms("GetResources", request)
+            }
             Some(target) if target.starts_with("AWSOrganizationsV20161128.") => {
                 self.organizations(&target["AWSOrganizationsV20161128.".len()..], request)
             }
@@ -662,8 +705,11 @@ impl State {
             self.kms[op].throttled.fetch_add(1, Ordering::Relaxed);
             return Response::error("ThrottlingException", "Rate exceeded");
         }
-        let input: KmsInput = serde_json::from_slice(request.body).unwrap_or_default();
         let keys = self.options.keys;
+        if op == GET_RESOURCES {
+            return self.tagged_keys(account, region, request);
+        }
+        let input: KmsInput = serde_json::from_slice(request.body).unwrap_or_default();
         if op <= 1 {
             let limit = input.limit.unwrap_or(100).clamp(1, 1000);
             let start: usize = input
@@ -774,11 +820,12 @@ impl State {
                     format!(r#"{{"KeyRotationEnabled":false,"KeyId":"{arn}"}}"#)
                 })
             }
-            "ListResourceTags" => Response::json(format!(
-                r#"{{"Tags":[{{"TagKey":"env","TagValue":"{}"}},{{"TagKey":"team","TagValue":"team-{}"}}],"Truncated":false}}"#,
-                if a.is_multiple_of(2) { "prod" } else { "dev" },
-                k % 5
-            )),
+            "ListResourceTags" => {
+                let (env, team) = tags_of(a, k);
+                Response::json(format!(
+                    r#"{{"Tags":[{{"TagKey":"env","TagValue":"{env}"}},{{"TagKey":"team","TagValue":"{team}"}}],"Truncated":false}}"#
+                ))
+            }
             "ListGrants" => {
                 let grants = if facts.has_grant() {
                     format!(
@@ -792,6 +839,45 @@ impl State {
             }
             _ => unreachable!("every KMS_OPERATIONS entry is handled"),
         }
+    }
+
+    /// GetResources for `kms:key`: every customer key of the target with its tags (AWS-managed
+    /// keys carry none), `ResourcesPerPage` at a time; the token is the next key index.
+    fn tagged_keys(&self, account: usize, region: usize, request: &Request) -> Response {
+        let input: TaggingInput = serde_json::from_slice(request.body).unwrap_or_default();
+        if input.resource_type_filters != ["kms:key"] {
+            self.error(format!(
+                "tag:GetResources with filters {:?}",
+                input.resource_type_filters
+            ));
+        }
+        let keys = self.options.keys;
+        let per_page = input.resources_per_page.unwrap_or(50).clamp(1, 100);
+        let mut k: usize = input
+            .pagination_token
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let mut entries = Vec::new();
+        while k < keys && entries.len() < per_page {
+            if KeyFacts::of(k, keys).kind != Kind::AwsManaged {
+                let (env, team) = tags_of(account, k);
+                entries.push(format!(
+                    r#"{{"ResourceARN":"{}","Tags":[{{"Key":"env","Value":"{env}"}},{{"Key":"team","Value":"{team}"}}]}}"#,
+                    key_arn(account, region, k)
+                ));
+            }
+            k += 1;
+        }
+        let token = if k < keys {
+            k.to_string()
+        } else {
+            String::new()
+        };
+        Response::json(format!(
+            r#"{{"PaginationToken":"{token}","ResourceTagMappingList":[{}]}}"#,
+            entries.join(",")
+        ))
     }
 
     fn organizations(&self, operation: &str, request: &Request) -> Response {
@@ -896,7 +982,7 @@ impl State {
             *per_target.entry("kms:GetKeyPolicy").or_default() += 1;
             if facts.kind != Kind::AwsManaged {
                 customer += 1;
-                *per_target.entry("kms:ListResourceTags").or_default() += 1;
+                // Every customer key is tagged, so the tag listing has them all.
                 *per_target.entry("kms:ListGrants").or_default() += 1;
             }
             if facts.kind == Kind::Symmetric {
@@ -906,6 +992,8 @@ impl State {
         *per_target.entry("kms:ListKeys").or_default() += keys.div_ceil(1000).max(1) as u64;
         // Alias pages follow the key range (100 keys' aliases per page of the scanner's Limit).
         *per_target.entry("kms:ListAliases").or_default() += keys.div_ceil(100).max(1) as u64;
+        // The tag listing: 100 keys per page, keys in index order; the last page may be empty.
+        *per_target.entry("tag:GetResources").or_default() += tag_listing_pages(keys);
         let calls: BTreeMap<&str, u64> = per_target
             .into_iter()
             .map(|(op, n)| (op, n * targets))

@@ -143,7 +143,7 @@ if report is not None:
     summary = report["summary"]
     calls = summary["api_calls"]
     total = sum(calls.values())
-    kms_calls = {k: v for k, v in calls.items() if k.startswith("kms:")}
+    kms_calls = {k: v for k, v in calls.items() if k.startswith(("kms:", "tag:"))}
     unknown = sum(1 for k in report["inventory"]["keys"] if k.get("unknown"))
     not_scanned = sum(1 for t in report["targets"] if t["status"] != "scanned")
     gaps_by_op = {}
@@ -151,7 +151,7 @@ if report is not None:
         key = f'{gap["operation"]}:{gap.get("error_code")}'
         gaps_by_op[key] = gaps_by_op.get(key, 0) + 1
     # Every expected request must have been answered at least once (throttled ones are retried).
-    answered = {f"kms:{op}": n - stats.get("kms_throttled", {}).get(op, 0)
+    answered = {("tag:" if op == "GetResources" else "kms:") + op: n - stats.get("kms_throttled", {}).get(op, 0)
                 for op, n in stats.get("kms_requests", {}).items()}
     missing_calls = {op: n - answered.get(op, 0) for op, n in expected["kms_calls"].items()
                      if answered.get(op, 0) < n}

@@ -140,7 +140,10 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
             progress.target_done(outcome.gaps.len() as u64);
             outcome
         })
-        .buffer_unordered(request.concurrency.max(1))
+        .buffer_unordered(targets_in_flight(
+            request.concurrency,
+            request.per_target_concurrency,
+        ))
         .collect()
         .await;
     display.finish();
@@ -347,6 +350,12 @@ impl AccountSetup<'_> {
                         account: account.id.clone(),
                         region: *region,
                         client: aws::kms_client(&config, &account.id, region.name, self.counter),
+                        tagging: aws::tagging_client(
+                            &config,
+                            &account.id,
+                            region.name,
+                            self.counter,
+                        ),
                         gate: Gate::new(self.global.clone(), self.per_target),
                         key_concurrency: self.per_target,
                         progress: self.progress.clone(),
@@ -441,4 +450,14 @@ async fn caller_account(
     identity.account().map(str::to_string).ok_or_else(|| {
         ScanError::CallerIdentity(CallError::new(None, "the response named no account"))
     })
+}
+
+/// How many account-regions are scanned at once: enough for their per-target limits to fill the
+/// global one twice over (a target spends part of its time listing, one request at a time), and
+/// no more, since every target in flight holds its keys' state in memory.
+fn targets_in_flight(concurrency: usize, per_target: usize) -> usize {
+    let concurrency = concurrency.max(1);
+    (2 * concurrency)
+        .div_ceil(per_target.max(1))
+        .clamp(1, concurrency)
 }

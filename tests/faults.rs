@@ -137,6 +137,36 @@ async fn throttling_errors_drops_and_slowness_do_not_change_the_report() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_tag_listing_loses_no_tags() {
+    let emulator = Emulator::start();
+    seed_keys(&emulator.endpoint).await;
+    let clean_proxy = FaultProxy::start(&emulator.endpoint, (ACCESS_KEY, DEFAULT_ACCOUNT));
+    let (clean_code, clean) = scan(&clean_proxy.endpoint);
+    let calls = |r: &Value, op: &str| r["summary"]["api_calls"][op].as_u64().unwrap_or(0);
+    // 4 tagged and 2 untagged customer keys per region: only the untagged are asked per key.
+    assert_eq!(calls(&clean, "tag:GetResources"), 2);
+    assert_eq!(calls(&clean, "kms:ListResourceTags"), 4);
+
+    // A role without tag:GetResources: every customer key's tags are read with ListResourceTags.
+    let denied = FaultProxy::start(&emulator.endpoint, (ACCESS_KEY, DEFAULT_ACCOUNT));
+    denied.add_rule(Rule::deny().service("tag").operation("GetResources"));
+    let (code, report) = scan(&denied.endpoint);
+    assert_eq!(code, clean_code);
+    assert_eq!(
+        essence(&report),
+        essence(&clean),
+        "a denied tag listing changed the report"
+    );
+    assert_eq!(calls(&report, "kms:ListResourceTags"), 12);
+    assert!(
+        denied
+            .log()
+            .iter()
+            .any(|s| s.refused && s.operation == "GetResources")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scanner_only_sends_read_operations() {
     let emulator = Emulator::start();
     seed_keys(&emulator.endpoint).await;

@@ -56,5 +56,8 @@ impl Intercept for ApiCallCounter {
 
 /// The SDK names services by their SDK id ("KMS", "STS"); IAM actions use a lowercase prefix.
 fn iam_prefix(service: &str) -> String {
-    service.to_ascii_lowercase().replace(' ', "")
+    match service {
+        "Resource Groups Tagging API" => "tag".to_string(),
+        _ => service.to_ascii_lowercase().replace(' ', ""),
+    }
 }

@@ -36,6 +36,7 @@ pub const OPERATIONS: &[&str] = &[
     "kms:GetKeyRotationStatus",
     "kms:ListResourceTags",
     "kms:ListGrants",
+    "tag:GetResources",
 ];
 
 /// The region used for global calls (STS, Organizations) when none is configured.
@@ -197,6 +198,25 @@ pub fn kms_client(
 }
 
 /// An STS client in the home region, counting its requests.
+/// The Resource Groups Tagging API client for one account×region (the region's tag listing).
+pub fn tagging_client(
+    base: &SdkConfig,
+    account: &str,
+    region: &str,
+    counter: &ApiCallCounter,
+) -> aws_sdk_resourcegroupstagging::Client {
+    let config = aws_sdk_resourcegroupstagging::config::Builder::from(base)
+        .region(Region::new(region.to_string()))
+        .retry_partition(
+            aws_sdk_resourcegroupstagging::config::retry::RetryPartition::new(format!(
+                "kms-audit-tagging-{account}-{region}"
+            )),
+        )
+        .interceptor(counter.clone())
+        .build();
+    aws_sdk_resourcegroupstagging::Client::from_conf(config)
+}
+
 pub fn sts_client(base: &SdkConfig, counter: &ApiCallCounter) -> aws_sdk_sts::Client {
     let config = aws_sdk_sts::config::Builder::from(base)
         .interceptor(counter.clone())

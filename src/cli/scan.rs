@@ -64,7 +64,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Most AWS requests in flight at once, across all accounts and regions [default: the
-    /// config's `concurrency`, else 32].
+    /// config's `concurrency`, else 256]. Each account-region is also held to
+    /// --per-target-concurrency, which is what protects its KMS request quotas.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: Option<u32>,
     /// Most requests in flight per account and region (protects each region's KMS quota).
@@ -107,7 +108,7 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
 }
 
 /// `--concurrency` when neither the flag nor the config sets it.
-const DEFAULT_CONCURRENCY: u32 = 32;
+const DEFAULT_CONCURRENCY: u32 = 256;
 
 pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     // Every input file is checked before the first AWS call.

@@ -23,11 +23,17 @@ impl Gate {
         }
     }
 
-    /// Runs one request once both limits allow it. The target permit is taken first so a busy
-    /// target never holds global permits while it waits for its own.
-    pub async fn run<F: Future>(&self, request: F) -> F::Output {
+    /// Builds and runs one request once both limits allow it. The target permit is taken first
+    /// so a busy target never holds global permits while it waits for its own. The request is
+    /// built only after the permits are granted: an SDK operation future is several KB, and
+    /// thousands of keys wait here at once on a large scan.
+    pub async fn run<F, Fut>(&self, request: F) -> Fut::Output
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future,
+    {
         let _target = self.target.acquire().await;
         let _global = self.global.acquire().await;
-        request.await
+        request().await
     }
 }

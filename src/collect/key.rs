@@ -1,4 +1,5 @@
-//! Reading one key: DescribeKey, then the calls that apply to it, concurrently.
+//! Reading one key: DescribeKey, then the calls that apply to it, concurrently. Tags come from
+//! the region's tag listing when it has the key (see [`super::tags`]).
 //!
 //! A call that fails marks its field unknown and records a coverage gap; the key is always kept.
 
@@ -12,7 +13,6 @@ use super::{Page, TargetScan, all_pages};
 
 /// AWS-managed keys rotate every year by definition; no call is needed to know it.
 const AWS_MANAGED_ROTATION_DAYS: u32 = 365;
-const TAGS_PAGE: i32 = 50;
 const GRANTS_PAGE: i32 = 100;
 
 /// Collects everything about one key; returns the record and the gaps met on the way.
@@ -21,6 +21,7 @@ pub async fn collect_key(
     key_id: &str,
     arn: &str,
     aliases: Option<Vec<String>>,
+    listed_tags: Option<BTreeMap<String, String>>,
 ) -> (KeyRecord, Vec<CoverageGap>) {
     let mut record = KeyRecord {
         arn: arn.to_string(),
@@ -37,7 +38,7 @@ pub async fn collect_key(
 
     let described = scan
         .gate
-        .run(scan.client.describe_key().key_id(arn).send())
+        .run(|| scan.client.describe_key().key_id(arn).send())
         .await;
     let metadata_known = match described {
         Ok(output) => match output.key_metadata() {
@@ -69,10 +70,11 @@ pub async fn collect_key(
     let (policy, tags, grants, rotation) = tokio::join!(
         read_policy(scan, arn),
         async {
-            if wants_customer_fields {
-                Some(read_tags(scan, arn).await)
-            } else {
-                None
+            match listed_tags {
+                _ if !wants_customer_fields => None,
+                // The region's tag listing had the key: no call needed.
+                Some(tags) => Some(Ok(tags)),
+                None => Some(super::tags::read_tags(scan, arn).await),
             }
         },
         async {
@@ -141,13 +143,13 @@ pub(crate) async fn read_policy(
     // The emulator, unlike AWS, does not default PolicyName: always send it.
     let output = scan
         .gate
-        .run(
+        .run(|| {
             scan.client
                 .get_key_policy()
                 .key_id(arn)
                 .policy_name("default")
-                .send(),
-        )
+                .send()
+        })
         .await?;
     Ok(crate::model::PolicyDocument::from_text(
         output.policy().unwrap_or("{}"),
@@ -157,7 +159,7 @@ pub(crate) async fn read_policy(
 pub(crate) async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotation, CallError> {
     let output = scan
         .gate
-        .run(scan.client.get_key_rotation_status().key_id(arn).send())
+        .run(|| scan.client.get_key_rotation_status().key_id(arn).send())
         .await?;
     let enabled = output.key_rotation_enabled();
     Ok(Rotation {
@@ -173,48 +175,18 @@ pub(crate) async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotati
     })
 }
 
-pub(crate) async fn read_tags(
-    scan: &TargetScan,
-    arn: &str,
-) -> Result<BTreeMap<String, String>, CallError> {
-    let tags = all_pages(|marker| async move {
-        let output = scan
-            .gate
-            .run(
-                scan.client
-                    .list_resource_tags()
-                    .key_id(arn)
-                    .limit(TAGS_PAGE)
-                    .set_marker(marker)
-                    .send(),
-            )
-            .await?;
-        Ok(Page {
-            items: output
-                .tags()
-                .iter()
-                .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
-                .collect(),
-            truncated: output.truncated(),
-            next_marker: output.next_marker().map(str::to_string),
-        })
-    })
-    .await?;
-    Ok(tags.into_iter().collect())
-}
-
 pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Grant>, CallError> {
     let mut grants = all_pages(|marker| async move {
         let output = scan
             .gate
-            .run(
+            .run(|| {
                 scan.client
                     .list_grants()
                     .key_id(arn)
                     .limit(GRANTS_PAGE)
                     .set_marker(marker)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(Page {
             items: output.grants().iter().map(convert::grant).collect(),

@@ -1,11 +1,13 @@
 //! Collection: the only part of kms-audit that talks to AWS, and the only async part.
 //!
-//! Per account×region: `ListKeys` and `ListAliases` once (paginated), then per key the calls of
-//! [`key::collect_key`]. Only read operations are ever sent.
+//! Per account×region: `ListKeys`, `ListAliases` and the tag listing (`tag:GetResources`) once
+//! (paginated), then per key the calls of [`key::collect_key`]. Only read operations are ever
+//! sent.
 
 pub mod convert;
 pub mod gate;
 pub mod key;
+pub mod tags;
 
 use std::collections::HashMap;
 
@@ -26,6 +28,8 @@ pub struct TargetScan {
     pub account: String,
     pub region: RegionInfo,
     pub client: aws_sdk_kms::Client,
+    /// The Resource Groups Tagging API, for the region's tag listing.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub gate: Gate,
     /// How many keys of this target are read at the same time.
     pub key_concurrency: usize,
@@ -92,22 +96,35 @@ pub async fn scan_target(scan: &TargetScan) -> TargetOutcome {
         }
     };
 
+    // The aliases and the tag listing do not depend on each other: ask for both at once.
+    let (aliases, listed_tags) = tokio::join!(list_aliases(scan), tags::list_tagged_keys(scan));
     let mut gaps = Vec::new();
-    let aliases = match list_aliases(scan).await {
+    let aliases = match aliases {
         Ok(aliases) => Some(aliases),
         Err(err) => {
             gaps.push(scan.gap(None, "ListAliases", &err));
             None
         }
     };
+    // Not a gap when it fails: every key's tags are then asked of KMS directly.
+    let mut listed_tags = listed_tags.unwrap_or_else(|err| {
+        tracing::warn!(
+            "{} {}: the tag listing (tag:GetResources) failed, reading each key's tags with \
+             kms:ListResourceTags instead: {err}",
+            scan.account,
+            scan.region
+        );
+        tags::ListedTags::new()
+    });
 
     let results: Vec<(KeyRecord, Vec<CoverageGap>)> = futures::stream::iter(keys)
         .map(|(key_id, arn)| {
             let key_aliases = aliases
                 .as_ref()
                 .map(|all| all.get(&key_id).cloned().unwrap_or_default());
+            let key_tags = listed_tags.remove(&arn);
             async move {
-                let collected = key::collect_key(scan, &key_id, &arn, key_aliases).await;
+                let collected = key::collect_key(scan, &key_id, &arn, key_aliases, key_tags).await;
                 scan.progress.key_done();
                 collected
             }
@@ -160,13 +177,13 @@ pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>
     all_pages(|marker| async move {
         let output = scan
             .gate
-            .run(
+            .run(|| {
                 scan.client
                     .list_keys()
                     .limit(KEYS_PAGE)
                     .set_marker(marker)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(Page {
             items: output
@@ -189,13 +206,13 @@ pub(crate) async fn list_aliases(
     let pairs = all_pages(|marker| async move {
         let output = scan
             .gate
-            .run(
+            .run(|| {
                 scan.client
                     .list_aliases()
                     .limit(ALIASES_PAGE)
                     .set_marker(marker)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(Page {
             items: output

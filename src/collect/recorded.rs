@@ -10,7 +10,7 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use tokio::sync::Semaphore;
 
-use super::{Gate, TargetScan, key, list_aliases, list_keys};
+use super::{Gate, TargetScan, key, list_aliases, list_keys, tags};
 use crate::targets::regions::lookup;
 
 fn scan_with(responses: &[(u16, &str)]) -> (TargetScan, StaticReplayClient) {
@@ -47,10 +47,19 @@ fn scan_with(responses: &[(u16, &str)]) -> (TargetScan, StaticReplayClient) {
                 .with_initial_backoff(Duration::from_millis(1)),
         )
         .build();
+    // The tag listing replays from the same recording, in order.
+    let tagging = aws_sdk_resourcegroupstagging::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKID", "secret", None, None, "recorded"))
+        .http_client(http.clone())
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build();
     let scan = TargetScan {
         account: "111111111111".into(),
         region: lookup("us-east-1").expect("region"),
         client: aws_sdk_kms::Client::from_conf(config),
+        tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
         gate: Gate::new(Arc::new(Semaphore::new(4)), 2),
         key_concurrency: 1,
         progress: Default::default(),
@@ -194,7 +203,7 @@ async fn tags_and_grants_are_read_across_pages() {
             r#"{"Tags":[{"TagKey":"env","TagValue":"prod"}],"Truncated":false}"#,
         ),
     ]);
-    let tags = key::read_tags(&scan, ARN).await.expect("tags");
+    let tags = tags::read_tags(&scan, ARN).await.expect("tags");
     assert_eq!(tags.len(), 2);
     assert_eq!(tags["env"], "prod");
     assert!(bodies(&http)[1].contains(r#""Marker":"t1""#));
@@ -211,6 +220,57 @@ async fn tags_and_grants_are_read_across_pages() {
         grants[1].creation_date.as_deref(),
         Some("2027-01-01T00:00:00Z")
     );
+}
+
+#[tokio::test]
+async fn the_tag_listing_follows_pagination_tokens_and_keeps_only_tagged_keys() {
+    let (scan, http) = scan_with(&[
+        (
+            200,
+            r#"{"PaginationToken":"p2","ResourceTagMappingList":[{"ResourceARN":"arn:aws:kms:us-east-1:111111111111:key/a","Tags":[{"Key":"team","Value":"pay"}]},{"ResourceARN":"arn:aws:kms:us-east-1:111111111111:key/b","Tags":[]}]}"#,
+        ),
+        (
+            200,
+            r#"{"PaginationToken":"","ResourceTagMappingList":[{"ResourceARN":"arn:aws:kms:us-east-1:111111111111:key/c","Tags":[{"Key":"env","Value":"prod"},{"Key":"owner","Value":"ann"}]}]}"#,
+        ),
+    ]);
+    let listed = tags::list_tagged_keys(&scan).await.expect("listing");
+    let mut arns: Vec<&str> = listed.keys().map(String::as_str).collect();
+    arns.sort();
+    // key/b had tags once and has none now: it is asked directly, like an unlisted key.
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:kms:us-east-1:111111111111:key/a",
+            "arn:aws:kms:us-east-1:111111111111:key/c"
+        ]
+    );
+    assert_eq!(
+        listed["arn:aws:kms:us-east-1:111111111111:key/c"]["owner"],
+        "ann"
+    );
+    let sent = bodies(&http);
+    assert!(
+        sent[0].contains(r#""ResourceTypeFilters":["kms:key"]"#),
+        "{}",
+        sent[0]
+    );
+    assert!(sent[1].contains(r#""PaginationToken":"p2""#), "{}", sent[1]);
+
+    let (scan, _http) = scan_with(&[
+        (
+            200,
+            r#"{"PaginationToken":"same","ResourceTagMappingList":[]}"#,
+        ),
+        (
+            200,
+            r#"{"PaginationToken":"same","ResourceTagMappingList":[]}"#,
+        ),
+    ]);
+    let err = tags::list_tagged_keys(&scan)
+        .await
+        .expect_err("a repeated token");
+    assert_eq!(err.code.as_deref(), Some("PaginationError"));
 }
 
 #[tokio::test]

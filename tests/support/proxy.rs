@@ -37,7 +37,7 @@ pub struct Rule {
     /// Apply to this percentage of matching requests, chosen by a fixed pseudo-random sequence
     /// (so a run is reproducible); `None`: every matching request.
     pub percent: Option<u64>,
-    /// Only requests to this service (`kms`, `sts`, `organizations`).
+    /// Only requests to this service (`kms`, `tag`, `sts`, `organizations`).
     pub service: Option<String>,
     pub fault: Option<Fault>,
 }
@@ -358,7 +358,12 @@ fn credential_scope(request: &Request) -> (String, String, String) {
     let access_key = parts.next().unwrap_or_default().to_string();
     let _date = parts.next();
     let region = parts.next().unwrap_or_default().to_string();
-    let service = parts.next().unwrap_or_default().to_string();
+    // Services are named by their IAM prefix, as in kms_audit::aws::OPERATIONS.
+    let service = match parts.next().unwrap_or_default() {
+        "tagging" => "tag",
+        other => other,
+    }
+    .to_string();
     (service, region, access_key)
 }
 
