@@ -1,15 +1,15 @@
 //! The JSON report: the canonical result, read back by `kms-audit report` and `--baseline`.
 //! Its JSON Schema is `reports/kms-audit-report.schema.json` (see [`super::schema`]).
 
+use std::io::Write;
 use std::path::Path;
 
 use crate::model::{Report, SCHEMA_VERSION};
 
-pub fn render(report: &Report) -> String {
-    // Serializing plain data with string keys cannot fail; fall back to an empty object anyway.
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_string());
-    text.push('\n');
-    text
+/// Writes the pretty-printed report to `out`, field by field, without building it in memory.
+pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
 }
 
 /// Why a saved JSON report could not be used.
