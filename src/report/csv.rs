@@ -40,11 +40,22 @@ pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(out);
-    writer.write_record(COLUMNS)?;
+    writer.write_record(COLUMNS).map_err(into_io)?;
     for finding in &report.findings {
-        writer.write_record(row(report, finding).iter().map(|cell| escape(cell)))?;
+        writer
+            .write_record(row(report, finding).iter().map(|cell| escape(cell)))
+            .map_err(into_io)?;
     }
     writer.flush()
+}
+
+/// The writer's own error when there is one, so the caller still sees its kind (a closed pipe
+/// is not a failure: `kms-audit report --format csv | head`).
+fn into_io(err: csv::Error) -> std::io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(err) => err,
+        kind => std::io::Error::other(format!("{kind:?}")),
+    }
 }
 
 fn row(report: &Report, f: &Finding) -> [String; 19] {

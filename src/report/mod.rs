@@ -202,6 +202,32 @@ mod tests {
         assert!("pdf".parse::<Format>().unwrap_err().contains("asff"));
     }
 
+    /// A writer whose reader has gone (`kms-audit report | head`).
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_format_passes_on_the_writers_error_kind() {
+        let report = json::parse_report(
+            "scan.json",
+            include_str!("../../tests/fixtures/reports/scan.json"),
+        )
+        .expect("fixture");
+        for format in Format::ALL {
+            let err = render_to(&report, format, RenderOptions::default(), &mut ClosedPipe)
+                .expect_err("the write fails");
+            assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{format}");
+        }
+    }
+
     #[test]
     fn key_ids_come_from_key_arns_only() {
         assert_eq!(
