@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! bench_inventory --out DIR [--keys 100000] [--accounts 200] [--regions 17] [--declared 10000]
-//! bench_inventory --parse SCAN.json value|typed
+//! bench_inventory --parse SCAN.json value|typed|reader
 //! ```
 //!
 //! Writes into DIR:
@@ -253,19 +253,25 @@ fn alias(n: usize) -> String {
     format!("alias/app-{n}")
 }
 
-/// `bench_inventory --parse FILE value|typed`: how reading a saved report costs in time and peak
-/// memory, through a `serde_json::Value` first (as `kms-audit report` reads it) or straight into
-/// the typed `Report`. Evidence for the large-inventory findings in the README.
+/// `bench_inventory --parse FILE value|typed|reader`: how reading a saved report costs in time
+/// and peak memory: the whole text through a `serde_json::Value` first (as `kms-audit report`
+/// used to), the whole text straight into the typed `Report`, or as `kms-audit report` reads it
+/// now (typed, from a buffered reader, never the whole text). Evidence for the large-inventory
+/// findings in the README.
 fn parse_experiment(file: &str, via: &str) {
     let started = std::time::Instant::now();
-    let text = std::fs::read_to_string(file).expect("read the report");
+    let text = || std::fs::read_to_string(file).expect("read the report");
     let report: Report = match via {
         "value" => {
-            let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            let value: serde_json::Value = serde_json::from_str(&text()).expect("JSON");
             serde_json::from_value(value).expect("a report")
         }
-        "typed" => serde_json::from_str(&text).expect("a report"),
-        other => usage(&format!("--parse: unknown way {other} (value or typed)")),
+        "typed" => serde_json::from_str(&text()).expect("a report"),
+        "reader" => kms_audit::report::json::read_report(std::path::Path::new(file))
+            .unwrap_or_else(|err| usage(&err.to_string())),
+        other => usage(&format!(
+            "--parse: unknown way {other} (value, typed or reader)"
+        )),
     };
     let seconds = started.elapsed().as_secs_f64();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

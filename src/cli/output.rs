@@ -1,7 +1,7 @@
 //! Output flags shared by `scan` and `report` (`--format`, `-o`, `--fail-on`, `--new-only`), and
 //! writing reports: files first (atomically), then stdout.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 
 use clap::Args;
 
@@ -50,6 +50,9 @@ pub fn parse_fail_on(text: &str) -> Result<FailOn, String> {
         .map_err(|err| format!("{err}, or none"))
 }
 
+/// The stdout buffer: the report is streamed in large writes, not held whole.
+const STDOUT_BUFFER: usize = 256 * 1024;
+
 /// Writes every requested file, then the stdout report. A file that cannot be written does not
 /// stop the others (nor stdout); the run then fails (exit 2) naming each such path.
 pub fn emit(
@@ -60,8 +63,10 @@ pub fn emit(
     let mut failures = Vec::new();
     for output in outputs {
         // Files never get colour.
-        let text = report::render(report, output.format, RenderOptions::default());
-        if let Err(err) = report::write_atomic(&output.path, text.as_bytes()) {
+        let written = report::write_atomic_with(&output.path, |out| {
+            report::render_to(report, output.format, RenderOptions::default(), out)
+        });
+        if let Err(err) = written {
             failures.push(format!(
                 "could not write the {} report to {}: {err}",
                 output.format,
@@ -75,9 +80,8 @@ pub fn emit(
     let options = RenderOptions {
         color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let text = report::render(report, format, options);
-    let mut lock = stdout.lock();
-    match lock.write_all(text.as_bytes()).and_then(|_| lock.flush()) {
+    let mut out = BufWriter::with_capacity(STDOUT_BUFFER, stdout.lock());
+    match report::render_to(report, format, options, &mut out).and_then(|()| out.flush()) {
         Ok(()) => {}
         // `kms-audit ... | head`: the reader has what it wanted.
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}

@@ -14,6 +14,9 @@
 //!   `Compliance.Status` `PASSED`, which closes them in Security Hub.
 
 use std::collections::HashMap;
+use std::io::Write;
+
+use serde::{Serialize, Serializer};
 
 use serde_json::{Map, Value, json};
 
@@ -23,23 +26,45 @@ pub const SCHEMA_VERSION: &str = "2018-10-08";
 
 const TYPES: &str = "Software and Configuration Checks/AWS Security Best Practices";
 
-pub fn render(report: &Report) -> String {
+/// Writes `{"Findings": [...]}`, building and serializing one finding at a time.
+pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let keys: HashMap<&str, &KeyRecord> = report
         .inventory
         .keys
         .iter()
         .map(|key| (key.arn.as_str(), key))
         .collect();
-    let current = report.findings.iter().map(|f| (f, false));
-    let resolved = report.resolved.iter().map(|f| (f, true));
-    let findings: Vec<Value> = current
-        .chain(resolved)
-        .map(|(finding, is_resolved)| asff_finding(report, &keys, finding, is_resolved))
-        .collect();
-    let mut text = serde_json::to_string_pretty(&json!({ "Findings": findings }))
-        .unwrap_or_else(|_| "{}".to_string());
-    text.push('\n');
-    text
+    let request = Request {
+        findings: Findings {
+            report,
+            keys: &keys,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &request)?;
+    out.write_all(b"\n")
+}
+
+/// The `BatchImportFindings` request.
+#[derive(Serialize)]
+struct Request<'a> {
+    #[serde(rename = "Findings")]
+    findings: Findings<'a>,
+}
+
+/// The findings, then those resolved since the baseline, each built only when it is written.
+struct Findings<'a> {
+    report: &'a Report,
+    keys: &'a HashMap<&'a str, &'a KeyRecord>,
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let current = self.report.findings.iter().map(|f| (f, false));
+        let resolved = self.report.resolved.iter().map(|f| (f, true));
+        serializer.collect_seq(current.chain(resolved).map(|(finding, is_resolved)| {
+            asff_finding(self.report, self.keys, finding, is_resolved)
+        }))
+    }
 }
 
 fn asff_finding(

@@ -8,6 +8,8 @@
 //! carriage return) are prefixed with `'`; no value kms-audit writes itself starts that way, but
 //! messages can quote text read from AWS (aliases, tags, descriptions).
 
+use std::io::Write;
+
 use crate::model::{BaselineState, Finding, Report};
 
 /// The columns, in order.
@@ -33,17 +35,27 @@ pub const COLUMNS: [&str; 19] = [
     "evidence",
 ];
 
-pub fn render(report: &Report) -> String {
+/// Writes the header and one row per finding.
+pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    // Writing to a Vec cannot fail.
-    let _ = writer.write_record(COLUMNS);
+        .from_writer(out);
+    writer.write_record(COLUMNS).map_err(into_io)?;
     for finding in &report.findings {
-        let _ = writer.write_record(row(report, finding).iter().map(|cell| escape(cell)));
+        writer
+            .write_record(row(report, finding).iter().map(|cell| escape(cell)))
+            .map_err(into_io)?;
     }
-    let bytes = writer.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
+    writer.flush()
+}
+
+/// The writer's own error when there is one, so the caller still sees its kind (a closed pipe
+/// is not a failure: `kms-audit report --format csv | head`).
+fn into_io(err: csv::Error) -> std::io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(err) => err,
+        kind => std::io::Error::other(format!("{kind:?}")),
+    }
 }
 
 fn row(report: &Report, f: &Finding) -> [String; 19] {

@@ -1,15 +1,19 @@
 //! The JSON report: the canonical result, read back by `kms-audit report` and `--baseline`.
 //! Its JSON Schema is `reports/kms-audit-report.schema.json` (see [`super::schema`]).
 
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
 use std::path::Path;
+
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::model::{Report, SCHEMA_VERSION};
 
-pub fn render(report: &Report) -> String {
-    // Serializing plain data with string keys cannot fail; fall back to an empty object anyway.
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_string());
-    text.push('\n');
-    text
+/// Writes the pretty-printed report to `out`, field by field, without building it in memory.
+pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
 }
 
 /// Why a saved JSON report could not be used.
@@ -28,55 +32,175 @@ pub enum ReadError {
     Version { file: String, found: String },
 }
 
+/// The read buffer of a saved report: large reads, few system calls, a small fixed cost.
+const READ_BUFFER: usize = 256 * 1024;
+
 /// Reads a JSON report (`-` reads standard input).
+///
+/// A file is parsed straight into the typed [`Report`] from a buffered reader, so a 100 MB scan
+/// never sits in memory as text or as a `serde_json::Value` tree beside the report. Only when
+/// that fails is the file read a second time, to tell a report of another schema version (or
+/// not a report at all) from a broken one. Standard input cannot be read twice, so it is read
+/// whole first.
 pub fn read_report(path: &Path) -> Result<Report, ReadError> {
     let file = path.display().to_string();
-    let text = if path.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())
-    } else {
-        std::fs::read_to_string(path)
-    }
-    .map_err(|source| ReadError::Io {
+    let io_error = |source| ReadError::Io {
         file: file.clone(),
         source,
-    })?;
-    parse_report(&file, &text)
+    };
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(io_error)?;
+        return parse_report_slice(&file, &bytes);
+    }
+    let open = || File::open(path).map(|f| BufReader::with_capacity(READ_BUFFER, f));
+    let report = serde_json::from_reader::<_, Report>(open().map_err(io_error)?);
+    match report {
+        Ok(report) => check_version(&file, report),
+        Err(err) if err.is_io() => Err(io_error(std::io::Error::from(err))),
+        Err(err) => {
+            let probe = serde_json::from_reader::<_, VersionProbe>(open().map_err(io_error)?);
+            Err(explain(&file, err, probe))
+        }
+    }
 }
 
-/// Parses the text of a JSON report named `file`; checks the schema version first so an
-/// incompatible report gets that message rather than a missing-field error.
+/// Parses the text of a JSON report named `file`; an incompatible report gets the schema version
+/// message rather than a missing-field error.
 pub fn parse_report(file: &str, text: &str) -> Result<Report, ReadError> {
+    parse_report_slice(file, text.as_bytes())
+}
+
+fn parse_report_slice(file: &str, bytes: &[u8]) -> Result<Report, ReadError> {
+    match serde_json::from_slice::<Report>(bytes) {
+        Ok(report) => check_version(file, report),
+        Err(err) => Err(explain(
+            file,
+            err,
+            serde_json::from_slice::<VersionProbe>(bytes),
+        )),
+    }
+}
+
+/// A report that parsed is still refused when it is of another schema version.
+fn check_version(file: &str, report: Report) -> Result<Report, ReadError> {
+    if report.schema_version == SCHEMA_VERSION {
+        Ok(report)
+    } else {
+        Err(version_error(file, &report.schema_version))
+    }
+}
+
+/// The message for a report that did not parse as a [`Report`]: the JSON syntax error if it is
+/// not JSON; the schema version if it is missing or another; else the typed error, whose line
+/// and column point at the problem.
+fn explain(
+    file: &str,
+    typed: serde_json::Error,
+    probe: serde_json::Result<VersionProbe>,
+) -> ReadError {
     let invalid = |message: String| ReadError::Invalid {
         file: file.to_string(),
         message,
     };
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|err| invalid(err.to_string()))?;
-    match value.get("schema_version").and_then(|v| v.as_str()) {
-        Some(SCHEMA_VERSION) => {}
-        Some(found) => {
-            return Err(ReadError::Version {
-                file: file.to_string(),
-                // On one line, whatever the file holds.
-                found: found
-                    .chars()
-                    .map(|c| {
-                        if c.is_control() {
-                            c.escape_default().to_string()
-                        } else {
-                            c.to_string()
-                        }
-                    })
-                    .collect(),
-            });
-        }
-        None => return Err(invalid("no schema_version field".to_string())),
+    match probe {
+        Err(syntax) => invalid(syntax.to_string()),
+        Ok(VersionProbe(None)) => invalid("no schema_version field".to_string()),
+        Ok(VersionProbe(Some(found))) if found != SCHEMA_VERSION => version_error(file, &found),
+        Ok(VersionProbe(Some(_))) => invalid(plain_words(&typed.to_string())),
     }
-    serde_json::from_value(value).map_err(|err| {
-        // Again from the text, which gives the line and column of the problem.
-        let err = serde_json::from_str::<Report>(text).err().unwrap_or(err);
-        invalid(plain_words(&err.to_string()))
-    })
+}
+
+fn version_error(file: &str, found: &str) -> ReadError {
+    ReadError::Version {
+        file: file.to_string(),
+        // On one line, whatever the file holds.
+        found: found
+            .chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The top-level `schema_version` string of any JSON document (`None` when the document is not
+/// an object, or the field is absent or not a string); everything else is skipped unread.
+struct VersionProbe(Option<String>);
+
+impl<'de> de::Deserialize<'de> for VersionProbe {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ProbeVisitor)
+    }
+}
+
+struct ProbeVisitor;
+
+/// A string, or `None` for any other JSON value.
+struct MaybeString(Option<String>);
+
+impl<'de> de::Deserialize<'de> for MaybeString {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(MaybeString(value.as_str().map(str::to_string)))
+    }
+}
+
+impl<'de> Visitor<'de> for ProbeVisitor {
+    type Value = VersionProbe;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VersionProbe, A::Error> {
+        let mut version = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "schema_version" {
+                // The last one wins, as in a `serde_json::Value`.
+                version = map.next_value::<MaybeString>()?.0;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(VersionProbe(version))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<VersionProbe, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(VersionProbe(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<VersionProbe, E> {
+        Ok(VersionProbe(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<VersionProbe, E> {
+        Ok(VersionProbe(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<VersionProbe, E> {
+        Ok(VersionProbe(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<VersionProbe, E> {
+        Ok(VersionProbe(None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<VersionProbe, E> {
+        Ok(VersionProbe(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<VersionProbe, E> {
+        Ok(VersionProbe(None))
+    }
 }
 
 /// serde's wording without Rust type names: `expected struct Target` is `expected an object`,

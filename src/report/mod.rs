@@ -2,7 +2,8 @@
 //!
 //! One module per format. Every renderer is a pure function of the [`Report`] (plus, for the
 //! table, whether to colour), so the same scan renders the same bytes every time and the samples
-//! in `reports/` are kept in sync by a test.
+//! in `reports/` are kept in sync by a test. Renderers stream into a writer, finding by finding,
+//! so the output of a large inventory is never held in memory whole.
 
 pub mod asff;
 pub mod csv;
@@ -14,12 +15,13 @@ pub mod schema;
 pub mod table;
 
 use std::fmt;
+use std::io::Write;
 use std::str::FromStr;
 
 use crate::catalog::{self, CheckMeta};
 use crate::model::{Finding, Report};
 
-pub use output::{OutputTarget, write_atomic};
+pub use output::{OutputTarget, write_atomic, write_atomic_with};
 
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -99,15 +101,29 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
-/// Renders the report in one format.
+/// Renders the report in one format, as text (tests and small reports; see [`render_to`]).
 pub fn render(report: &Report, format: Format, options: RenderOptions) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and every renderer writes UTF-8.
+    let _ = render_to(report, format, options, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the report in one format to `out` (give it a buffered writer: renderers write in small
+/// pieces). An error is the writer's, or a serialization error as an I/O error.
+pub fn render_to(
+    report: &Report,
+    format: Format,
+    options: RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
-        Format::Table => table::render(report, options),
-        Format::Json => json::render(report),
-        Format::Csv => csv::render(report),
-        Format::Sarif => sarif::render(report),
-        Format::Ocsf => ocsf::render(report),
-        Format::Asff => asff::render(report),
+        Format::Table => table::render_to(report, options, out),
+        Format::Json => json::render_to(report, out),
+        Format::Csv => csv::render_to(report, out),
+        Format::Sarif => sarif::render_to(report, out),
+        Format::Ocsf => ocsf::render_to(report, out),
+        Format::Asff => asff::render_to(report, out),
     }
 }
 
@@ -184,6 +200,32 @@ mod tests {
         }
         assert_eq!("SARIF".parse::<Format>(), Ok(Format::Sarif));
         assert!("pdf".parse::<Format>().unwrap_err().contains("asff"));
+    }
+
+    /// A writer whose reader has gone (`kms-audit report | head`).
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_format_passes_on_the_writers_error_kind() {
+        let report = json::parse_report(
+            "scan.json",
+            include_str!("../../tests/fixtures/reports/scan.json"),
+        )
+        .expect("fixture");
+        for format in Format::ALL {
+            let err = render_to(&report, format, RenderOptions::default(), &mut ClosedPipe)
+                .expect_err("the write fails");
+            assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{format}");
+        }
     }
 
     #[test]

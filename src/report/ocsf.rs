@@ -9,23 +9,25 @@
 //! - The key is the resource (`type` `AWS::KMS::Key`, `uid` the key ARN); the account and region
 //!   are in `cloud`; evidence, spec location, aliases and suppression are under `unmapped`.
 
+use std::io::Write;
+
 use serde_json::{Value, json};
 
 use crate::model::{BaselineState, Finding, Report, Severity};
 
 pub const OCSF_VERSION: &str = "1.1.0";
 
-pub fn render(report: &Report) -> String {
+/// Writes one line per finding, each built and written on its own.
+pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let time = epoch_millis(&report.finished_at);
-    let mut out = String::new();
     let current = report.findings.iter().map(|f| (f, false));
     let resolved = report.resolved.iter().map(|f| (f, true));
     for (finding, is_resolved) in current.chain(resolved) {
         let event = detection_finding(report, finding, is_resolved, time);
-        out.push_str(&serde_json::to_string(&event).unwrap_or_default());
-        out.push('\n');
+        serde_json::to_writer(&mut *out, &event)?;
+        out.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 fn detection_finding(report: &Report, f: &Finding, resolved: bool, time: i64) -> Value {

@@ -19,8 +19,9 @@
 //! Hand-written serde structs of the parts kms-audit emits (as zizmor, ruff and cargo-deny do).
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::catalog::CheckMeta;
@@ -33,21 +34,38 @@ const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const FINGERPRINT_KEY: &str = "kmsAudit/v1";
 
 #[derive(Serialize)]
-struct Log {
+struct Log<'a> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
-    runs: Vec<Run>,
+    runs: Vec<Run<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Run {
+struct Run<'a> {
     tool: Tool,
     automation_details: AutomationDetails,
     invocations: Vec<Invocation>,
-    results: Vec<SarifResult>,
+    results: Results<'a>,
     properties: Value,
+}
+
+/// The results, each built from its finding only when it is written, so the document never
+/// holds all of them.
+struct Results<'a> {
+    findings: &'a [Finding],
+    metas: &'a [&'static CheckMeta],
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.findings
+                .iter()
+                .map(|finding| result(finding, self.metas)),
+        )
+    }
 }
 
 #[derive(Serialize)]
@@ -194,16 +212,12 @@ struct Suppression {
     properties: Value,
 }
 
-pub fn render(report: &Report) -> String {
+/// Writes the SARIF log: the rules and invocation first, then the results one at a time.
+pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let metas = super::all_check_meta();
     let rules = metas
         .iter()
         .map(|meta| rule(meta, effective_severity(report, meta)))
-        .collect();
-    let results = report
-        .findings
-        .iter()
-        .map(|finding| result(finding, &metas))
         .collect();
     let log = Log {
         schema: SCHEMA_URI,
@@ -221,7 +235,10 @@ pub fn render(report: &Report) -> String {
                 id: "kms-audit/".to_string(),
             },
             invocations: vec![invocation(report)],
-            results,
+            results: Results {
+                findings: &report.findings,
+                metas: &metas,
+            },
             properties: json!({
                 "organization_id": report.organization_id,
                 "incomplete": report.is_incomplete(),
@@ -229,9 +246,8 @@ pub fn render(report: &Report) -> String {
             }),
         }],
     };
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".to_string());
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 /// The severity GitHub should show for a rule: the severity its findings have in this report

@@ -7,6 +7,7 @@
 //! does only on a terminal and never with `NO_COLOR`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
@@ -16,18 +17,29 @@ use crate::model::{BaselineState, Finding, Report, Severity, TargetStatus};
 
 const WIDTH: usize = 80;
 
-pub fn render(report: &Report, options: RenderOptions) -> String {
+/// Writes the table report section by section (and the findings one severity at a time), so
+/// only one section's text is in memory at once.
+pub fn render_to(
+    report: &Report,
+    options: RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let style = Style {
         color: options.color,
     };
-    let mut out = String::new();
-    header(report, &style, &mut out);
-    summary(report, &style, &mut out);
-    findings(report, &style, &mut out);
-    suppressed(report, &mut out);
-    resolved(report, &mut out);
-    gaps(report, &style, &mut out);
-    out
+    let mut section = String::new();
+    header(report, &style, &mut section);
+    summary(report, &style, &mut section);
+    out.write_all(section.as_bytes())?;
+    findings(report, &style, out)?;
+    for write_section in [suppressed, resolved] {
+        let mut section = String::new();
+        write_section(report, &mut section);
+        out.write_all(section.as_bytes())?;
+    }
+    let mut section = String::new();
+    gaps(report, &style, &mut section);
+    out.write_all(section.as_bytes())
 }
 
 struct Style {
@@ -211,15 +223,14 @@ fn summary(report: &Report, style: &Style, out: &mut String) {
     out.push('\n');
 }
 
-fn findings(report: &Report, style: &Style, out: &mut String) {
+fn findings(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Result<()> {
     let active: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.suppressed.is_none())
         .collect();
     if active.is_empty() {
-        out.push_str("\nNo findings.\n");
-        return;
+        return out.write_all(b"\nNo findings.\n");
     }
     for severity in Severity::ALL {
         let group: Vec<&Finding> = active
@@ -235,9 +246,7 @@ fn findings(report: &Report, style: &Style, out: &mut String) {
             severity.as_str().to_uppercase(),
             plural(group.len() as u64, "finding")
         );
-        out.push('\n');
-        out.push_str(&style.severity(severity, &heading));
-        out.push('\n');
+        writeln!(out, "\n{}", style.severity(severity, &heading))?;
         let mut table = style.table(&["Check", "Account / region", "Key", "Message"]);
         for f in group {
             let mut check = f.check_id.clone();
@@ -255,9 +264,9 @@ fn findings(report: &Report, style: &Style, out: &mut String) {
                 Cell::new(message),
             ]);
         }
-        out.push_str(&table.to_string());
-        out.push('\n');
+        writeln!(out, "{table}")?;
     }
+    Ok(())
 }
 
 fn suppressed(report: &Report, out: &mut String) {
