@@ -141,6 +141,11 @@ pub async fn load_base_config(options: &AwsOptions) -> Result<SdkConfig, AwsSetu
             .with_initial_backoff(Duration::from_millis(100))
             .with_max_backoff(Duration::from_secs(20)),
         )
+        // Every KMS answer is a small JSON body bounded by the per-attempt timeout below, so the
+        // SDK's stalled-stream monitor (a throughput timer per request) only costs CPU here.
+        .stalled_stream_protection(
+            aws_config::stalled_stream_protection::StalledStreamProtectionConfig::disabled(),
+        )
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
