@@ -25,8 +25,9 @@ pub struct AnalysisInputs {
 
 /// Replaces the report's findings with a fresh analysis of its inventory.
 pub fn analyze(report: &mut Report, inputs: &AnalysisInputs) {
-    let mut findings: Vec<Finding> = Vec::new();
-    findings.extend(run_checks(report, inputs));
+    // A saved report's findings are replaced: free them before the new ones are made.
+    report.findings = Vec::new();
+    let mut findings: Vec<Finding> = run_checks(report, inputs);
     if let Some(specs) = &inputs.specs {
         findings.extend(crate::drift::detect(
             report,
@@ -36,6 +37,8 @@ pub fn analyze(report: &mut Report, inputs: &AnalysisInputs) {
     }
     // Per-check `enabled` / `severity` from the config apply to every finding (drift too).
     inputs.config.apply_overrides(&mut findings);
+    // Growth by doubling leaves up to half the vector unused; reports hold on to it until exit.
+    findings.shrink_to_fit();
     report.findings = findings;
     finish(report, inputs);
 }

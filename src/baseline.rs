@@ -104,7 +104,7 @@ mod tests {
             key_arn: Some(format!("arn:aws:kms:us-east-1:{account}:key/{key}")),
             aliases: vec![],
             message: "m".into(),
-            evidence: json!({}),
+            evidence: json!({}).into(),
             remediation: "r".into(),
             fingerprint: fp.into(),
             spec: None,

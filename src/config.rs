@@ -646,7 +646,7 @@ mod tests {
             key_arn: None,
             aliases: vec![],
             message: String::new(),
-            evidence: serde_json::Value::Null,
+            evidence: serde_json::Value::Null.into(),
             remediation: String::new(),
             fingerprint: String::new(),
             spec: None,

@@ -28,7 +28,7 @@ impl FindingBuilder {
                 key_arn: Some(key.arn.clone()),
                 aliases: key.aliases.clone(),
                 message: message.into(),
-                evidence: Value::Object(Default::default()),
+                evidence: Value::Object(Default::default()).into(),
                 remediation: check.remediation.clone(),
                 fingerprint: String::new(),
                 spec: None,
@@ -63,7 +63,7 @@ impl FindingBuilder {
     }
 
     pub fn evidence(mut self, evidence: Value) -> Self {
-        self.finding.evidence = evidence;
+        self.finding.evidence = evidence.into();
         self
     }
 

@@ -313,7 +313,8 @@ fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Findin
             "file": file,
             "line": entry.line,
             "finding": {"check_id": finding.check_id, "fingerprint": finding.fingerprint},
-        }),
+        })
+        .into(),
         remediation: meta.remediation.clone(),
         fingerprint: fingerprint(&meta.id, &finding.fingerprint, &entry.identity()),
         spec: Some(SpecLocation {
@@ -394,7 +395,7 @@ mod tests {
             key_arn: Some("arn:aws:kms:us-east-1:111111111111:key/1234abcd".into()),
             aliases: vec![alias.into()],
             message: "m".into(),
-            evidence: json!({}),
+            evidence: json!({}).into(),
             remediation: "r".into(),
             fingerprint: fingerprint(&meta.id, alias, ""),
             spec: None,

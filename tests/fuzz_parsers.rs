@@ -1281,7 +1281,7 @@ fn live_report(template: &Report, sets: &[spec::SpecSet]) -> Report {
                 next_rotation_date: None,
             }),
             policy: key.policy.clone().map(Into::into),
-            tags: key.tags.clone().unwrap_or_default(),
+            tags: key.tags.clone().unwrap_or_default().into(),
             grants: Some(Vec::new()),
             ..KeyRecord::default()
         });

@@ -301,7 +301,7 @@ fn csv_has_the_documented_columns_and_one_row_per_finding() {
         assert_eq!(&row[16], finding.fingerprint);
         assert_eq!(&row[10], finding.suppressed.is_some().to_string());
         let evidence: Value = serde_json::from_str(&row[18]).expect("evidence is JSON");
-        assert_eq!(evidence, finding.evidence);
+        assert_eq!(&evidence, finding.evidence.value());
     }
 }
 

@@ -129,12 +129,12 @@ fn compare(meta: &CheckMeta, replica: &KeyRecord, primary: &KeyRecord) -> Option
             let only_primary: BTreeMap<&String, &String> = primary
                 .tags
                 .iter()
-                .filter(|(k, v)| replica.tags.get(*k) != Some(*v))
+                .filter(|(k, v)| replica.tags.get(k) != Some(*v))
                 .collect();
             let only_replica: Vec<&String> = replica
                 .tags
                 .keys()
-                .filter(|k| !primary.tags.contains_key(*k))
+                .filter(|k| !primary.tags.contains_key(k))
                 .collect();
             evidence.insert(
                 "tags".into(),

@@ -223,7 +223,7 @@ fn assert_fixture(name: &'static str) {
         let meta = catalog::lookup(&f.check_id).expect("catalog entry");
         assert_eq!(f.name, meta.name);
         assert!(!f.message.is_empty() && !f.remediation.is_empty(), "{f:?}");
-        assert!(f.evidence.is_object(), "{f:?}");
+        assert!(f.evidence.value().is_object(), "{f:?}");
         assert_eq!(f.fingerprint.len(), 32);
     }
     let fingerprints: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();

@@ -3,8 +3,6 @@
 //!
 //! A call that fails marks its field unknown and records a coverage gap; the key is always kept.
 
-use std::collections::BTreeMap;
-
 use crate::aws::CallError;
 use crate::model::{CoverageGap, Grant, KeyRecord, Rotation};
 
@@ -21,7 +19,7 @@ pub async fn collect_key(
     key_id: &str,
     arn: &str,
     aliases: Option<Vec<String>>,
-    listed_tags: Option<BTreeMap<String, String>>,
+    listed_tags: Option<crate::model::Tags>,
 ) -> (KeyRecord, Vec<CoverageGap>) {
     let mut record = KeyRecord {
         arn: arn.to_string(),

@@ -11,9 +11,10 @@
 //! not rest on a lagging index. If the listing cannot be read at all (e.g. the role lacks
 //! `tag:GetResources`), every key is asked directly: slower, but nothing is lost.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::aws::CallError;
+use crate::model::Tags;
 
 use super::{Page, TargetScan, all_pages};
 
@@ -22,7 +23,7 @@ const RESOURCES_PAGE: i32 = 100;
 const TAGS_PAGE: i32 = 50;
 
 /// The tags the region's listing gave, by key ARN; only keys with at least one tag.
-pub type ListedTags = HashMap<String, BTreeMap<String, String>>;
+pub type ListedTags = HashMap<String, Tags>;
 
 /// Every tagged KMS key of the target with its tags, across all pages.
 pub async fn list_tagged_keys(scan: &TargetScan) -> Result<ListedTags, CallError> {
@@ -44,7 +45,7 @@ pub async fn list_tagged_keys(scan: &TargetScan) -> Result<ListedTags, CallError
             let Some(arn) = mapping.resource_arn() else {
                 continue;
             };
-            let tags: BTreeMap<String, String> = mapping
+            let tags: Tags = mapping
                 .tags()
                 .iter()
                 .map(|tag| (tag.key().to_string(), tag.value().to_string()))
@@ -68,10 +69,7 @@ pub async fn list_tagged_keys(scan: &TargetScan) -> Result<ListedTags, CallError
 }
 
 /// The tags of one key, asked of KMS (`ListResourceTags`), for keys the listing does not have.
-pub async fn read_tags(
-    scan: &TargetScan,
-    arn: &str,
-) -> Result<BTreeMap<String, String>, CallError> {
+pub async fn read_tags(scan: &TargetScan, arn: &str) -> Result<Tags, CallError> {
     let tags = all_pages(|marker| async move {
         let output = scan
             .gate

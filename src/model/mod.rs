@@ -11,9 +11,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod evidence;
 mod policy_document;
+mod tags;
 
+pub use evidence::Evidence;
 pub use policy_document::PolicyDocument;
+pub use tags::Tags;
 
 /// Version of the JSON report layout; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: &str = "1";
@@ -50,7 +54,7 @@ pub struct KeyRecord {
     /// The key policy document, written compact (on one line) in JSON reports.
     pub policy: Option<PolicyDocument>,
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     /// `None` for AWS-managed keys (not collected) or when unreadable (see `unknown`).
     pub grants: Option<Vec<Grant>>,
     /// Fields that could not be read; each has a coverage gap.
@@ -230,7 +234,7 @@ pub struct Finding {
     pub aliases: Vec<String>,
     pub message: String,
     #[serde(default)]
-    pub evidence: Value,
+    pub evidence: Evidence,
     pub remediation: String,
     pub fingerprint: String,
     #[serde(default)]

@@ -64,7 +64,7 @@ fn empty_object() -> Box<RawValue> {
 }
 
 /// `text` without JSON whitespace outside strings, or `None` when it has none.
-fn compact(text: &str) -> Option<String> {
+pub(super) fn compact(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut in_string = false;
     let mut escaped = false;

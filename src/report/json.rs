@@ -86,8 +86,11 @@ fn parse_report_slice(file: &str, bytes: &[u8]) -> Result<Report, ReadError> {
 }
 
 /// A report that parsed is still refused when it is of another schema version.
-fn check_version(file: &str, report: Report) -> Result<Report, ReadError> {
+fn check_version(file: &str, mut report: Report) -> Result<Report, ReadError> {
     if report.schema_version == SCHEMA_VERSION {
+        // The reader grows the key list by doubling; return the unused part (a large share of
+        // the memory of `kms-audit report` over a 100,000-key scan).
+        report.inventory.keys.shrink_to_fit();
         Ok(report)
     } else {
         Err(version_error(file, &report.schema_version))

@@ -1,0 +1,161 @@
+//! A finding's evidence, kept as compact JSON text.
+//!
+//! A large inventory yields tens of thousands of findings; as a `serde_json::Value` (an ordered
+//! map per object, a heap string per key) their evidence costs several times its text. Reports
+//! only copy it through, so it is stored as text and parsed only when code looks inside it.
+
+use std::fmt;
+use std::ops::Index;
+use std::sync::OnceLock;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::policy_document::compact;
+
+/// Any JSON value, stored compact. Indexing (`evidence["reason"]`) parses it once, on demand.
+pub struct Evidence {
+    raw: Box<RawValue>,
+    parsed: OnceLock<Box<Value>>,
+}
+
+impl Evidence {
+    fn from_raw(raw: Box<RawValue>) -> Evidence {
+        Evidence {
+            raw,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The compact JSON text.
+    pub fn json(&self) -> &str {
+        self.raw.get()
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.json() == "null"
+    }
+
+    /// The evidence as a value (parsed once, then shared).
+    pub fn value(&self) -> &Value {
+        self.parsed
+            .get_or_init(|| Box::new(serde_json::from_str(self.raw.get()).unwrap_or(Value::Null)))
+    }
+
+    /// A field of the evidence, `Null` when absent.
+    pub fn get(&self, field: &str) -> &Value {
+        &self.value()[field]
+    }
+}
+
+impl From<Value> for Evidence {
+    fn from(value: Value) -> Self {
+        // A `Value` always serializes to valid compact JSON.
+        match RawValue::from_string(value.to_string()) {
+            Ok(raw) => Evidence::from_raw(raw),
+            Err(_) => Evidence::default(),
+        }
+    }
+}
+
+impl Default for Evidence {
+    /// `null`: what a report without an `evidence` field means.
+    fn default() -> Self {
+        match RawValue::from_string("null".to_string()) {
+            Ok(raw) => Evidence::from_raw(raw),
+            Err(_) => unreachable!("`null` is JSON"),
+        }
+    }
+}
+
+impl Clone for Evidence {
+    fn clone(&self) -> Self {
+        Evidence::from_raw(self.raw.clone())
+    }
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl PartialEq<Value> for Evidence {
+    fn eq(&self, other: &Value) -> bool {
+        self.value() == other
+    }
+}
+
+impl Index<&str> for Evidence {
+    type Output = Value;
+    fn index(&self, field: &str) -> &Value {
+        self.get(field)
+    }
+}
+
+impl fmt::Debug for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.json())
+    }
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.json())
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Evidence {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        // Saved reports are pretty-printed: keep the text compact, as when it was built.
+        Ok(match compact(raw.get()).map(RawValue::from_string) {
+            Some(Ok(compacted)) => Evidence::from_raw(compacted),
+            _ => Evidence::from_raw(raw),
+        })
+    }
+}
+
+impl JsonSchema for Evidence {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Evidence".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        Value::json_schema(generator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn evidence_round_trips_compact_and_indexes_like_a_value() {
+        let evidence = Evidence::from(json!({"reason": "x", "n": [1, 2]}));
+        assert_eq!(evidence.json(), r#"{"reason":"x","n":[1,2]}"#);
+        assert_eq!(evidence["reason"], "x");
+        assert_eq!(evidence["missing"], Value::Null);
+        let pretty = serde_json::to_string_pretty(&json!({"e": evidence})).unwrap();
+        #[derive(Deserialize)]
+        struct Holder {
+            e: Evidence,
+        }
+        let back: Holder = serde_json::from_str(&pretty).unwrap();
+        assert_eq!(back.e, evidence);
+        assert!(Evidence::default().is_null());
+    }
+}
