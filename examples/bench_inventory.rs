@@ -124,10 +124,10 @@ fn key(n: usize, args: &Args) -> KeyRecord {
     let mut record = KeyRecord {
         arn: arn.clone(),
         key_id,
-        account: account.clone(),
-        region: region.to_string(),
+        account: account.as_str().into(),
+        region: (*region).into(),
         origin: Some("AWS_KMS".into()),
-        creation_date: Some(date((n % 700) as u64)),
+        creation_date: Some(date((n % 700) as u64).into()),
         ..KeyRecord::default()
     };
     if k.is_multiple_of(6) {
@@ -175,7 +175,7 @@ fn key(n: usize, args: &Args) -> KeyRecord {
     }
     record.key_state = Some(
         if j % 97 == 11 {
-            record.deletion_date = Some(date(800));
+            record.deletion_date = Some(date(800).into());
             "PendingDeletion"
         } else if j % 13 == 5 {
             "Disabled"
@@ -189,7 +189,7 @@ fn key(n: usize, args: &Args) -> KeyRecord {
         record.rotation = Some(Rotation {
             enabled,
             period_days: enabled.then_some(if j.is_multiple_of(10) { 730 } else { 365 }),
-            next_rotation_date: enabled.then(|| date(400)),
+            next_rotation_date: enabled.then(|| date(400).into()),
         });
     }
     let mut statements = vec![
@@ -216,16 +216,10 @@ fn key(n: usize, args: &Args) -> KeyRecord {
     }
     record.policy =
         Some(json!({"Version": "2012-10-17", "Id": "key-policy", "Statement": statements}).into());
-    record
-        .tags
-        .insert("team".into(), format!("team-{}", n % 40));
-    record
-        .tags
-        .insert("env".into(), ["prod", "dev", "staging"][n % 3].into());
+    record.tags.insert("team", format!("team-{}", n % 40));
+    record.tags.insert("env", ["prod", "dev", "staging"][n % 3]);
     if j % 10 < 7 {
-        record
-            .tags
-            .insert("owner".into(), format!("owner-{}", n % 300));
+        record.tags.insert("owner", format!("owner-{}", n % 300));
     }
     let mut grants = Vec::new();
     if j.is_multiple_of(4) {

@@ -639,10 +639,10 @@ mod tests {
         assert!(!config.is_enabled("ALI001"));
         let finding = |id: &str| Finding {
             check_id: id.into(),
-            name: String::new(),
+            name: Default::default(),
             severity: Severity::Low,
-            account: String::new(),
-            region: String::new(),
+            account: Default::default(),
+            region: Default::default(),
             key_arn: None,
             aliases: vec![],
             message: String::new(),

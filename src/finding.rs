@@ -20,8 +20,8 @@ impl FindingBuilder {
     pub fn for_key(check: &CheckMeta, key: &KeyRecord, message: impl Into<String>) -> Self {
         FindingBuilder {
             finding: Finding {
-                check_id: check.id.clone(),
-                name: check.name.clone(),
+                check_id: check.id.as_str().into(),
+                name: check.name.as_str().into(),
                 severity: check.severity,
                 account: key.account.clone(),
                 region: key.region.clone(),
@@ -51,8 +51,8 @@ impl FindingBuilder {
         let mut builder = FindingBuilder::for_key(
             check,
             &KeyRecord {
-                account: account.to_string(),
-                region: region.to_string(),
+                account: account.into(),
+                region: region.into(),
                 aliases,
                 ..KeyRecord::default()
             },
@@ -102,6 +102,10 @@ impl FindingBuilder {
             .unwrap_or_default();
         self.finding.fingerprint =
             fingerprint(&self.finding.check_id, &subject, &self.discriminator);
+        // `format!` leaves spare capacity; a large scan keeps tens of thousands of findings.
+        self.finding.message.shrink_to_fit();
+        self.finding.remediation.shrink_to_fit();
+        self.finding.fingerprint.shrink_to_fit();
         self.finding
     }
 }

@@ -297,8 +297,8 @@ fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Findin
     let meta = expired_meta();
     let expires = format_date(entry.expires);
     Finding {
-        check_id: meta.id.clone(),
-        name: meta.name.clone(),
+        check_id: meta.id.as_str().into(),
+        name: meta.name.as_str().into(),
         severity: meta.severity,
         account: finding.account.clone(),
         region: finding.region.clone(),
@@ -387,8 +387,8 @@ mod tests {
     fn finding(check: &str, alias: &str) -> Finding {
         let meta = catalog::lookup(check).expect("catalog");
         Finding {
-            check_id: meta.id.clone(),
-            name: meta.name.clone(),
+            check_id: meta.id.as_str().into(),
+            name: meta.name.as_str().into(),
             severity: meta.severity,
             account: "111111111111".into(),
             region: "us-east-1".into(),

@@ -1266,13 +1266,13 @@ fn live_report(template: &Report, sets: &[spec::SpecSet]) -> Report {
         report.inventory.keys.push(KeyRecord {
             arn,
             key_id,
-            account: key.account.clone(),
-            region: key.region.clone(),
+            account: key.account.as_str().into(),
+            region: key.region.as_str().into(),
             aliases: key.alias.iter().cloned().collect(),
             key_state: Some("Enabled".into()),
             key_manager: Some("CUSTOMER".into()),
-            key_spec: key.key_spec.clone(),
-            key_usage: key.key_usage.clone(),
+            key_spec: key.key_spec.as_deref().map(Into::into),
+            key_usage: key.key_usage.as_deref().map(Into::into),
             origin: Some("AWS_KMS".into()),
             description: key.description.clone(),
             rotation: Some(Rotation {

@@ -126,12 +126,12 @@ fn compare(meta: &CheckMeta, replica: &KeyRecord, primary: &KeyRecord) -> Option
     if known(primary, "tags") && known(replica, "tags") {
         if primary.tags != replica.tags {
             differences.push("tags");
-            let only_primary: BTreeMap<&String, &String> = primary
+            let only_primary: BTreeMap<&str, &str> = primary
                 .tags
                 .iter()
-                .filter(|(k, v)| replica.tags.get(k) != Some(*v))
+                .filter(|(k, v)| replica.tags.get(k) != Some(v))
                 .collect();
-            let only_replica: Vec<&String> = replica
+            let only_replica: Vec<&str> = replica
                 .tags
                 .keys()
                 .filter(|k| !primary.tags.contains_key(k))
@@ -152,7 +152,7 @@ fn compare(meta: &CheckMeta, replica: &KeyRecord, primary: &KeyRecord) -> Option
                 ));
             }
             if !only_replica.is_empty() {
-                let keys: Vec<&str> = only_replica.iter().map(|k| k.as_str()).collect();
+                let keys: Vec<&str> = only_replica.clone();
                 fix.push_str(&format!(
                     "{} `aws kms untag-resource {args} --tag-keys {}`",
                     if only_primary.is_empty() { ":" } else { " and" },

@@ -195,7 +195,7 @@ fn assert_fixture(name: &'static str) {
         actual
             .get_mut(&arn)
             .unwrap_or_else(|| panic!("{name}: finding on a key not in the fixture: {arn}"))
-            .push(finding.check_id.clone());
+            .push(finding.check_id.to_string());
     }
     let mut wrong = Vec::new();
     for (arn, (expect, note)) in &loaded.expected {
@@ -379,7 +379,7 @@ fn rot002_follows_max_rotation_period_days() {
     let ids: Vec<String> = loaded
         .findings_on("rot-365")
         .into_iter()
-        .map(|f| f.check_id)
+        .map(|f| f.check_id.to_string())
         .collect();
     assert_eq!(ids, ["ROT002"]);
     assert!(loaded.findings_on("rot-90").is_empty());
@@ -538,7 +538,7 @@ fn pol002_trusts_organization_members_only_when_the_organization_is_known() {
     let ids: Vec<String> = loaded
         .findings_on("org-member")
         .into_iter()
-        .map(|f| f.check_id)
+        .map(|f| f.check_id.to_string())
         .collect();
     assert_eq!(ids, ["POL002"], "membership unknown: not trusted");
     // Listing the account as trusted always works.

@@ -42,7 +42,8 @@ impl AnalysisArgs {
             inputs.config = crate::config::load(path)?;
         }
         if !self.specs.is_empty() {
-            let specs = crate::spec::load(&self.specs)?;
+            let mut specs = crate::spec::load(&self.specs)?;
+            specs.forget_field_sources();
             for warning in &specs.warnings {
                 tracing::warn!("{warning}");
             }

@@ -16,15 +16,15 @@ pub fn apply_metadata(record: &mut KeyRecord, meta: &KeyMetadata) {
     if let Some(arn) = meta.arn() {
         record.arn = arn.to_string();
     }
-    record.key_state = meta.key_state().map(|s| s.as_str().to_string());
-    record.key_manager = meta.key_manager().map(|s| s.as_str().to_string());
-    record.key_spec = meta.key_spec().map(|s| s.as_str().to_string());
-    record.key_usage = meta.key_usage().map(|s| s.as_str().to_string());
-    record.origin = meta.origin().map(|s| s.as_str().to_string());
+    record.key_state = meta.key_state().map(|s| s.as_str().into());
+    record.key_manager = meta.key_manager().map(|s| s.as_str().into());
+    record.key_spec = meta.key_spec().map(|s| s.as_str().into());
+    record.key_usage = meta.key_usage().map(|s| s.as_str().into());
+    record.origin = meta.origin().map(|s| s.as_str().into());
     record.custom_key_store_id = meta.custom_key_store_id().map(str::to_string);
     record.description = meta.description().map(str::to_string);
-    record.creation_date = meta.creation_date().and_then(timestamp);
-    record.deletion_date = meta.deletion_date().and_then(timestamp);
+    record.creation_date = meta.creation_date().and_then(timestamp).map(Into::into);
+    record.deletion_date = meta.deletion_date().and_then(timestamp).map(Into::into);
     record.multi_region = multi_region(meta);
 }
 

@@ -24,8 +24,8 @@ pub async fn collect_key(
     let mut record = KeyRecord {
         arn: arn.to_string(),
         key_id: key_id.to_string(),
-        account: scan.account.clone(),
-        region: scan.region.to_string(),
+        account: scan.account.as_str().into(),
+        region: scan.region.name.into(),
         aliases: aliases.clone().unwrap_or_default(),
         ..KeyRecord::default()
     };
@@ -169,7 +169,8 @@ pub(crate) async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotati
         next_rotation_date: output
             .next_rotation_date()
             .filter(|_| enabled)
-            .and_then(convert::timestamp),
+            .and_then(convert::timestamp)
+            .map(Into::into),
     })
 }
 

@@ -205,7 +205,7 @@ async fn tags_and_grants_are_read_across_pages() {
     ]);
     let tags = tags::read_tags(&scan, ARN).await.expect("tags");
     assert_eq!(tags.len(), 2);
-    assert_eq!(tags["env"], "prod");
+    assert_eq!(&tags["env"], "prod");
     assert!(bodies(&http)[1].contains(r#""Marker":"t1""#));
 
     let (scan, _http) = scan_with(&[(
@@ -246,7 +246,7 @@ async fn the_tag_listing_follows_pagination_tokens_and_keeps_only_tagged_keys() 
         ]
     );
     assert_eq!(
-        listed["arn:aws:kms:us-east-1:111111111111:key/c"]["owner"],
+        &listed["arn:aws:kms:us-east-1:111111111111:key/c"]["owner"],
         "ann"
     );
     let sent = bodies(&http);

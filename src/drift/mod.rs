@@ -418,7 +418,7 @@ fn tag_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<Findin
     let Some(meta) = check("DRF004") else {
         return;
     };
-    let actual: BTreeMap<&String, &String> = live
+    let actual: BTreeMap<&str, &str> = live
         .tags
         .iter()
         .filter(|(k, _)| !k.starts_with("aws:"))
@@ -427,7 +427,7 @@ fn tag_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<Findin
     let mut changed = BTreeMap::new();
     let mut unexpected = BTreeMap::new();
     for (k, v) in want {
-        match actual.get(k) {
+        match actual.get(k.as_str()) {
             None => {
                 missing.insert(k.clone(), json!(v));
             }
@@ -439,7 +439,7 @@ fn tag_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<Findin
     }
     for (k, v) in &actual {
         if !want.contains_key(*k) {
-            unexpected.insert((*k).clone(), json!(v));
+            unexpected.insert(k.to_string(), json!(v));
         }
     }
     if missing.is_empty() && changed.is_empty() && unexpected.is_empty() {

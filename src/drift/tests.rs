@@ -151,7 +151,7 @@ fn fields_left_out_are_not_compared() {
         period_days: None,
         next_rotation_date: None,
     });
-    key.tags.insert("extra".into(), "x".into());
+    key.tags.insert("extra", "x");
     key.policy = Some(
         policy(&[json!({"Sid": "More", "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "kms:Decrypt",

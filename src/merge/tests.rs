@@ -105,7 +105,7 @@ fn joins_three_shards_like_one_scan() {
         .inventory
         .keys
         .iter()
-        .map(|k| (k.account.clone(), k.region.clone()))
+        .map(|k| (k.account.to_string(), k.region.to_string()))
         .collect();
     assert_eq!(keys, expected);
     // Earliest start (shard 1 at 09:00:00), latest finish (shard 2 at 09:01:05).

@@ -19,6 +19,11 @@ pub use evidence::Evidence;
 pub use policy_document::PolicyDocument;
 pub use tags::Tags;
 
+/// A short string (an account id, a region, a key state, a date) stored inline when it fits in
+/// 24 bytes: an inventory holds hundreds of thousands of them, and a heap allocation each would
+/// cost more than the text.
+pub type Text = compact_str::CompactString;
+
 /// Version of the JSON report layout; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: &str = "1";
 
@@ -33,21 +38,30 @@ pub struct Inventory {
 pub struct KeyRecord {
     pub arn: String,
     pub key_id: String,
-    pub account: String,
-    pub region: String,
+    #[schemars(with = "String")]
+    pub account: Text,
+    #[schemars(with = "String")]
+    pub region: Text,
     #[serde(default)]
     pub aliases: Vec<String>,
-    pub key_state: Option<String>,
-    pub key_manager: Option<String>,
-    pub key_spec: Option<String>,
-    pub key_usage: Option<String>,
-    pub origin: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub key_state: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub key_manager: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub key_spec: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub key_usage: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub origin: Option<Text>,
     /// Set for keys in a CloudHSM or external key store (rotation never applies to them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_key_store_id: Option<String>,
     pub description: Option<String>,
-    pub creation_date: Option<String>,
-    pub deletion_date: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub creation_date: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub deletion_date: Option<Text>,
     /// `None` when automatic rotation does not apply to the key (or it could not be read: see `unknown`).
     pub rotation: Option<Rotation>,
     pub multi_region: Option<MultiRegion>,
@@ -79,7 +93,8 @@ impl KeyRecord {
 pub struct Rotation {
     pub enabled: bool,
     pub period_days: Option<u32>,
-    pub next_rotation_date: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub next_rotation_date: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -224,11 +239,15 @@ pub enum BaselineState {
 /// One problem on one key (or one declared key), with everything needed to act on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
-    pub check_id: String,
-    pub name: String,
+    #[schemars(with = "String")]
+    pub check_id: Text,
+    #[schemars(with = "String")]
+    pub name: Text,
     pub severity: Severity,
-    pub account: String,
-    pub region: String,
+    #[schemars(with = "String")]
+    pub account: Text,
+    #[schemars(with = "String")]
+    pub region: Text,
     pub key_arn: Option<String>,
     #[serde(default)]
     pub aliases: Vec<String>,

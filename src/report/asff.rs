@@ -82,8 +82,8 @@ fn asff_finding(
             product_fields.insert(format!("kms-audit/{name}"), Value::String(value));
         }
     };
-    field("CheckId", f.check_id.clone());
-    field("CheckName", f.name.clone());
+    field("CheckId", f.check_id.to_string());
+    field("CheckName", f.name.to_string());
     field("Fingerprint", f.fingerprint.clone());
     field("Aliases", f.aliases.join(" "));
     if let Some(spec) = &f.spec {
@@ -109,7 +109,9 @@ fn asff_finding(
         (false, Some(_)) => "SUPPRESSED",
         (false, None) => "NEW",
     };
-    let title = meta.map_or(f.name.clone(), |m| format!("{} {}", f.check_id, m.title));
+    let title = meta.map_or(f.name.to_string(), |m| {
+        format!("{} {}", f.check_id, m.title)
+    });
     let mut remediation = json!({"Text": truncate(&f.remediation, 512)});
     if let Some(url) = meta.and_then(|m| m.references.first()) {
         remediation["Url"] = json!(url);
@@ -171,15 +173,15 @@ fn resource(keys: &HashMap<&str, &KeyRecord>, f: &Finding, partition: &str) -> V
     let mut details = Map::new();
     details.insert("AWSAccountId".into(), json!(key.account));
     details.insert("KeyId".into(), json!(key.key_id));
-    let mut optional = |name: &str, value: &Option<String>| {
+    let mut optional = |name: &str, value: Option<&str>| {
         if let Some(value) = value {
             details.insert(name.to_string(), json!(value));
         }
     };
-    optional("KeyManager", &key.key_manager);
-    optional("KeyState", &key.key_state);
-    optional("Origin", &key.origin);
-    optional("Description", &key.description);
+    optional("KeyManager", key.key_manager.as_deref());
+    optional("KeyState", key.key_state.as_deref());
+    optional("Origin", key.origin.as_deref());
+    optional("Description", key.description.as_deref());
     if let Some(rotation) = &key.rotation {
         details.insert("KeyRotationStatus".into(), json!(rotation.enabled));
     }
@@ -189,7 +191,7 @@ fn resource(keys: &HashMap<&str, &KeyRecord>, f: &Finding, partition: &str) -> V
             .tags
             .iter()
             .take(50)
-            .map(|(k, v)| (k.clone(), json!(v)))
+            .map(|(k, v)| (k.to_string(), json!(v)))
             .collect();
         resource["Tags"] = Value::Object(tags);
     }

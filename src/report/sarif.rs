@@ -404,7 +404,7 @@ fn result(finding: &Finding, metas: &[&CheckMeta]) -> SarifResult {
         })
         .collect();
     SarifResult {
-        rule_id: finding.check_id.clone(),
+        rule_id: finding.check_id.to_string(),
         rule_index: metas.iter().position(|m| m.id == finding.check_id),
         level: level(&finding.check_id, finding.severity),
         message: Text {

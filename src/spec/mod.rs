@@ -153,6 +153,17 @@ pub struct SpecSet {
     pub warnings: Vec<String>,
 }
 
+impl SpecSet {
+    /// Drops the per-field positions once the specs are valid: they only locate validation
+    /// errors, and on 10,000 declared keys they hold tens of MB (a file name and a path per
+    /// field) for the whole scan. Findings keep each key's `location`.
+    pub fn forget_field_sources(&mut self) {
+        for key in &mut self.keys {
+            key.fields = BTreeMap::new();
+        }
+    }
+}
+
 /// One problem in a spec, with file, line, column and field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecError {

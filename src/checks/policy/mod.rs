@@ -81,7 +81,7 @@ impl<'a> PolicyAnalyses<'a> {
             let context = contexts
                 .entry(key.account.as_str())
                 .or_insert_with(|| AnalysisContext {
-                    key_account: key.account.clone(),
+                    key_account: key.account.to_string(),
                     trusted_accounts: run.config.trusted_accounts.clone(),
                     organization_id: run.organization_id.map(str::to_string),
                     organization_accounts: run.organization_accounts.cloned(),
