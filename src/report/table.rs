@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::RenderOptions;
 use crate::model::{BaselineState, Finding, Report, Severity, TargetStatus};
@@ -64,8 +64,11 @@ impl Style {
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(WIDTH as u16)
-            .set_header(header.to_vec());
+            .set_width(WIDTH as u16);
+        // A table continuing another one (see `write_long_group`) has no header.
+        if !header.is_empty() {
+            table.set_header(header.to_vec());
+        }
         if self.color {
             table.enforce_styling();
         } else {
@@ -247,26 +250,95 @@ fn findings(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Res
             plural(group.len() as u64, "finding")
         );
         writeln!(out, "\n{}", style.severity(severity, &heading))?;
-        let mut table = style.table(&["Check", "Account / region", "Key", "Message"]);
-        for f in group {
-            let mut check = f.check_id.clone();
-            if f.baseline == Some(BaselineState::New) {
-                check.push_str("\nnew");
+        if group.len() <= ROWS_PER_CHUNK {
+            let mut table = style.table(&FINDING_COLUMNS);
+            for f in group {
+                table.add_row(finding_row(f));
             }
-            let mut message = f.message.clone();
-            if let Some(spec) = &f.spec {
-                message.push_str(&format!("\nat {}:{}", spec.file, spec.line));
-            }
-            table.add_row(vec![
-                Cell::new(check),
-                Cell::new(place(f)),
-                Cell::new(super::key_label(f)),
-                Cell::new(message),
-            ]);
+            writeln!(out, "{table}")?;
+        } else {
+            write_long_group(style, &group, out)?;
         }
-        writeln!(out, "{table}")?;
     }
     Ok(())
+}
+
+const FINDING_COLUMNS: [&str; 4] = ["Check", "Account / region", "Key", "Message"];
+
+/// A severity group longer than this is written this many rows at a time: comfy-table keeps
+/// every cell of a table until it renders it, which on a 100,000-key scan is ~100 MB.
+const ROWS_PER_CHUNK: usize = 1000;
+
+fn finding_row(f: &Finding) -> Vec<Cell> {
+    let mut check = f.check_id.to_string();
+    if f.baseline == Some(BaselineState::New) {
+        check.push_str("\nnew");
+    }
+    let mut message = f.message.clone();
+    if let Some(spec) = &f.spec {
+        message.push_str(&format!("\nat {}:{}", spec.file, spec.line));
+    }
+    vec![
+        Cell::new(check),
+        Cell::new(place(f)),
+        Cell::new(super::key_label(f)),
+        Cell::new(message),
+    ]
+}
+
+/// Writes a long severity group as one table in chunks: the column widths are fixed for the
+/// whole group (from its widest check, place and key), each chunk is rendered on its own, and
+/// the borders between chunks are left out, so the result reads as a single table.
+fn write_long_group(style: &Style, group: &[&Finding], out: &mut dyn Write) -> std::io::Result<()> {
+    let widths = long_group_widths(group);
+    let chunks = group.chunks(ROWS_PER_CHUNK).count();
+    for (index, chunk) in group.chunks(ROWS_PER_CHUNK).enumerate() {
+        let mut table = if index == 0 {
+            style.table(&FINDING_COLUMNS)
+        } else {
+            style.table(&[])
+        };
+        table.set_constraints(widths.map(|w| ColumnConstraint::Absolute(Width::Fixed(w))));
+        for f in chunk {
+            table.add_row(finding_row(f));
+        }
+        let text = table.to_string();
+        let mut lines: Vec<&str> = text.lines().collect();
+        if index + 1 < chunks {
+            lines.pop(); // the bottom border: the next chunk continues the table
+        }
+        let skip = usize::from(index > 0); // the top border of a continuation
+        for line in &lines[skip..] {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Column widths (padding included) for a long group: check, place and key as wide as their
+/// widest entry, the message the rest of the 80 columns (at least 24).
+fn long_group_widths(group: &[&Finding]) -> [u16; 4] {
+    let width = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut columns = FINDING_COLUMNS.map(width);
+    for f in group {
+        columns[0] = columns[0].max(width(&f.check_id)).max(3);
+        columns[1] = columns[1]
+            .max(f.account.chars().count())
+            .max(f.region.chars().count());
+        columns[2] = columns[2].max(width(super::key_label(f)));
+    }
+    // 5 vertical borders; 2 columns of padding per column.
+    let fixed = 5 + columns[0] + 2 + columns[1] + 2;
+    let room = WIDTH.saturating_sub(fixed);
+    let key = (columns[2] + 2).min(room.saturating_sub(24 + 2).max(8));
+    let message = room.saturating_sub(key).max(8);
+    let clamp = |w: usize| u16::try_from(w).unwrap_or(u16::MAX);
+    [
+        clamp(columns[0] + 2),
+        clamp(columns[1] + 2),
+        clamp(key),
+        clamp(message),
+    ]
 }
 
 fn suppressed(report: &Report, out: &mut String) {
@@ -462,5 +534,36 @@ mod tests {
         assert_eq!(duration(812), "812 ms");
         assert_eq!(duration(12_345), "12.3 s");
         assert_eq!(duration(192_000), "3 min 12 s");
+    }
+
+    #[test]
+    fn a_long_severity_group_reads_as_one_table() {
+        let mut report: Report =
+            serde_json::from_str(include_str!("../../reports/sample.json")).expect("sample");
+        let template = report.findings[0].clone();
+        let finding = |n: usize| Finding {
+            check_id: "ROT001".into(),
+            severity: Severity::Medium,
+            suppressed: None,
+            baseline: None,
+            spec: None,
+            aliases: vec![format!("alias/app-{n}")],
+            message: format!("automatic rotation is disabled on alias/app-{n}"),
+            ..template.clone()
+        };
+        let rows = 2 * ROWS_PER_CHUNK + 7;
+        report.findings = (0..rows).map(finding).collect();
+        let mut out = Vec::new();
+        findings(&report, &Style { color: false }, &mut out).expect("render");
+        let text = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines[0], format!("MEDIUM · {rows} findings"));
+        let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+        assert_eq!(count("┌"), 1, "one top border");
+        assert_eq!(count("╞"), 1, "one header");
+        assert_eq!(count("└"), 1, "one bottom border");
+        assert_eq!(count("│ ROT001"), rows, "every finding, once");
+        assert!(lines[1..].iter().all(|l| l.chars().count() == WIDTH));
+        assert!(text.contains(&format!("alias/app-{}", rows - 1)));
     }
 }
