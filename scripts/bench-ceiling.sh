@@ -204,7 +204,7 @@ case "${1:-suite}" in
     # The best flags measured on 2 cores (README "Benchmarks"): the defaults with no latency,
     # a wide global limit (per-target limit left at 8) when every request takes 30 ms.
     run --label throughput --latency-ms 0 --quota-scale 0
-    run --label aws-30ms --latency-ms 30 --quota-scale 1 -- --concurrency 512
+    run --label aws-30ms --latency-ms 30 --quota-scale 1
     ;;
   *) echo "usage: scripts/bench-ceiling.sh [suite | version | run [options] [-- scan flags]]" >&2; exit 2 ;;
 esac
