@@ -137,13 +137,14 @@ impl fmt::Display for ConfigError {
 /// Reads and validates a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
-        file: file.clone(),
-        line: None,
-        column: None,
-        field: None,
-        message: format!("cannot read it: {err}"),
-    })?;
+    let text =
+        crate::input::read_text(path, crate::input::SETTINGS_LIMIT).map_err(|err| ConfigError {
+            file: file.clone(),
+            line: None,
+            column: None,
+            field: None,
+            message: format!("cannot read it: {err}"),
+        })?;
     let mut config = parse(&text, &file)?;
     config.source = Some(path.to_path_buf());
     Ok(config)

@@ -14,6 +14,7 @@ pub mod config;
 pub mod drift;
 pub mod exit;
 pub mod finding;
+pub mod input;
 pub mod merge;
 pub mod model;
 pub mod policy;

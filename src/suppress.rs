@@ -85,11 +85,10 @@ pub struct Suppression {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuppressionError {
-    #[error("could not read the suppressions file {file}: {source}")]
-    Read {
-        file: String,
-        source: std::io::Error,
-    },
+    // The I/O error is part of the message, not a `source`: the CLI prints error chains, and
+    // the reason would appear twice.
+    #[error("could not read the suppressions file {file}: {error}")]
+    Read { file: String, error: std::io::Error },
     #[error("invalid suppressions file {file}: {message}")]
     Invalid { file: String, message: String },
 }
@@ -119,10 +118,13 @@ impl Suppressions {
     /// Reads and validates a suppressions file (before any AWS call: errors are exit 2).
     pub fn load(path: &Path) -> Result<Suppressions, SuppressionError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SuppressionError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let text =
+            crate::input::read_text(path, crate::input::SETTINGS_LIMIT).map_err(|error| {
+                SuppressionError::Read {
+                    file: file.clone(),
+                    error,
+                }
+            })?;
         Suppressions::parse(&file, &text)
     }
 

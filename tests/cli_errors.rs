@@ -117,3 +117,30 @@ fn help_and_version_exit_zero() {
         format!("kms-audit {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn a_device_given_as_an_input_file_is_refused_at_once() {
+    for (flag, needle) in [
+        ("--config", "invalid config file /dev/zero"),
+        ("--spec", "/dev/zero"),
+        ("--suppressions", "/dev/zero"),
+        ("--accounts-file", "/dev/zero"),
+    ] {
+        let run = run(command().args([
+            "scan",
+            "--endpoint-url",
+            DEAD_ENDPOINT,
+            "--regions",
+            "us-east-1",
+            flag,
+            "/dev/zero",
+        ]));
+        assert_one_line_error(&run, needle);
+        assert_eq!(
+            run.stderr.matches("it is a device, not a file").count(),
+            1,
+            "{flag}: the reason once: {}",
+            run.stderr
+        );
+    }
+}

@@ -88,8 +88,8 @@ fn validate(args: ValidateArgs) -> anyhow::Result<Outcome> {
 
 fn import(args: ImportArgs) -> anyhow::Result<Outcome> {
     let file = args.file.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {file}"))?;
+    let text = crate::input::read_text(&args.file, crate::input::SPEC_LIMIT)
+        .with_context(|| format!("cannot read {file}"))?;
     let doc = spec::node::parse(&text, &file).map_err(|err| SpecErrors(vec![err]))?;
     let (format, what) = (spec::detect_format(&doc), describe(args.tool));
     let imported = match (args.tool, format) {

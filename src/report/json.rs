@@ -19,11 +19,10 @@ pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 /// Why a saved JSON report could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("could not read {file}: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    // The I/O error is part of the message, not a `source`: the CLI prints error chains, and
+    // the reason would appear twice.
+    #[error("could not read {file}: {error}")]
+    Io { file: String, error: std::io::Error },
     #[error("{file} is not a kms-audit JSON report: {message}")]
     Invalid { file: String, message: String },
     #[error(
@@ -44,9 +43,9 @@ const READ_BUFFER: usize = 256 * 1024;
 /// whole first.
 pub fn read_report(path: &Path) -> Result<Report, ReadError> {
     let file = path.display().to_string();
-    let io_error = |source| ReadError::Io {
+    let io_error = |error| ReadError::Io {
         file: file.clone(),
-        source,
+        error,
     };
     if path.as_os_str() == "-" {
         let mut bytes = Vec::new();

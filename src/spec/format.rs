@@ -481,7 +481,7 @@ impl Reader<'_> {
     fn policy_file(&mut self, node: &Node, path: &str) -> Option<(String, Value)> {
         let text = self.string(node, path)?;
         let full = self.base_dir.join(&text);
-        let contents = match std::fs::read_to_string(&full) {
+        let contents = match crate::input::read_text(&full, crate::input::POLICY_LIMIT) {
             Ok(contents) => contents,
             Err(err) => {
                 self.error(

@@ -326,7 +326,7 @@ pub fn load(paths: &[PathBuf]) -> Result<SpecSet, SpecErrors> {
 /// Loads one file into `set`, adding its problems to `errors`.
 fn load_file(path: &Path, explicit: bool, set: &mut SpecSet, errors: &mut Vec<SpecError>) {
     let file = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::input::read_text(path, crate::input::SPEC_LIMIT) {
         Ok(text) => text,
         Err(err) => {
             errors.push(SpecError::file(

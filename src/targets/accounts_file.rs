@@ -50,9 +50,11 @@ pub enum AccountsFileError {
 
 /// Reads and validates an accounts file.
 pub fn load(path: &Path) -> Result<Vec<AccountTarget>, AccountsFileError> {
-    let text = std::fs::read_to_string(path).map_err(|err| AccountsFileError::Read {
-        path: path.to_path_buf(),
-        reason: err.to_string(),
+    let text = crate::input::read_text(path, crate::input::SETTINGS_LIMIT).map_err(|err| {
+        AccountsFileError::Read {
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        }
     })?;
     parse(path, &text)
 }
