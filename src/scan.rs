@@ -35,6 +35,9 @@ pub struct ScanRequest {
     pub concurrency: usize,
     /// Limit on requests in flight per account×region.
     pub per_target_concurrency: usize,
+    /// The share of each operation's default KMS quota one account×region may use per second
+    /// (0.5: half); see [`crate::collect::pace`].
+    pub quota_share: f64,
     pub progress: ProgressMode,
     /// Limit for one account×region as a whole (listing and every key).
     pub target_timeout: std::time::Duration,
@@ -110,6 +113,7 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         regions: &regions,
         global: Arc::new(Semaphore::new(request.concurrency.max(1))),
         per_target: request.per_target_concurrency,
+        quota_share: request.quota_share,
         progress: Arc::new(ScanProgress::default()),
     };
     setup
@@ -334,6 +338,7 @@ struct AccountSetup<'a> {
     regions: &'a [RegionInfo],
     global: Arc<Semaphore>,
     per_target: usize,
+    quota_share: f64,
     progress: Arc<ScanProgress>,
 }
 
@@ -356,7 +361,11 @@ impl AccountSetup<'_> {
                             region.name,
                             self.counter,
                         ),
-                        gate: Gate::new(self.global.clone(), self.per_target),
+                        gate: Gate::new(
+                            self.global.clone(),
+                            self.per_target,
+                            crate::collect::pace::Pacer::new(self.quota_share),
+                        ),
                         key_concurrency: self.per_target,
                         progress: self.progress.clone(),
                     })

@@ -71,6 +71,12 @@ pub struct ScanArgs {
     /// Most requests in flight per account and region (protects each region's KMS quota).
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub per_target_concurrency: u32,
+    /// Most requests per second per account, region and operation, as a percentage of the KMS
+    /// default quota (ListGrants 100/s, GetKeyPolicy 1,000/s, ...): 50 leaves half of every
+    /// quota to the account's own applications. Above 100 only for accounts whose quotas were
+    /// raised.
+    #[arg(long, default_value_t = 50, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub quota_share: u32,
     /// Attempts per request; throttling, server errors and dropped connections are retried with
     /// exponential backoff and jitter (capped at 20 s). A key field is given up only after all.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -142,6 +148,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
             .or(inputs.config.concurrency)
             .unwrap_or(DEFAULT_CONCURRENCY) as usize,
         per_target_concurrency: args.per_target_concurrency as usize,
+        quota_share: f64::from(args.quota_share) / 100.0,
         progress: if quiet {
             ProgressMode::Off
         } else if std::io::stderr().is_terminal() {

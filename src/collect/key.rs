@@ -4,6 +4,7 @@
 //! A call that fails marks its field unknown and records a coverage gap; the key is always kept.
 
 use crate::aws::CallError;
+use crate::collect::pace::Operation;
 use crate::model::{CoverageGap, Grant, KeyRecord, Rotation};
 
 use super::convert::{self, rotation_applies};
@@ -36,7 +37,9 @@ pub async fn collect_key(
 
     let described = scan
         .gate
-        .run(|| scan.client.describe_key().key_id(arn).send())
+        .run(Operation::DescribeKey, || {
+            scan.client.describe_key().key_id(arn).send()
+        })
         .await;
     let metadata_known = match described {
         Ok(output) => match output.key_metadata() {
@@ -141,7 +144,7 @@ pub(crate) async fn read_policy(
     // The emulator, unlike AWS, does not default PolicyName: always send it.
     let output = scan
         .gate
-        .run(|| {
+        .run(Operation::GetKeyPolicy, || {
             scan.client
                 .get_key_policy()
                 .key_id(arn)
@@ -157,7 +160,9 @@ pub(crate) async fn read_policy(
 pub(crate) async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotation, CallError> {
     let output = scan
         .gate
-        .run(|| scan.client.get_key_rotation_status().key_id(arn).send())
+        .run(Operation::GetKeyRotationStatus, || {
+            scan.client.get_key_rotation_status().key_id(arn).send()
+        })
         .await?;
     let enabled = output.key_rotation_enabled();
     Ok(Rotation {
@@ -178,7 +183,7 @@ pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Gran
     let mut grants = all_pages(|marker| async move {
         let output = scan
             .gate
-            .run(|| {
+            .run(Operation::ListGrants, || {
                 scan.client
                     .list_grants()
                     .key_id(arn)

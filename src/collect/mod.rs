@@ -7,6 +7,7 @@
 pub mod convert;
 pub mod gate;
 pub mod key;
+pub mod pace;
 pub mod tags;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use futures::StreamExt;
 
 use crate::aws::CallError;
+use crate::collect::pace::Operation;
 use crate::model::{CoverageGap, KeyRecord, Target, TargetStatus};
 use crate::targets::RegionInfo;
 
@@ -177,7 +179,7 @@ pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>
     all_pages(|marker| async move {
         let output = scan
             .gate
-            .run(|| {
+            .run(Operation::ListKeys, || {
                 scan.client
                     .list_keys()
                     .limit(KEYS_PAGE)
@@ -206,7 +208,7 @@ pub(crate) async fn list_aliases(
     let pairs = all_pages(|marker| async move {
         let output = scan
             .gate
-            .run(|| {
+            .run(Operation::ListAliases, || {
                 scan.client
                     .list_aliases()
                     .limit(ALIASES_PAGE)

@@ -60,7 +60,11 @@ fn scan_with(responses: &[(u16, &str)]) -> (TargetScan, StaticReplayClient) {
         region: lookup("us-east-1").expect("region"),
         client: aws_sdk_kms::Client::from_conf(config),
         tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
-        gate: Gate::new(Arc::new(Semaphore::new(4)), 2),
+        gate: Gate::new(
+            Arc::new(Semaphore::new(4)),
+            2,
+            super::pace::Pacer::unlimited(),
+        ),
         key_concurrency: 1,
         progress: Default::default(),
     };

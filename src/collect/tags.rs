@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use crate::aws::CallError;
+use crate::collect::pace::Operation;
 use crate::model::Tags;
 
 use super::{Page, TargetScan, all_pages};
@@ -32,7 +33,7 @@ pub async fn list_tagged_keys(scan: &TargetScan) -> Result<ListedTags, CallError
     loop {
         let output = scan
             .gate
-            .run(|| {
+            .run(Operation::GetResources, || {
                 scan.tagging
                     .get_resources()
                     .resource_type_filters("kms:key")
@@ -73,7 +74,7 @@ pub async fn read_tags(scan: &TargetScan, arn: &str) -> Result<Tags, CallError> 
     let tags = all_pages(|marker| async move {
         let output = scan
             .gate
-            .run(|| {
+            .run(Operation::ListResourceTags, || {
                 scan.client
                     .list_resource_tags()
                     .key_id(arn)
