@@ -1,8 +1,8 @@
-//! A finding's evidence, kept as compact JSON text.
+//! A finding's evidence, kept as compact JSON text (see [`super::compact_json`]).
 //!
 //! A large inventory yields tens of thousands of findings; as a `serde_json::Value` (an ordered
 //! map per object, a heap string per key) their evidence costs several times its text. Reports
-//! only copy it through, so it is stored as text and parsed only when code looks inside it.
+//! only copy it through, so it is parsed only when code looks inside it.
 
 use std::fmt;
 use std::ops::Index;
@@ -11,18 +11,17 @@ use std::sync::OnceLock;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
-use super::policy_document::compact;
+use super::compact_json::CompactJson;
 
 /// Any JSON value, stored compact. Indexing (`evidence["reason"]`) parses it once, on demand.
 pub struct Evidence {
-    raw: Box<RawValue>,
+    raw: CompactJson,
     parsed: OnceLock<Box<Value>>,
 }
 
 impl Evidence {
-    fn from_raw(raw: Box<RawValue>) -> Evidence {
+    fn from_raw(raw: CompactJson) -> Evidence {
         Evidence {
             raw,
             parsed: OnceLock::new(),
@@ -31,7 +30,7 @@ impl Evidence {
 
     /// The compact JSON text.
     pub fn json(&self) -> &str {
-        self.raw.get()
+        self.raw.json()
     }
 
     pub fn is_null(&self) -> bool {
@@ -40,8 +39,7 @@ impl Evidence {
 
     /// The evidence as a value (parsed once, then shared).
     pub fn value(&self) -> &Value {
-        self.parsed
-            .get_or_init(|| Box::new(serde_json::from_str(self.raw.get()).unwrap_or(Value::Null)))
+        self.parsed.get_or_init(|| Box::new(self.raw.to_value()))
     }
 
     /// A field of the evidence, `Null` when absent.
@@ -52,21 +50,14 @@ impl Evidence {
 
 impl From<Value> for Evidence {
     fn from(value: Value) -> Self {
-        // A `Value` always serializes to valid compact JSON.
-        match RawValue::from_string(value.to_string()) {
-            Ok(raw) => Evidence::from_raw(raw),
-            Err(_) => Evidence::default(),
-        }
+        Evidence::from_raw(CompactJson::from_value(&value))
     }
 }
 
 impl Default for Evidence {
     /// `null`: what a report without an `evidence` field means.
     fn default() -> Self {
-        match RawValue::from_string("null".to_string()) {
-            Ok(raw) => Evidence::from_raw(raw),
-            Err(_) => unreachable!("`null` is JSON"),
-        }
+        Evidence::from_raw(CompactJson::null())
     }
 }
 
@@ -115,18 +106,13 @@ impl Serialize for Evidence {
 
 impl<'de> Deserialize<'de> for Evidence {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(deserializer)?;
-        // Saved reports are pretty-printed: keep the text compact, as when it was built.
-        Ok(match compact(raw.get()).map(RawValue::from_string) {
-            Some(Ok(compacted)) => Evidence::from_raw(compacted),
-            _ => Evidence::from_raw(raw),
-        })
+        CompactJson::deserialize(deserializer).map(Evidence::from_raw)
     }
 }
 
 impl JsonSchema for Evidence {
     fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Evidence".into()
+        CompactJson::schema_name()
     }
 
     fn inline_schema() -> bool {
@@ -134,7 +120,7 @@ impl JsonSchema for Evidence {
     }
 
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        Value::json_schema(generator)
+        CompactJson::json_schema(generator)
     }
 }
 

@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod compact_json;
 mod evidence;
 mod policy_document;
 mod tags;
