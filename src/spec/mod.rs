@@ -237,16 +237,32 @@ impl std::error::Error for SpecError {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecErrors(pub Vec<SpecError>);
 
+/// How many spec errors are listed; the rest are counted.
+pub const SHOWN_SPEC_ERRORS: usize = 50;
+
 impl fmt::Display for SpecErrors {
     /// One error: `invalid spec: FILE:LINE:COL: FIELD: MESSAGE`; several: a count, then one
-    /// per line.
+    /// per line, at most [`SHOWN_SPEC_ERRORS`] (a wrong `--spec` directory can yield thousands).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.as_slice() {
             [one] => write!(f, "invalid spec: {one}"),
             many => {
                 write!(f, "{} errors in specs:", many.len())?;
-                for error in many {
+                for error in many.iter().take(SHOWN_SPEC_ERRORS) {
                     write!(f, "\n  {error}")?;
+                }
+                if many.len() > SHOWN_SPEC_ERRORS {
+                    let files: std::collections::BTreeSet<&str> =
+                        many.iter().map(|e| e.file.as_str()).collect();
+                    let files = match files.len() {
+                        1 => "1 file".to_string(),
+                        n => format!("{n} files"),
+                    };
+                    write!(
+                        f,
+                        "\n  … and {} more, in {files} in all (is --spec the right path?)",
+                        many.len() - SHOWN_SPEC_ERRORS
+                    )?;
                 }
                 Ok(())
             }

@@ -408,6 +408,21 @@ fn all_errors_of_a_run_are_reported_together() {
 }
 
 #[test]
+fn a_flood_of_spec_errors_is_listed_up_to_a_limit_then_counted() {
+    let keys: String = (0..SHOWN_SPEC_ERRORS + 7)
+        .map(|n| format!("  - alias: alias/k{n}\n    bogus: 1\n"))
+        .collect();
+    let errors = load_one(&format!("{HEAD}{keys}")).expect_err("errors");
+    assert_eq!(errors.0.len(), SHOWN_SPEC_ERRORS + 7, "every error is kept");
+    let text = errors.to_string();
+    assert_eq!(text.lines().count(), 1 + SHOWN_SPEC_ERRORS + 1, "{text}");
+    assert!(
+        text.ends_with("… and 7 more, in 1 file in all (is --spec the right path?)"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_policy_document_named_directly_is_not_a_spec() {
     let dir = dir_with(&[("p.json", r#"{"Statement": []}"#)]);
     let errors = load(&[dir.path().join("p.json")]).expect_err("policy").0;
