@@ -170,6 +170,13 @@ fn shard(args: &ScanArgs) -> anyhow::Result<Option<Shard>> {
 
 pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let shard = shard(&args)?;
+    if let Some(region) = &args.region
+        && crate::targets::regions::lookup(region).is_none()
+    {
+        anyhow::bail!(
+            "unknown region '{region}' in --region: use an AWS region code such as us-east-1 or eu-west-1"
+        );
+    }
     // Every input file and output path is checked before the first AWS call.
     super::writable::check_outputs(&args.output.outputs)?;
     let inputs = args.analysis.load()?;
