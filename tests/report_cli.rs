@@ -193,12 +193,14 @@ fn a_report_file_that_cannot_be_written_is_exit_2_with_its_path() {
         "--format",
         "json",
     ]);
-    assert_one_line_error(&run, &["could not write the sarif report to", &bad]);
-    assert!(
-        Path::new(&good).exists(),
-        "the other report is still written"
+    // Checked before any work: no report is written, nothing is left behind.
+    assert_one_line_error(
+        &run,
+        &["cannot write the sarif report to", &bad, "does not exist"],
     );
+    assert!(!Path::new(&good).exists(), "no report at all");
     assert!(!Path::new(&bad).exists());
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
 
 #[test]
