@@ -241,12 +241,4 @@ fn epoch_millis(rfc3339: &str) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_epoch_milliseconds() {
-        assert_eq!(epoch_millis("2026-03-01T09:00:00Z"), 1_772_355_600_000);
-        assert_eq!(epoch_millis("not a time"), 0);
-    }
-}
+mod tests;
