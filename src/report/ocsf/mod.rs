@@ -19,19 +19,23 @@
 
 pub mod compliance;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
+use std::sync::LazyLock;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::model::{BaselineState, Finding, Report, Severity};
+use crate::model::{BaselineState, Evidence, Finding, Report, Severity, SpecLocation, Suppressed};
 
 /// The one OCSF version kms-audit emits.
 pub const OCSF_VERSION: &str = "1.1.0";
 /// The OCSF profiles every line uses (and declares in `metadata.profiles`).
 pub const PROFILES: [&str; 1] = ["cloud"];
 
-/// Writes one line per finding, each built and written on its own.
+/// Writes one line per finding, each built and written on its own: the lines borrow from the
+/// report (a large inventory has tens of thousands of findings), nothing is copied per line.
 pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let context = Context::new(report);
     let current = report.findings.iter().map(|f| (f, false));
@@ -48,6 +52,7 @@ pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 struct Context<'a> {
     report: &'a Report,
     time: i64,
+    metadata: Metadata<'a>,
     /// The organization's accounts, when the scan listed them; `None` trusts `organization_id`.
     members: Option<HashSet<&'a str>>,
     /// `unmapped.compliance` by check id.
@@ -59,6 +64,15 @@ impl<'a> Context<'a> {
         Context {
             report,
             time: epoch_millis(&report.finished_at),
+            metadata: Metadata {
+                version: OCSF_VERSION,
+                profiles: &PROFILES,
+                product: Product {
+                    name: &report.tool.name,
+                    vendor_name: &report.tool.name,
+                    version: &report.tool.version,
+                },
+            },
             members: report
                 .organization_accounts
                 .as_ref()
@@ -71,27 +85,140 @@ impl<'a> Context<'a> {
     }
 
     /// `cloud`: provider, region, the account with its name, and the organization it belongs to.
-    fn cloud(&self, f: &Finding) -> Value {
+    fn cloud(&self, f: &'a Finding) -> Cloud<'a> {
         let account = f.account.as_str();
         let name = self
             .report
             .account_names
             .get(account)
             .map_or(account, String::as_str);
-        let mut cloud = json!({
-            "provider": "AWS",
-            "region": f.region,
-            "account": {"uid": account, "name": name, "type_id": 10, "type": "AWS Account"},
-        });
         let member = self
             .members
             .as_ref()
             .is_none_or(|members| members.contains(account));
-        if let Some(org) = self.report.organization_id.as_deref().filter(|_| member) {
-            cloud["org"] = json!({"uid": org});
+        Cloud {
+            provider: "AWS",
+            region: &f.region,
+            account: Account {
+                uid: account,
+                name,
+                type_id: 10,
+                r#type: "AWS Account",
+            },
+            org: self
+                .report
+                .organization_id
+                .as_deref()
+                .filter(|_| member)
+                .map(|uid| Org { uid }),
         }
-        cloud
     }
+}
+
+/// One line: the attributes of an OCSF 1.1.0 Detection Finding kms-audit fills, in output order.
+#[derive(Serialize)]
+struct Event<'a> {
+    activity_id: u8,
+    activity_name: &'static str,
+    category_uid: u8,
+    category_name: &'static str,
+    class_uid: u32,
+    class_name: &'static str,
+    type_uid: u32,
+    type_name: &'static str,
+    severity_id: u8,
+    severity: &'static str,
+    status_id: u8,
+    status: &'static str,
+    time: i64,
+    message: &'a str,
+    metadata: &'a Metadata<'a>,
+    finding_info: FindingInfo<'a>,
+    cloud: Cloud<'a>,
+    resources: [Resource<'a>; 1],
+    remediation: Remediation<'a>,
+    unmapped: Unmapped<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_detail: Option<Cow<'a, str>>,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    version: &'static str,
+    profiles: &'static [&'static str],
+    product: Product<'a>,
+}
+
+#[derive(Serialize)]
+struct Product<'a> {
+    name: &'a str,
+    vendor_name: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct FindingInfo<'a> {
+    uid: &'a str,
+    title: &'a str,
+    desc: &'a str,
+    types: [&'a str; 1],
+    analytic: Analytic<'a>,
+}
+
+#[derive(Serialize)]
+struct Analytic<'a> {
+    uid: &'a str,
+    name: &'a str,
+    type_id: u8,
+    r#type: &'static str,
+}
+
+#[derive(Serialize)]
+struct Cloud<'a> {
+    provider: &'static str,
+    region: &'a str,
+    account: Account<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org: Option<Org<'a>>,
+}
+
+#[derive(Serialize)]
+struct Account<'a> {
+    uid: &'a str,
+    name: &'a str,
+    type_id: u8,
+    r#type: &'static str,
+}
+
+#[derive(Serialize)]
+struct Org<'a> {
+    uid: &'a str,
+}
+
+#[derive(Serialize)]
+struct Resource<'a> {
+    name: &'a str,
+    r#type: &'static str,
+    region: &'a str,
+    cloud_partition: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Remediation<'a> {
+    desc: &'a str,
+    references: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Unmapped<'a> {
+    aliases: &'a [String],
+    evidence: &'a Evidence,
+    spec: &'a Option<SpecLocation>,
+    suppressed: &'a Option<Suppressed>,
+    baseline: Option<&'static str>,
+    compliance: &'a Value,
 }
 
 /// Where a finding stands against the baseline, as OCSF activity and status.
@@ -127,100 +254,93 @@ pub fn lifecycle(f: &Finding, resolved: bool) -> Lifecycle {
     }
 }
 
-fn status_detail(f: &Finding, resolved: bool) -> Option<String> {
+fn status_detail(f: &Finding, resolved: bool) -> Option<Cow<'_, str>> {
     if resolved {
-        return Some("In the baseline and not found by this scan, which looked there".into());
-    }
-    if let Some(suppressed) = &f.suppressed {
-        return Some(format!(
-            "Suppressed until {}: {}",
-            suppressed.expires, suppressed.reason
+        return Some(Cow::Borrowed(
+            "In the baseline and not found by this scan, which looked there",
         ));
     }
+    if let Some(suppressed) = &f.suppressed {
+        return Some(Cow::Owned(format!(
+            "Suppressed until {}: {}",
+            suppressed.expires, suppressed.reason
+        )));
+    }
     match f.baseline {
-        Some(BaselineState::Existing) => Some("Already in the baseline".into()),
-        Some(BaselineState::New) => Some("Not in the baseline".into()),
+        Some(BaselineState::Existing) => Some(Cow::Borrowed("Already in the baseline")),
+        Some(BaselineState::New) => Some(Cow::Borrowed("Not in the baseline")),
         None => None,
     }
 }
 
-fn detection_finding(context: &Context, f: &Finding, resolved: bool) -> Value {
-    let report = context.report;
+static NO_COMPLIANCE: LazyLock<Value> = LazyLock::new(|| Value::Object(Default::default()));
+
+fn detection_finding<'a>(context: &'a Context, f: &'a Finding, resolved: bool) -> Event<'a> {
     let meta = super::check_meta(&f.check_id);
     let state = lifecycle(f, resolved);
     let (severity_id, severity) = severity(f.severity);
-    let mut event = json!({
-        "activity_id": state.activity_id,
-        "activity_name": state.activity,
-        "category_uid": 2,
-        "category_name": "Findings",
-        "class_uid": 2004,
-        "class_name": "Detection Finding",
-        "type_uid": 200400 + u32::from(state.activity_id),
-        "type_name": format!("Detection Finding: {}", state.activity),
-        "severity_id": severity_id,
-        "severity": severity,
-        "status_id": state.status_id,
-        "status": state.status,
-        "time": context.time,
-        "message": f.message,
-        "metadata": {
-            "version": OCSF_VERSION,
-            "profiles": PROFILES,
-            "product": {
-                "name": report.tool.name,
-                "vendor_name": report.tool.name,
-                "version": report.tool.version,
+    Event {
+        activity_id: state.activity_id,
+        activity_name: state.activity,
+        category_uid: 2,
+        category_name: "Findings",
+        class_uid: 2004,
+        class_name: "Detection Finding",
+        type_uid: 200400 + u32::from(state.activity_id),
+        type_name: match state.activity_id {
+            1 => "Detection Finding: Create",
+            2 => "Detection Finding: Update",
+            _ => "Detection Finding: Close",
+        },
+        severity_id,
+        severity,
+        status_id: state.status_id,
+        status: state.status,
+        time: context.time,
+        message: &f.message,
+        metadata: &context.metadata,
+        finding_info: FindingInfo {
+            uid: &f.fingerprint,
+            title: meta.map_or(f.name.as_str(), |m| m.title.as_str()),
+            desc: &f.message,
+            types: [meta.map_or("kms", |m| m.category.as_str())],
+            analytic: Analytic {
+                uid: &f.check_id,
+                name: &f.name,
+                type_id: 1,
+                r#type: "Rule",
             },
         },
-        "finding_info": {
-            "uid": f.fingerprint,
-            "title": meta.map_or(f.name.as_str(), |m| m.title.as_str()),
-            "desc": f.message,
-            "types": [meta.map_or("kms", |m| m.category.as_str())],
-            "analytic": {
-                "uid": f.check_id,
-                "name": f.name,
-                "type_id": 1,
-                "type": "Rule",
+        cloud: context.cloud(f),
+        resources: [Resource {
+            name: super::key_label(f),
+            r#type: "AWS::KMS::Key",
+            region: &f.region,
+            cloud_partition: super::partition_of(f),
+            uid: f.key_arn.as_deref(),
+        }],
+        remediation: Remediation {
+            desc: &f.remediation,
+            references: meta.map_or(&[], |m| m.references.as_slice()),
+        },
+        unmapped: Unmapped {
+            aliases: &f.aliases,
+            evidence: &f.evidence,
+            spec: &f.spec,
+            suppressed: &f.suppressed,
+            baseline: match (resolved, f.baseline) {
+                (true, _) => Some("resolved"),
+                (false, Some(BaselineState::New)) => Some("new"),
+                (false, Some(BaselineState::Existing)) => Some("existing"),
+                (false, None) => None,
             },
-        },
-        "cloud": context.cloud(f),
-        "resources": [resource(f)],
-        "remediation": {
-            "desc": f.remediation,
-            "references": meta.map(|m| m.references.clone()).unwrap_or_default(),
-        },
-        "unmapped": {
-            "aliases": f.aliases,
-            "evidence": f.evidence,
-            "spec": f.spec,
-            "suppressed": f.suppressed,
-            "baseline": if resolved { json!("resolved") } else { json!(f.baseline) },
-            "compliance": context
+            compliance: context
                 .compliance
                 .get(f.check_id.as_str())
-                .cloned()
-                .unwrap_or_else(|| json!({})),
+                .unwrap_or(&NO_COMPLIANCE),
         },
-    });
-    if let Some(detail) = status_detail(f, resolved) {
-        event["status_detail"] = json!(detail);
+        status_detail: status_detail(f, resolved),
     }
-    event
-}
-
-fn resource(f: &Finding) -> Value {
-    let mut resource = json!({
-        "name": super::key_label(f),
-        "type": "AWS::KMS::Key",
-        "region": f.region,
-        "cloud_partition": super::partition_of(f),
-    });
-    if let Some(arn) = &f.key_arn {
-        resource["uid"] = json!(arn);
-    }
-    resource
 }
 
 fn severity(severity: Severity) -> (u8, &'static str) {

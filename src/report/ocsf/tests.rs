@@ -1,5 +1,6 @@
 use super::*;
 use crate::model::Suppressed;
+use serde_json::json;
 
 const ORG: &str = "o-a1b2c3d4e5";
 const MEMBER: &str = "111111111111";
