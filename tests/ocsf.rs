@@ -75,7 +75,10 @@ fn the_sample_validates_and_the_checks_can_fail() {
         .as_object_mut()
         .expect("account")
         .remove("name");
-    assert!(schema_errors(&validator, &unnamed).is_empty(), "optional in OCSF 1.1.0");
+    assert!(
+        schema_errors(&validator, &unnamed).is_empty(),
+        "optional in OCSF 1.1.0"
+    );
     let bad = write(
         dir.path(),
         "unnamed.ocsf.jsonl",
@@ -170,7 +173,10 @@ async fn org_scans_with_and_without_a_baseline_validate_line_by_line() {
     let first_report: Value =
         serde_json::from_str(&std::fs::read_to_string(&first_json).expect("json")).expect("json");
     let events = assert_valid_file(&first_ocsf);
-    assert_eq!(fingerprints(&events), report_fingerprints(&first_report, "findings"));
+    assert_eq!(
+        fingerprints(&events),
+        report_fingerprints(&first_report, "findings")
+    );
     let rot001: Vec<&Value> = events
         .iter()
         .filter(|e| e["finding_info"]["analytic"]["uid"] == "ROT001")
@@ -194,16 +200,25 @@ async fn org_scans_with_and_without_a_baseline_validate_line_by_line() {
             "{account} is named as in Organizations"
         );
         assert_eq!(event["cloud"]["org"], json!({"uid": seeded.id}));
-        assert_eq!((&event["activity_id"], &event["status_id"]), (&json!(1), &json!(1)));
+        assert_eq!(
+            (&event["activity_id"], &event["status_id"]),
+            (&json!(1), &json!(1))
+        );
         assert!(event.get("status_detail").is_none(), "no baseline: {event}");
-        let check = event["finding_info"]["analytic"]["uid"].as_str().expect("check");
+        let check = event["finding_info"]["analytic"]["uid"]
+            .as_str()
+            .expect("check");
         let meta = kms_audit::catalog::lookup(check).expect("a catalog check");
         let standards: Vec<&String> = event["unmapped"]["compliance"]
             .as_object()
             .expect("compliance")
             .keys()
             .collect();
-        assert_eq!(standards.len(), meta.frameworks.len(), "{check}: {standards:?}");
+        assert_eq!(
+            standards.len(),
+            meta.frameworks.len(),
+            "{check}: {standards:?}"
+        );
     }
     for event in &rot001 {
         assert_eq!(event["unmapped"]["compliance"], rot001_compliance());
@@ -255,7 +270,10 @@ async fn org_scans_with_and_without_a_baseline_validate_line_by_line() {
         (&json!(4), &json!("Resolved"))
     );
     assert_eq!(resolved[0]["type_uid"], 200403);
-    assert_eq!(resolved[0]["cloud"]["account"]["name"], names[&seeded.management].as_str());
+    assert_eq!(
+        resolved[0]["cloud"]["account"]["name"],
+        names[&seeded.management].as_str()
+    );
     assert_eq!(resolved[0]["unmapped"]["compliance"], rot001_compliance());
     assert_eq!(
         events.last().map(|e| &e["finding_info"]["uid"]),
@@ -284,7 +302,10 @@ async fn org_scans_with_and_without_a_baseline_validate_line_by_line() {
         new.iter().all(|e| e["resources"][0]["uid"] == added_arn),
         "only the added key's findings are new"
     );
-    assert!(new.iter().any(|e| e["finding_info"]["analytic"]["uid"] == "ROT001"));
+    assert!(
+        new.iter()
+            .any(|e| e["finding_info"]["analytic"]["uid"] == "ROT001")
+    );
     assert_eq!(
         events.iter().filter(|e| e["activity_id"] == 2).count(),
         before.len() - 1,

@@ -123,7 +123,11 @@ pub fn assert_valid_file(path: &Path) -> Vec<Value> {
         errors.join("\n")
     );
     if let Some(verdict) = py_ocsf_models(path) {
-        assert_eq!(verdict.lines, events.len() as u64, "py-ocsf-models read every line");
+        assert_eq!(
+            verdict.lines,
+            events.len() as u64,
+            "py-ocsf-models read every line"
+        );
         assert!(
             verdict.errors.is_empty(),
             "py-ocsf-models rejects {}:\n{}",

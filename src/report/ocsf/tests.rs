@@ -53,7 +53,12 @@ fn lines(report: &Report) -> Vec<Value> {
         .collect()
 }
 
-fn state(activity_id: u8, activity: &'static str, status_id: u8, status: &'static str) -> Lifecycle {
+fn state(
+    activity_id: u8,
+    activity: &'static str,
+    status_id: u8,
+    status: &'static str,
+) -> Lifecycle {
     Lifecycle {
         activity_id,
         activity,
@@ -82,9 +87,18 @@ fn lifecycle_follows_the_baseline_and_suppression() {
     };
     assert_eq!(lifecycle(&no_baseline, false), state(1, "Create", 1, "New"));
     assert_eq!(lifecycle(&new, false), state(1, "Create", 1, "New"));
-    assert_eq!(lifecycle(&existing, false), state(2, "Update", 99, "Existing"));
-    assert_eq!(lifecycle(&suppressed, false), state(2, "Update", 3, "Suppressed"));
-    assert_eq!(lifecycle(&no_baseline, true), state(3, "Close", 4, "Resolved"));
+    assert_eq!(
+        lifecycle(&existing, false),
+        state(2, "Update", 99, "Existing")
+    );
+    assert_eq!(
+        lifecycle(&suppressed, false),
+        state(2, "Update", 3, "Suppressed")
+    );
+    assert_eq!(
+        lifecycle(&no_baseline, true),
+        state(3, "Close", 4, "Resolved")
+    );
     assert_eq!(
         status_detail(&suppressed, false).as_deref(),
         Some("Suppressed until 2026-12-31: accepted")
@@ -126,7 +140,10 @@ fn every_line_declares_its_version_and_profile_and_carries_compliance() {
     let events = lines(&report(vec![finding(MEMBER, None)], vec![]));
     assert_eq!(events[0]["metadata"]["version"], OCSF_VERSION);
     assert_eq!(events[0]["metadata"]["profiles"], json!(["cloud"]));
-    assert!(events[0].get("compliance").is_none(), "not a Detection Finding attribute");
+    assert!(
+        events[0].get("compliance").is_none(),
+        "not a Detection Finding attribute"
+    );
     assert_eq!(
         events[0]["unmapped"]["compliance"]["NIST 800-53"],
         json!(["SC-12"])
