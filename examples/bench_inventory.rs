@@ -366,6 +366,9 @@ fn main() {
         "finished_at": date(700),
         "organization_id": "o-bench000001",
         "organization_accounts": (0..args.accounts).map(account_id).collect::<Vec<_>>(),
+        "account_names": (0..args.accounts)
+            .map(|i| (account_id(i), format!("workload-{i:03}")))
+            .collect::<std::collections::BTreeMap<_, _>>(),
         "targets": [],
         "coverage_gaps": [],
         "inventory": {"keys": []},

@@ -5,4 +5,5 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup-emulator.sh
+scripts/setup-test-python.sh
 cargo test --all-targets --locked "$@"

@@ -176,6 +176,10 @@ pub fn merge(shards: Vec<ShardReport>, allow_partial: bool) -> Result<Merged, Me
         finished_at,
         organization_id: first.report.organization_id.clone(),
         organization_accounts: first.report.organization_accounts.clone(),
+        account_names: shards
+            .iter()
+            .flat_map(|s| s.report.account_names.clone())
+            .collect(),
         shard: None,
         targets: Vec::new(),
         coverage_gaps: Vec::new(),

@@ -165,6 +165,11 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         organization_accounts: organization
             .as_ref()
             .map(|o| o.accounts.iter().map(|a| a.id.clone()).collect()),
+        account_names: organization
+            .iter()
+            .flat_map(|o| &o.accounts)
+            .filter_map(|a| Some((a.id.clone(), a.name.clone()?)))
+            .collect(),
         shard: shard_info,
         targets: Vec::new(),
         coverage_gaps: Vec::new(),

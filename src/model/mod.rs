@@ -307,6 +307,10 @@ pub struct Report {
     /// organization accounts from outsiders, offline too.
     #[serde(default)]
     pub organization_accounts: Option<Vec<String>>,
+    /// Account names by account id, as Organizations lists them (empty when the organization
+    /// was not read), so exports such as OCSF can name accounts offline too.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub account_names: BTreeMap<String, String>,
     /// The slice of the accounts this report covers, when it was written by `scan --shard K/N`;
     /// absent from whole scans and merged reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]

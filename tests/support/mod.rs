@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod demo;
 pub mod emulator;
+pub mod ocsf;
 pub mod org;
 pub mod proxy;
 pub mod seed;

@@ -155,3 +155,17 @@ pub async fn kms_in(endpoint: &str, account: &str, region: &str) -> aws_sdk_kms:
         Some(&credentials.session_token),
     )
 }
+
+/// Every account of the organization with its name, as Organizations lists them.
+pub async fn account_names(endpoint: &str) -> std::collections::BTreeMap<String, String> {
+    organizations(endpoint)
+        .list_accounts()
+        .send()
+        .await
+        .expect("ListAccounts")
+        .accounts
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|a| Some((a.id?, a.name?)))
+        .collect()
+}
