@@ -33,6 +33,6 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         analyze::analyze(&mut report, &inputs);
     }
-    output::emit(&report, args.output.format, &args.output.outputs)?;
+    output::emit(&report, &args.output)?;
     Ok(Outcome::of_report(&report, &args.output.fail_policy()))
 }
