@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
 use serde::Serialize;
 
 use crate::catalog::{self, CheckMeta};
@@ -155,7 +155,7 @@ impl Status {
         match self {
             Status::Pass => "PASS",
             Status::Fail => "FAIL",
-            Status::NotEvaluated => "NOT EVALUATED",
+            Status::NotEvaluated => "NOT EVAL.",
         }
     }
 }
@@ -380,16 +380,6 @@ fn control_result(
     for (account, fact) in facts {
         let hit = hits.remove(account).unwrap_or_default();
         let failed_keys: BTreeSet<&str> = hit.failed.iter().copied().collect();
-        let unevaluated = fact
-            .keys
-            .iter()
-            .filter(|k| !failed_keys.contains(k.arn.as_str()))
-            .filter(|k| {
-                k.unknown
-                    .iter()
-                    .any(|field| key_level.iter().any(|check| check_needs(check, field)))
-            })
-            .count() as u64;
         let keys = fact.keys.len() as u64;
         let failed = hit.failed.len() as u64;
         let failed_listed = fact
@@ -397,29 +387,43 @@ fn control_result(
             .iter()
             .filter(|k| failed_keys.contains(k.arn.as_str()))
             .count() as u64;
+        // With no key-level check, no key was evaluated for the control.
+        let unevaluated = if key_level.is_empty() {
+            keys - failed_listed
+        } else {
+            fact.keys
+                .iter()
+                .filter(|k| !failed_keys.contains(k.arn.as_str()))
+                .filter(|k| {
+                    k.unknown
+                        .iter()
+                        .any(|field| key_level.iter().any(|check| check_needs(check, field)))
+                })
+                .count() as u64
+        };
         let passed = keys.saturating_sub(failed_listed + unevaluated);
         let (status, reason) = if hit.findings > 0 {
             (Status::Fail, None)
         } else if key_level.is_empty() {
             let reason = if checks.is_empty() {
-                "no kms-audit check implements this control yet"
+                "no kms-audit check yet"
             } else {
-                "only drift checks map to this control; they run with --spec"
+                "drift only (needs --spec)"
             };
             (Status::NotEvaluated, Some(reason.to_string()))
         } else if fact.gaps > 0 {
             (
                 Status::NotEvaluated,
                 Some(format!(
-                    "{} of the account could not be read",
-                    plural(fact.gaps, "region or scope", "regions or scopes")
+                    "{} unread",
+                    plural(fact.gaps, "region/scope", "regions/scopes")
                 )),
             )
         } else if unevaluated > 0 {
             (
                 Status::NotEvaluated,
                 Some(format!(
-                    "{} could not be fully read",
+                    "{} partly unread",
                     plural(unevaluated, "key", "keys")
                 )),
             )
@@ -498,7 +502,8 @@ pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::
     )?;
     writeln!(
         out,
-        "A control passes only when every key in scope was evaluated and none failed."
+        "A control passes only when every key in scope was evaluated and none failed. Keys: Pass, \
+         Fail, N.E. (not evaluated); Finds: unsuppressed findings; Suppr.: suppressed ones."
     )?;
     if summary.incomplete {
         writeln!(
@@ -508,6 +513,15 @@ pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::
     }
     for framework in &summary.frameworks {
         writeln!(out, "\n{}", framework.name)?;
+        // The legend: control titles and checks, so the table itself stays narrow.
+        for control in &framework.controls {
+            let checks = if control.checks.is_empty() {
+                "no kms-audit check yet".to_string()
+            } else {
+                format!("checks {}", control.checks.join(", "))
+            };
+            writeln!(out, "  {:<6} {} ({checks})", control.id, control.title)?;
+        }
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
@@ -515,37 +529,34 @@ pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::
             .set_width(u16::try_from(width).unwrap_or(u16::MAX))
             .force_no_tty()
             .set_header(vec![
-                "Control", "Account", "Status", "Keys", "Pass", "Fail", "Not eval.", "Findings",
-                "Suppr.",
+                "Control", "Account", "Status", "Keys", "Pass", "Fail", "N.E.", "Finds", "Suppr.",
             ]);
         for column in 3..9 {
             if let Some(column) = table.column_mut(column) {
                 column.set_cell_alignment(CellAlignment::Right);
             }
         }
+        // Account ids and statuses whole; the note is the column that wraps.
+        for (column, min) in [(1, 14), (2, 26)] {
+            if let Some(column) = table.column_mut(column) {
+                column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
+            }
+        }
         for control in &framework.controls {
-            let mut name = control.id.clone();
-            if !control.title.is_empty() {
-                name.push_str(&format!("\n{}", control.title));
-            }
-            if !control.checks.is_empty() {
-                name.push_str(&format!("\nchecks: {}", control.checks.join(", ")));
-            }
-            let mut rows = vec![("all accounts", &control.total)];
+            let mut rows = vec![("all", &control.total)];
             rows.extend(control.accounts.iter().map(|a| (a.account.as_str(), a)));
             for (index, (account, result)) in rows.into_iter().enumerate() {
-                let mut status = result.status.label().to_string();
-                if let Some(reason) = &result.reason {
-                    status.push_str(&format!("\n{reason}"));
-                }
                 table.add_row(vec![
                     if index == 0 {
-                        name.clone()
+                        control.id.clone()
                     } else {
                         String::new()
                     },
                     account.to_string(),
-                    status,
+                    match &result.reason {
+                        Some(reason) => format!("{}\n{reason}", result.status.label()),
+                        None => result.status.label().to_string(),
+                    },
                     result.keys.to_string(),
                     result.passed.to_string(),
                     result.failed.to_string(),

@@ -259,6 +259,7 @@ fn findings(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Res
         writeln!(out, "\n{}", style.severity(severity, &heading))?;
         if group.len() <= ROWS_PER_CHUNK {
             let mut table = style.table(&FINDING_COLUMNS);
+            keep_keys_whole(&mut table, &group);
             for f in group {
                 table.add_row(finding_row(f));
             }
@@ -268,6 +269,22 @@ fn findings(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Res
         }
     }
     Ok(())
+}
+
+/// Gives the Key column room for its widest alias or key id (up to 48 columns), so the message
+/// column is the one that wraps.
+fn keep_keys_whole(table: &mut Table, group: &[&Finding]) {
+    let widest = group
+        .iter()
+        .map(|f| super::key_label(f).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(3, 48);
+    if let Some(column) = table.column_mut(2) {
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+            u16::try_from(widest + 2).unwrap_or(50),
+        )));
+    }
 }
 
 const FINDING_COLUMNS: [&str; 4] = ["Check", "Account / region", "Key", "Message"];
@@ -368,6 +385,7 @@ fn suppressed(report: &Report, style: &Style, out: &mut String) {
         width: style.width,
     }
     .table(&["Check", "Account / region", "Key", "Reason"]);
+    keep_keys_whole(&mut table, &group);
     for f in group {
         let Some(s) = &f.suppressed else { continue };
         table.add_row(vec![
@@ -394,6 +412,7 @@ fn resolved(report: &Report, style: &Style, out: &mut String) {
         width: style.width,
     }
     .table(&["Check", "Account / region", "Key", "Message"]);
+    keep_keys_whole(&mut table, &report.resolved.iter().collect::<Vec<_>>());
     for f in &report.resolved {
         table.add_row(vec![
             format!("{}\n{}", f.check_id, f.severity),
@@ -541,13 +560,14 @@ fn closing_line(report: &Report, policy: &FailPolicy, style: &Style, out: &mut S
         plural(report.summary.gaps, "gap"),
         outcome.code(),
     );
+    // One line, never wrapped: a log search or `tail -1` finds all of it.
     out.push('\n');
-    let painted = if outcome == Outcome::Clean {
-        line
+    if outcome == Outcome::Clean {
+        out.push_str(&line);
     } else {
-        style.paint("1", &line)
-    };
-    push_wrapped(out, &painted, "  ", style.width);
+        out.push_str(&style.paint("1", &line));
+    }
+    out.push('\n');
 }
 
 fn place(f: &Finding) -> String {

@@ -285,7 +285,8 @@
     var rot = k[K.rotation];
     var rotation = rot ? (rot[0] ? "enabled" + (rot[1] ? ", every " + rot[1] + " days" : "") + (rot[2] ? ", next " + rot[2] : "") : "disabled") : "not applicable or unknown";
     var mr = k[K.mr];
-    var kv = [["ARN", k[K.arn]], ["Aliases", k[K.aliases].join(", ") || "none"], ["State", str(k[K.state])], ["Manager", str(k[K.manager])],
+    var parts = k[K.arn].split(":");
+    var kv = [["ARN", k[K.arn]], ["Account / region", parts[4] + " / " + parts[3]], ["Aliases", k[K.aliases].join(", ") || "none"], ["State", str(k[K.state])], ["Manager", str(k[K.manager])],
       ["Spec / usage", (str(k[K.spec]) || "?") + " / " + (str(k[K.usage]) || "?")], ["Origin", str(k[K.origin])], ["Custom key store", k[K.store]],
       ["Description", k[K.desc]], ["Created", k[K.created]], ["Deletion date", k[K.deletion]], ["Rotation", rotation],
       ["Multi-Region", mr ? mr.type + (mr.type === "PRIMARY" ? ", replicas: " + (mr.replica_arns.join(", ") || "none") : ", primary " + mr.primary_arn) : null],
