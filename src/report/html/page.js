@@ -139,6 +139,27 @@
     charts.appendChild(h("div", { "class": "chart" }, h("h3", { text: "By severity" }), severityChart()));
     charts.appendChild(h("div", { "class": "chart" }, h("h3", { text: "By account (most findings first)" }), accountChart()));
     el.appendChild(charts);
+    // Compliance at a glance: controls per framework by status.
+    var glance = h("table", { id: "compliance-glance" }, h("tr", null, ["Framework", "Pass", "Fail", "Not evaluated"].map(function (x) { return h("th", { text: x }); })));
+    D.compliance.frameworks.forEach(function (fw) {
+      var n = { pass: 0, fail: 0, not_evaluated: 0 };
+      fw.controls.forEach(function (c) { n[c.status]++; });
+      glance.appendChild(h("tr", { "data-framework": fw.id }, h("td", null, h("a", { href: "#tab=compliance", text: fw.name })),
+        ["pass", "fail", "not_evaluated"].map(function (st) { return h("td", { "class": "num" }, n[st] ? h("span", { "class": "status " + st, text: n[st] }) : "0"); })));
+    });
+    el.appendChild(h("h2", { text: "Compliance (controls)" }));
+    el.appendChild(glance);
+    var worst = active.slice().sort(function (a, b) { return RANK[b[F.sev]] - RANK[a[F.sev]]; }).slice(0, 10);
+    if (worst.length) {
+      el.appendChild(h("h2", { text: "Most severe findings" }));
+      var wt = h("table", { "class": "wide", id: "worst" }, h("tr", null, ["Severity", "Check", "Account", "Region", "Key", "Message"].map(function (x) { return h("th", { text: x }); })));
+      worst.forEach(function (f) {
+        wt.appendChild(h("tr", { "class": "clickable", onclick: function () { if (f[F.key] >= 0) { state.tab = "findings"; state.key = D.keys[f[F.key]][K.arn]; writeHash(); show(); } } },
+          h("td", null, sevBadge(f[F.sev])), h("td", { text: f[F.check] }), h("td", { text: f[F.account] }), h("td", { text: f[F.region] }),
+          h("td", { text: f[F.label] }), h("td", { "class": "msg", text: f[F.msg] })));
+      });
+      el.appendChild(wt);
+    }
   }
   function severityChart() {
     var max = Math.max(1, Math.max.apply(null, SEVERITIES.map(function (sv) { return bySev[sv]; })));
