@@ -187,7 +187,11 @@ async fn the_report_of_the_test_organization_in_headless_chromium() {
     let html = std::fs::read_to_string(&page).expect("page");
     // The file itself: the planted markup only ever appears escaped inside the data block.
     assert!(!html.contains("<img"), "no planted <img> in the file");
-    assert_eq!(html.matches("<script").count(), 2, "only the page's own scripts");
+    assert_eq!(
+        html.matches("<script").count(),
+        2,
+        "only the page's own scripts"
+    );
 
     // The overview: the counts per severity are the JSON report's.
     let (dom, took) = dump_dom(&browser, &page, "");
@@ -198,8 +202,7 @@ async fn the_report_of_the_test_organization_in_headless_chromium() {
         let expected = report["summary"]["findings"][severity]
             .as_u64()
             .expect("count");
-        let shown = text_of(&dom, &format!("data-sev=\"{severity}\">"))
-            .unwrap_or_default();
+        let shown = text_of(&dom, &format!("data-sev=\"{severity}\">")).unwrap_or_default();
         // The td is `<td class="num" data-sev="S">N</td>`.
         assert_eq!(shown, expected.to_string(), "{severity}");
         total += expected;
@@ -216,11 +219,16 @@ async fn the_report_of_the_test_organization_in_headless_chromium() {
         .expect("findings")
         .iter()
         .filter(|f| {
-            f["severity"] == "high" && f["account"] == org.sandbox.as_str() && f["suppressed"].is_null()
+            f["severity"] == "high"
+                && f["account"] == org.sandbox.as_str()
+                && f["suppressed"].is_null()
         })
         .collect();
     assert!(!expected.is_empty(), "the sandbox has high findings");
-    assert_eq!(text_of(&dom, "id=\"shown\">"), Some(expected.len().to_string().as_str()));
+    assert_eq!(
+        text_of(&dom, "id=\"shown\">"),
+        Some(expected.len().to_string().as_str())
+    );
     let shown = rows(&dom);
     assert_eq!(shown.len(), expected.len());
     assert!(shown.iter().all(|(_, sev)| *sev == "high"));
@@ -238,7 +246,9 @@ async fn the_report_of_the_test_organization_in_headless_chromium() {
     assert!(!dom.contains("data-pwned=\""), "no planted script ran");
     assert!(!dom.contains("<img"), "no planted element exists");
     assert!(
-        dom.contains("&lt;script&gt;document.body.setAttribute('data-pwned','script')&lt;/script&gt;"),
+        dom.contains(
+            "&lt;script&gt;document.body.setAttribute('data-pwned','script')&lt;/script&gt;"
+        ),
         "the description is shown as text"
     );
     assert!(dom.contains("id=\"key-tags\""), "the tags are shown");
@@ -259,7 +269,11 @@ async fn the_report_of_the_test_organization_in_headless_chromium() {
         &page,
         &format!("key={}", public["key_arn"].as_str().expect("arn")),
     );
-    assert_eq!(dom.matches("class=\"stmt offending\"").count(), 1, "one statement");
+    assert_eq!(
+        dom.matches("class=\"stmt offending\"").count(),
+        1,
+        "one statement"
+    );
     let at = dom.find("class=\"stmt offending\"").expect("highlight");
     assert!(dom[at..at + 400].contains("ShareWithEveryone"));
 
@@ -273,10 +287,13 @@ async fn the_report_of_the_test_organization_in_headless_chromium() {
     eprintln!("screenshot: {}", png.display());
 
     // The page renders from the JSON report offline, byte for byte the same.
-    let again = run(command()
-        .arg("report")
-        .arg(&json)
-        .args(["--keep-findings", "--fail-on", "none", "--format", "html"]));
+    let again = run(command().arg("report").arg(&json).args([
+        "--keep-findings",
+        "--fail-on",
+        "none",
+        "--format",
+        "html",
+    ]));
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(again.stdout, html, "the same page from the saved scan");
 }

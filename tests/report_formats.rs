@@ -100,10 +100,14 @@ fn sarif_without_rule_texts(text: &str) -> String {
 #[test]
 fn snapshot_of_the_coloured_table() {
     let report = report_fixture::analyzed();
-    let text = report::render(&report, Format::Table, RenderOptions {
+    let text = report::render(
+        &report,
+        Format::Table,
+        RenderOptions {
             color: true,
             ..RenderOptions::default()
-        });
+        },
+    );
     assert!(text.contains("\x1b["), "colour was asked for");
     insta::assert_snapshot!("fixture_table_color", text);
 }
@@ -160,10 +164,14 @@ fn the_table_fits_100_columns_and_has_no_colour_unless_asked() {
     ] {
         assert!(text.contains(needle), "'{needle}' in:\n{text}");
     }
-    let coloured = report::render(&report, Format::Table, RenderOptions {
+    let coloured = report::render(
+        &report,
+        Format::Table,
+        RenderOptions {
             color: true,
             ..RenderOptions::default()
-        });
+        },
+    );
     let stripped: String = strip_ansi(&coloured);
     for line in stripped.trim_end().lines().rev().skip(1) {
         assert!(line.chars().count() <= 100, "coloured, {line}");
@@ -211,7 +219,11 @@ fn the_closing_line_explains_the_exit_code() {
                 ..RenderOptions::default()
             },
         );
-        text.trim_end().rsplit_once('\n').expect("lines").1.to_string()
+        text.trim_end()
+            .rsplit_once('\n')
+            .expect("lines")
+            .1
+            .to_string()
     };
     let high = last(FailPolicy::default());
     assert!(
@@ -231,7 +243,8 @@ fn the_closing_line_explains_the_exit_code() {
         new_only: true,
     });
     assert!(
-        critical_new.ends_with("exit code 0 because no new finding is at or above --fail-on critical"),
+        critical_new
+            .ends_with("exit code 0 because no new finding is at or above --fail-on critical"),
         "{critical_new}"
     );
 }
@@ -272,7 +285,12 @@ fn compliance_summary_gives_each_control_per_account() {
         ("nist-800-53-r5", "SC-12"),
         ("nist-800-53-r5", "SC-28"),
     ] {
-        assert!(!control(framework, id)["checks"].as_array().expect("checks").is_empty());
+        assert!(
+            !control(framework, id)["checks"]
+                .as_array()
+                .expect("checks")
+                .is_empty()
+        );
     }
     // CSV: a header, then per control one row over all accounts and one per account.
     let csv = render(&report, Format::ComplianceCsv);
@@ -289,7 +307,10 @@ fn compliance_summary_gives_each_control_per_account() {
         .map(|f| f["controls"].as_array().expect("controls").len())
         .sum();
     assert_eq!(rows.len(), controls * 3);
-    assert!(rows.iter().all(|r| ["pass", "fail", "not_evaluated"].contains(&&r[5])));
+    assert!(
+        rows.iter()
+            .all(|r| ["pass", "fail", "not_evaluated"].contains(&&r[5]))
+    );
 }
 
 fn strip_ansi(s: &str) -> String {

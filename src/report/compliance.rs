@@ -57,7 +57,10 @@ const FRAMEWORKS: &[FrameworkDef] = &[
                 "KMS.2",
                 "IAM principals should not have IAM inline policies that allow decryption actions on all KMS keys",
             ),
-            ("KMS.3", "AWS KMS keys should not be deleted unintentionally"),
+            (
+                "KMS.3",
+                "AWS KMS keys should not be deleted unintentionally",
+            ),
             ("KMS.4", "AWS KMS key rotation should be enabled"),
             ("KMS.5", "KMS keys should not be publicly accessible"),
         ],

@@ -533,7 +533,11 @@ fn closing_line(report: &Report, policy: &FailPolicy, style: &Style, out: &mut S
         Outcome::Findings => format!(
             "{} {} at or above --fail-on {threshold}{}",
             failing,
-            if failing == 1 { "finding is" } else { "findings are" },
+            if failing == 1 {
+                "finding is"
+            } else {
+                "findings are"
+            },
             if policy.new_only {
                 " and new since the baseline"
             } else {

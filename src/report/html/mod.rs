@@ -26,7 +26,7 @@ const JS: &str = include_str!("page.js");
 
 /// Policy bytes embedded beyond those of keys with policy or grant findings: keeps the page of
 /// a 100,000-key scan well under 60 MB (see the benchmark in docs/html-report.md).
-const POLICY_BUDGET: usize = 12 * 1024 * 1024;
+const POLICY_BUDGET: usize = 8 * 1024 * 1024;
 
 /// Writes the page.
 pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -392,9 +392,7 @@ mod tests {
 
     /// The JSON of the data block, unescaped by a JSON parser.
     fn data_block(page: &str) -> serde_json::Value {
-        let start = page
-            .find("id=\"kms-audit-data\">")
-            .expect("data block")
+        let start = page.find("id=\"kms-audit-data\">").expect("data block")
             + "id=\"kms-audit-data\">".len();
         let end = start + page[start..].find("</script>").expect("end");
         serde_json::from_str(&page[start..end]).expect("the data block is JSON")
@@ -408,26 +406,41 @@ mod tests {
         report.inventory.keys[0].tags.insert("owner", evil);
         report.findings[0].message = evil.to_string();
         let page = crate::report::render(&report, crate::report::Format::Html, Default::default());
-        assert!(!page.contains("<img"), "markup from AWS is never in the page");
+        assert!(
+            !page.contains("<img"),
+            "markup from AWS is never in the page"
+        );
         assert!(!page.contains("<!--\""));
         // The two script blocks of the page, nothing more.
         assert_eq!(page.matches("</script>").count(), 2);
         assert_eq!(page.matches("<script").count(), 2);
         let data = data_block(&page);
-        assert_eq!(data["keys"][0][7], evil, "the text itself survives, as data");
+        assert_eq!(
+            data["keys"][0][7], evil,
+            "the text itself survives, as data"
+        );
         assert_eq!(data["keys"][0][12]["owner"], evil);
         assert_eq!(data["findings"][0][6], evil);
     }
 
     #[test]
     fn the_page_is_self_contained() {
-        let page = crate::report::render(&fixture(), crate::report::Format::Html, Default::default());
+        let page =
+            crate::report::render(&fixture(), crate::report::Format::Html, Default::default());
         let start = page.find("id=\"kms-audit-data\">").expect("data");
         let end = page.find("</script>").expect("end");
         // The SVG namespace is a name, not an address anything is loaded from.
         let outside_data = format!("{}{}", &page[..start], &page[end..])
             .replace("\"http://www.w3.org/2000/svg\"", "");
-        for needle in ["http://", "https://", "src=", "@import", "url(", "fetch(", "XMLHttpRequest"] {
+        for needle in [
+            "http://",
+            "https://",
+            "src=",
+            "@import",
+            "url(",
+            "fetch(",
+            "XMLHttpRequest",
+        ] {
             assert!(!outside_data.contains(needle), "{needle}");
         }
     }

@@ -2,7 +2,10 @@
 // kms-audit HTML report. Draws the page from the JSON data block. Text from the report is only
 // ever set with textContent / createTextNode, never parsed as markup.
 (function () {
-  var D = JSON.parse(document.getElementById("kms-audit-data").textContent);
+  var dataBlock = document.getElementById("kms-audit-data");
+  var D = JSON.parse(dataBlock.textContent);
+  // Parsed once: the block's text (tens of MB at 100,000 keys) need not stay in the DOM too.
+  dataBlock.parentNode.removeChild(dataBlock);
   var SEVERITIES = ["critical", "high", "medium", "low", "info"];
   var RANK = { critical: 5, high: 4, medium: 3, low: 2, info: 1 };
   var COLORS = { critical: "#8b0000", high: "#d9342b", medium: "#e8901c", low: "#2f7fb8", info: "#7a7a7a" };
@@ -425,21 +428,23 @@
     el.appendChild(t);
   }
 
-  function show() {
+  // Tabs other than the overview and the findings are drawn the first time they are shown.
+  var drawn = {};
+  var drawTab = { compliance: complianceTab, gaps: gapsTab, resolved: resolvedTab };
+  function show(initial) {
+    if (drawTab[state.tab] && !drawn[state.tab]) { drawn[state.tab] = true; drawTab[state.tab](sections[state.tab]); }
     Object.keys(sections).forEach(function (name) { sections[name].classList.toggle("active", name === state.tab); });
     Array.prototype.forEach.call(nav.children, function (a) { a.classList.toggle("active", a.getAttribute("data-tab") === state.tab); });
-    if (state.tab === "findings") { renderFindings(); showKey(); }
+    if (state.tab === "findings" && !initial) renderFindings();
+    if (state.tab === "findings") showKey();
   }
 
   overview(sections.overview);
   findingsTab(sections.findings);
-  complianceTab(sections.compliance);
-  gapsTab(sections.gaps);
-  if (sections.resolved) resolvedTab(sections.resolved);
   readHash();
   if (!sections[state.tab]) state.tab = "overview";
   renderFindings();
-  show();
+  show(true);
   window.addEventListener("hashchange", function () { readHash(); if (!sections[state.tab]) state.tab = "overview"; show(); });
   document.body.setAttribute("data-ready", "1");
 })();
