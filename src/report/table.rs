@@ -466,10 +466,10 @@ fn short_message(f: &Finding) -> String {
             let reason = value["reason"]
                 .as_str()
                 .or_else(|| value["grants"][0]["reason"].as_str());
-            if let Some(reason) = reason.filter(|r| !r.is_empty()) {
-                if let Some(head) = message.strip_suffix(&format!(": {reason}")) {
-                    message = head.to_string();
-                }
+            if let Some(reason) = reason.filter(|r| !r.is_empty())
+                && let Some(head) = message.strip_suffix(&format!(": {reason}"))
+            {
+                message = head.to_string();
             }
         }
     }
