@@ -493,38 +493,52 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 /// then a row per account.
 pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
     let summary = summarize(report);
-    writeln!(
-        out,
-        "Compliance summary · scan of {} · {}",
-        if summary.scanned_at.is_empty() {
-            "(unknown time)"
-        } else {
-            &summary.scanned_at
-        },
-        plural(summary.accounts.len() as u64, "account", "accounts")
-    )?;
-    writeln!(
-        out,
+    let wrap = |text: &str, indent: &str| {
+        let mut line = String::new();
+        super::table::push_wrapped(&mut line, text, indent, width);
+        line
+    };
+    let mut head = wrap(
+        &format!(
+            "Compliance summary · scan of {} · {}",
+            if summary.scanned_at.is_empty() {
+                "(unknown time)"
+            } else {
+                &summary.scanned_at
+            },
+            plural(summary.accounts.len() as u64, "account", "accounts")
+        ),
+        "",
+    );
+    head.push_str(&wrap(
         "A control passes only when every key in scope was evaluated and none failed. Keys: Pass, \
-         Fail, N.E. (not evaluated); Finds: unsuppressed findings; Suppr.: suppressed ones."
-    )?;
+         Fail, N.E. (not evaluated); Finds: unsuppressed findings; Suppr.: suppressed ones.",
+        "",
+    ));
     if summary.incomplete {
-        writeln!(
-            out,
-            "INCOMPLETE: some accounts, regions or keys could not be read; controls there are NOT EVALUATED, not passed."
-        )?;
+        head.push_str(&wrap(
+            "INCOMPLETE: some accounts, regions or keys could not be read; controls there are NOT \
+             EVALUATED, not passed.",
+            "",
+        ));
     }
+    out.write_all(head.as_bytes())?;
     for framework in &summary.frameworks {
         writeln!(out, "\n{}", framework.name)?;
         // The legend: control titles and checks, so the table itself stays narrow.
+        let mut legend = String::new();
         for control in &framework.controls {
             let checks = if control.checks.is_empty() {
                 "no kms-audit check yet".to_string()
             } else {
                 format!("checks {}", control.checks.join(", "))
             };
-            writeln!(out, "  {:<6} {} ({checks})", control.id, control.title)?;
+            legend.push_str(&wrap(
+                &format!("  {:<6} {} ({checks})", control.id, control.title),
+                "         ",
+            ));
         }
+        out.write_all(legend.as_bytes())?;
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)

@@ -597,7 +597,7 @@ fn duration(ms: u64) -> String {
 /// Appends `text` wrapped at `width` columns on spaces; the first line keeps the text's own
 /// leading spaces, continuation lines start with `indent`, and a word wider than a line is cut.
 /// ANSI sequences take no columns.
-fn push_wrapped(out: &mut String, text: &str, indent: &str, width: usize) {
+pub(crate) fn push_wrapped(out: &mut String, text: &str, indent: &str, width: usize) {
     let visible = |s: &str| strip_ansi(s).chars().count();
     let body = text.trim_start_matches(' ');
     let mut line = text[..text.len() - body.len()].to_string();
