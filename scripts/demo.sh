@@ -2,8 +2,9 @@
 # The kms-audit demo: starts the local AWS emulator, seeds an example AWS Organization
 # (management + 3 member accounts, 2 regions, a mix of well-kept and neglected keys), and runs a
 # real organization-wide scan of it. Nothing leaves this machine.
-#   scripts/demo.sh                  # table report
+#   scripts/demo.sh                  # table report, and an HTML report (path printed at the end)
 #   scripts/demo.sh --format json    # extra arguments go to `kms-audit scan`
+#   DEMO_HTML=/tmp/kms.html scripts/demo.sh   # where the HTML report goes
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -32,12 +33,15 @@ export AWS_ACCESS_KEY_ID=AKIAKMSAUDITDEMO0001 AWS_SECRET_ACCESS_KEY=demo AWS_REG
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL
 "$target_dir/debug/examples/demo" "$endpoint"
 
-echo "demo: kms-audit scan --org --regions us-east-1,eu-west-1 --endpoint-url $endpoint" >&2
+html="${DEMO_HTML:-$target_dir/demo/kms-audit-report.html}"
+mkdir -p "$(dirname "$html")"
+echo "demo: kms-audit scan --org --regions us-east-1,eu-west-1 --endpoint-url $endpoint -o html=$html" >&2
 set +e
 "$target_dir/debug/kms-audit" scan --org --regions us-east-1,eu-west-1 --endpoint-url "$endpoint" \
-  --format table "$@"
+  --format table -o "html=$html" "$@"
 code=$?
 set -e
+[ -f "$html" ] && echo "demo: HTML report: file://$html (self-contained; open it in a browser)" >&2
 case $code in
   0) meaning="clean" ;;
   1) meaning="findings at or above --fail-on (high)" ;;

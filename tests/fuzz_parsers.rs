@@ -1557,6 +1557,7 @@ fn check_report(
             format,
             RenderOptions {
                 color: variant == 3,
+                ..RenderOptions::default()
             },
         );
     }

@@ -52,7 +52,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     // as `kms-audit report` does: one set of inputs, and checks that compare keys (MRK001) or
     // declared keys with every account (drift) see everything.
     analyze::analyze(&mut report, &inputs);
-    output::emit(&report, args.output.format, &args.output.outputs)?;
+    output::emit(&report, &args.output)?;
     Ok(args.exit.outcome(&report, &args.output.fail_policy()))
 }
 

@@ -11,8 +11,9 @@ use crate::report::{self, Format, OutputTarget, RenderOptions};
 
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
-    /// Report format written to stdout: table, json, csv, sarif, ocsf or asff. Default: table on
-    /// a terminal or when -o writes files, json when stdout is piped.
+    /// Report format written to stdout: table, json, csv, sarif, ocsf, asff, html, compliance,
+    /// compliance-csv or compliance-json. Default: table on a terminal or when -o writes files,
+    /// json when stdout is piped.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
     /// Also write a report file, atomically: FORMAT=PATH (repeatable), e.g.
@@ -55,16 +56,18 @@ const STDOUT_BUFFER: usize = 256 * 1024;
 
 /// Writes every requested file, then the stdout report. A file that cannot be written does not
 /// stop the others (nor stdout); the run then fails (exit 2) naming each such path.
-pub fn emit(
-    report: &Report,
-    format: Option<Format>,
-    outputs: &[OutputTarget],
-) -> anyhow::Result<()> {
+pub fn emit(report: &Report, args: &OutputArgs) -> anyhow::Result<()> {
+    let (format, outputs) = (args.format, &args.outputs);
+    let fail_policy = args.fail_policy();
     let mut failures = Vec::new();
     for output in outputs {
-        // Files never get colour.
+        // Files never get colour, and tables in files are 100 columns wide.
+        let options = RenderOptions {
+            fail_policy,
+            ..RenderOptions::default()
+        };
         let written = report::write_atomic_with(&output.path, |out| {
-            report::render_to(report, output.format, RenderOptions::default(), out)
+            report::render_to(report, output.format, options, out)
         });
         if let Err(err) = written {
             failures.push(format!(
@@ -79,6 +82,8 @@ pub fn emit(
     let format = format.unwrap_or(stdout_default(terminal, !outputs.is_empty()));
     let options = RenderOptions {
         color: super::color::enabled(terminal),
+        width: stdout_width(terminal),
+        fail_policy,
     };
     let mut out = BufWriter::with_capacity(STDOUT_BUFFER, stdout.lock());
     match report::render_to(report, format, options, &mut out).and_then(|()| out.flush()) {
@@ -92,6 +97,21 @@ pub fn emit(
     } else {
         Err(anyhow::anyhow!(failures.join("; ")))
     }
+}
+
+/// The table width on stdout: `COLUMNS` when set, else the terminal's width, else `None` (the
+/// 100-column default of files and pipes).
+fn stdout_width(terminal: bool) -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0);
+    columns.or_else(|| {
+        terminal
+            .then(|| terminal_size::terminal_size_of(std::io::stdout()))
+            .flatten()
+            .map(|(w, _)| usize::from(w.0))
+    })
 }
 
 /// The stdout format without `--format`: a table for a person at a terminal, and for the log of

@@ -37,6 +37,6 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         analyze::analyze(&mut report, &inputs);
     }
-    output::emit(&report, args.output.format, &args.output.outputs)?;
+    output::emit(&report, &args.output)?;
     Ok(args.exit.outcome(&report, &args.output.fail_policy()))
 }

@@ -229,6 +229,6 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut report = runtime.block_on(scan::run(&request))?;
     analyze::analyze(&mut report, &inputs);
 
-    output::emit(&report, args.output.format, &args.output.outputs)?;
+    output::emit(&report, &args.output)?;
     Ok(args.exit.outcome(&report, &args.output.fail_policy()))
 }

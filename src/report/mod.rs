@@ -6,7 +6,9 @@
 //! so the output of a large inventory is never held in memory whole.
 
 pub mod asff;
+pub mod compliance;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod ocsf;
 pub mod output;
@@ -38,16 +40,28 @@ pub enum Format {
     Ocsf,
     /// AWS Security Finding Format: a Security Hub BatchImportFindings request.
     Asff,
+    /// One self-contained HTML page (inline CSS, JS and SVG; works offline from file://).
+    Html,
+    /// Compliance summary as a table: pass / fail / not evaluated per framework control and account.
+    Compliance,
+    /// The compliance summary as CSV, one row per control and account.
+    ComplianceCsv,
+    /// The compliance summary as JSON.
+    ComplianceJson,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 10] = [
         Format::Table,
         Format::Json,
         Format::Csv,
         Format::Sarif,
         Format::Ocsf,
         Format::Asff,
+        Format::Html,
+        Format::Compliance,
+        Format::ComplianceCsv,
+        Format::ComplianceJson,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +72,10 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Ocsf => "ocsf",
             Format::Asff => "asff",
+            Format::Html => "html",
+            Format::Compliance => "compliance",
+            Format::ComplianceCsv => "compliance-csv",
+            Format::ComplianceJson => "compliance-json",
         }
     }
 
@@ -70,6 +88,10 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Ocsf => "ocsf.jsonl",
             Format::Asff => "asff.json",
+            Format::Html => "html",
+            Format::Compliance => "compliance.txt",
+            Format::ComplianceCsv => "compliance.csv",
+            Format::ComplianceJson => "compliance.json",
         }
     }
 }
@@ -88,7 +110,8 @@ impl FromStr for Format {
             .find(|format| format.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 format!(
-                    "unknown report format '{s}' (expected table, json, csv, sarif, ocsf or asff)"
+                    "unknown report format '{s}' (expected table, json, csv, sarif, ocsf, asff, \
+                     html, compliance, compliance-csv or compliance-json)"
                 )
             })
     }
@@ -99,6 +122,20 @@ impl FromStr for Format {
 pub struct RenderOptions {
     /// ANSI colour (only on a terminal, never with NO_COLOR).
     pub color: bool,
+    /// Width of the table and compliance table in columns; `None`: [`DEFAULT_WIDTH`].
+    pub width: Option<usize>,
+    /// What makes the run fail, so the table's last line can give the exit code and why.
+    pub fail_policy: crate::exit::FailPolicy,
+}
+
+/// The table width when the output is not a terminal (files, pipes, CI logs).
+pub const DEFAULT_WIDTH: usize = 100;
+
+impl RenderOptions {
+    /// The table width, kept between 60 and 400 columns.
+    pub fn table_width(&self) -> usize {
+        self.width.unwrap_or(DEFAULT_WIDTH).clamp(60, 400)
+    }
 }
 
 /// Renders the report in one format, as text (tests and small reports; see [`render_to`]).
@@ -124,6 +161,10 @@ pub fn render_to(
         Format::Sarif => sarif::render_to(report, out),
         Format::Ocsf => ocsf::render_to(report, out),
         Format::Asff => asff::render_to(report, out),
+        Format::Html => html::render_to(report, out),
+        Format::Compliance => compliance::render_table(report, options.table_width(), out),
+        Format::ComplianceCsv => compliance::render_csv(report, out),
+        Format::ComplianceJson => compliance::render_json(report, out),
     }
 }
 

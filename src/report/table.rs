@@ -1,8 +1,11 @@
-//! The table report: what a security engineer reads at a terminal, 80 columns wide.
+//! The table report: what a security engineer reads at a terminal, as wide as the terminal
+//! (`COLUMNS`, else the terminal's width), 100 columns in files and pipes.
 //!
 //! Header with the scope (accounts, regions, targets, keys, gaps, duration), a summary by account
-//! and severity, the findings grouped by severity (check, account and region, alias or key id,
-//! message), suppressed findings, findings resolved since the baseline, and the coverage gaps.
+//! and severity, the findings grouped by severity (check, account and region, alias or key id, a
+//! short message: the key is in its own column, and the details stay in the JSON, SARIF and HTML
+//! reports), suppressed findings, findings resolved since the baseline, the coverage gaps, and a
+//! last line that sums it all up with the exit code and why.
 //! Colour (severity headings and counts) only when [`RenderOptions::color`] is set, which the CLI
 //! does only on a terminal and never with `NO_COLOR`.
 
@@ -13,9 +16,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::RenderOptions;
+use crate::exit::{FailPolicy, Outcome};
 use crate::model::{BaselineState, Finding, Report, Severity, TargetStatus};
-
-const WIDTH: usize = 80;
 
 /// Writes the table report section by section (and the findings one severity at a time), so
 /// only one section's text is in memory at once.
@@ -26,6 +28,7 @@ pub fn render_to(
 ) -> std::io::Result<()> {
     let style = Style {
         color: options.color,
+        width: options.table_width(),
     };
     let mut section = String::new();
     header(report, &style, &mut section);
@@ -34,16 +37,18 @@ pub fn render_to(
     findings(report, &style, out)?;
     for write_section in [suppressed, resolved] {
         let mut section = String::new();
-        write_section(report, &mut section);
+        write_section(report, &style, &mut section);
         out.write_all(section.as_bytes())?;
     }
     let mut section = String::new();
     gaps(report, &style, &mut section);
+    closing_line(report, &options.fail_policy, &style, &mut section);
     out.write_all(section.as_bytes())
 }
 
 struct Style {
     color: bool,
+    width: usize,
 }
 
 impl Style {
@@ -64,7 +69,7 @@ impl Style {
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(WIDTH as u16);
+            .set_width(u16::try_from(self.width).unwrap_or(u16::MAX));
         // A table continuing another one (see `write_long_group`) has no header.
         if !header.is_empty() {
             table.set_header(header.to_vec());
@@ -104,7 +109,7 @@ fn header(report: &Report, style: &Style, out: &mut String) {
         title.push_str(&format!(" · scan of {}", report.started_at));
     }
     title.push_str(&format!(" ({})", duration(report.summary.duration_ms)));
-    push_wrapped(out, &style.paint("1", &title), "");
+    push_wrapped(out, &style.paint("1", &title), "", style.width);
 
     let scope = format!(
         "Scope: {} · {} · {} · {}",
@@ -113,7 +118,7 @@ fn header(report: &Report, style: &Style, out: &mut String) {
         plural(report.summary.keys, "key"),
         plural(report.summary.gaps, "coverage gap"),
     );
-    push_wrapped(out, &scope, "       ");
+    push_wrapped(out, &scope, "       ", style.width);
     let count = |status: TargetStatus| report.targets.iter().filter(|t| t.status == status).count();
     let targets = format!(
         "Targets: {} ({} scanned, {} skipped, {} failed)",
@@ -122,9 +127,9 @@ fn header(report: &Report, style: &Style, out: &mut String) {
         count(TargetStatus::Skipped),
         count(TargetStatus::Failed),
     );
-    push_wrapped(out, &targets, "         ");
+    push_wrapped(out, &targets, "         ", style.width);
     if let Some(org) = &report.organization_id {
-        push_wrapped(out, &format!("Organization: {org}"), "");
+        push_wrapped(out, &format!("Organization: {org}"), "", style.width);
     }
     if report.findings.iter().any(|f| f.baseline.is_some()) || !report.resolved.is_empty() {
         let state = |s: BaselineState| {
@@ -143,6 +148,7 @@ fn header(report: &Report, style: &Style, out: &mut String) {
                 report.resolved.len()
             ),
             "",
+            style.width,
         );
     }
     if report.is_incomplete() {
@@ -153,6 +159,7 @@ fn header(report: &Report, style: &Style, out: &mut String) {
                 "INCOMPLETE: some accounts, regions or keys could not be read (see the coverage gaps below).",
             ),
             "",
+            style.width,
         );
     }
 }
@@ -252,6 +259,7 @@ fn findings(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Res
         writeln!(out, "\n{}", style.severity(severity, &heading))?;
         if group.len() <= ROWS_PER_CHUNK {
             let mut table = style.table(&FINDING_COLUMNS);
+            keep_keys_whole(&mut table, &group);
             for f in group {
                 table.add_row(finding_row(f));
             }
@@ -261,6 +269,22 @@ fn findings(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Res
         }
     }
     Ok(())
+}
+
+/// Gives the Key column room for its widest alias or key id (up to 48 columns), so the message
+/// column is the one that wraps.
+fn keep_keys_whole(table: &mut Table, group: &[&Finding]) {
+    let widest = group
+        .iter()
+        .map(|f| super::key_label(f).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(3, 48);
+    if let Some(column) = table.column_mut(2) {
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+            u16::try_from(widest + 2).unwrap_or(50),
+        )));
+    }
 }
 
 const FINDING_COLUMNS: [&str; 4] = ["Check", "Account / region", "Key", "Message"];
@@ -274,7 +298,7 @@ fn finding_row(f: &Finding) -> Vec<Cell> {
     if f.baseline == Some(BaselineState::New) {
         check.push_str("\nnew");
     }
-    let mut message = f.message.clone();
+    let mut message = short_message(f);
     if let Some(spec) = &f.spec {
         message.push_str(&format!("\nat {}:{}", spec.file, spec.line));
     }
@@ -290,7 +314,7 @@ fn finding_row(f: &Finding) -> Vec<Cell> {
 /// whole group (from its widest check, place and key), each chunk is rendered on its own, and
 /// the borders between chunks are left out, so the result reads as a single table.
 fn write_long_group(style: &Style, group: &[&Finding], out: &mut dyn Write) -> std::io::Result<()> {
-    let widths = long_group_widths(group);
+    let widths = long_group_widths(group, style.width);
     let chunks = group.chunks(ROWS_PER_CHUNK).count();
     for (index, chunk) in group.chunks(ROWS_PER_CHUNK).enumerate() {
         let mut table = if index == 0 {
@@ -298,6 +322,8 @@ fn write_long_group(style: &Style, group: &[&Finding], out: &mut dyn Write) -> s
         } else {
             style.table(&[])
         };
+        // Every chunk as wide as the whole table, even when its messages are short.
+        table.set_content_arrangement(ContentArrangement::DynamicFullWidth);
         table.set_constraints(widths.map(|w| ColumnConstraint::Absolute(Width::Fixed(w))));
         for f in chunk {
             table.add_row(finding_row(f));
@@ -316,8 +342,8 @@ fn write_long_group(style: &Style, group: &[&Finding], out: &mut dyn Write) -> s
 }
 
 /// Column widths (padding included) for a long group: check, place and key as wide as their
-/// widest entry, the message the rest of the 80 columns (at least 24).
-fn long_group_widths(group: &[&Finding]) -> [u16; 4] {
+/// widest entry, the message the rest of the width (at least 24).
+fn long_group_widths(group: &[&Finding], total: usize) -> [u16; 4] {
     let width = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
     let mut columns = FINDING_COLUMNS.map(width);
     for f in group {
@@ -329,7 +355,7 @@ fn long_group_widths(group: &[&Finding]) -> [u16; 4] {
     }
     // 5 vertical borders; 2 columns of padding per column.
     let fixed = 5 + columns[0] + 2 + columns[1] + 2;
-    let room = WIDTH.saturating_sub(fixed);
+    let room = total.saturating_sub(fixed);
     let key = (columns[2] + 2).min(room.saturating_sub(24 + 2).max(8));
     let message = room.saturating_sub(key).max(8);
     let clamp = |w: usize| u16::try_from(w).unwrap_or(u16::MAX);
@@ -341,7 +367,7 @@ fn long_group_widths(group: &[&Finding]) -> [u16; 4] {
     ]
 }
 
-fn suppressed(report: &Report, out: &mut String) {
+fn suppressed(report: &Report, style: &Style, out: &mut String) {
     let group: Vec<&Finding> = report
         .findings
         .iter()
@@ -354,7 +380,12 @@ fn suppressed(report: &Report, out: &mut String) {
         "\nSuppressed · {} (accepted until the date shown; they do not fail the run)\n",
         plural(group.len() as u64, "finding")
     ));
-    let mut table = Style { color: false }.table(&["Check", "Account / region", "Key", "Reason"]);
+    let mut table = Style {
+        color: false,
+        width: style.width,
+    }
+    .table(&["Check", "Account / region", "Key", "Reason"]);
+    keep_keys_whole(&mut table, &group);
     for f in group {
         let Some(s) = &f.suppressed else { continue };
         table.add_row(vec![
@@ -368,7 +399,7 @@ fn suppressed(report: &Report, out: &mut String) {
     out.push('\n');
 }
 
-fn resolved(report: &Report, out: &mut String) {
+fn resolved(report: &Report, style: &Style, out: &mut String) {
     if report.resolved.is_empty() {
         return;
     }
@@ -376,13 +407,18 @@ fn resolved(report: &Report, out: &mut String) {
         "\nResolved since the baseline · {}\n",
         plural(report.resolved.len() as u64, "finding")
     ));
-    let mut table = Style { color: false }.table(&["Check", "Account / region", "Key", "Message"]);
+    let mut table = Style {
+        color: false,
+        width: style.width,
+    }
+    .table(&["Check", "Account / region", "Key", "Message"]);
+    keep_keys_whole(&mut table, &report.resolved.iter().collect::<Vec<_>>());
     for f in &report.resolved {
         table.add_row(vec![
             format!("{}\n{}", f.check_id, f.severity),
             place(f),
             super::key_label(f).to_string(),
-            f.message.clone(),
+            short_message(f),
         ]);
     }
     out.push_str(&table.to_string());
@@ -408,13 +444,134 @@ fn gaps(report: &Report, style: &Style, out: &mut String) {
                 super::key_id_of_arn(arn).unwrap_or(arn)
             ));
         }
-        push_wrapped(out, &place, "  ");
+        push_wrapped(out, &place, "  ", style.width);
         let what = match &gap.error_code {
             Some(code) => format!("  {} failed ({code}): {}", gap.operation, gap.reason),
             None => format!("  {} failed: {}", gap.operation, gap.reason),
         };
-        push_wrapped(out, &what, "  ");
+        push_wrapped(out, &what, "  ", style.width);
     }
+}
+
+/// The longest message the table shows; the whole message is in the JSON, SARIF and HTML reports.
+const SHORT_MESSAGE: usize = 160;
+
+/// The finding's message for the table: without the key's name (the Key column has it), without
+/// the reason a policy finding repeats from its evidence, and cut at [`SHORT_MESSAGE`] characters.
+fn short_message(f: &Finding) -> String {
+    let mut message = f.message.clone();
+    if f.check_id.starts_with("POL") {
+        let evidence = f.evidence.json();
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(evidence) {
+            let reason = value["reason"]
+                .as_str()
+                .or_else(|| value["grants"][0]["reason"].as_str());
+            if let Some(reason) = reason.filter(|r| !r.is_empty())
+                && let Some(head) = message.strip_suffix(&format!(": {reason}"))
+            {
+                message = head.to_string();
+            }
+        }
+    }
+    let label = super::key_label(f);
+    if label != "-" {
+        for (from, to) in [
+            (format!(" on key {label}"), String::new()),
+            (format!(" of {label}"), String::new()),
+            (format!(" for {label}"), String::new()),
+            (format!(" on {label}"), String::new()),
+            (format!("key {label}"), "key".to_string()),
+            (format!(" {label}"), String::new()),
+        ] {
+            if message.contains(&from) {
+                message = message.replacen(&from, &to, 1);
+                break;
+            }
+        }
+    }
+    if message.chars().count() > SHORT_MESSAGE {
+        message = message.chars().take(SHORT_MESSAGE - 1).collect::<String>();
+        message.push('…');
+    }
+    message
+}
+
+/// The last line: "N findings (c critical, …) in A accounts × R regions, G gaps; exit code X
+/// because …", what a job log's reader looks at first.
+fn closing_line(report: &Report, policy: &FailPolicy, style: &Style, out: &mut String) {
+    let active: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                active.iter().filter(|f| f.severity == *s).count(),
+                s.as_str()
+            )
+        })
+        .collect();
+    let suppressed = report.findings.len() - active.len();
+    let outcome = Outcome::of_report(report, policy);
+    let threshold = policy
+        .threshold
+        .map_or("none".to_string(), |s| s.as_str().to_string());
+    let failing = active.iter().filter(|f| policy.is_failing(f)).count();
+    let because = match outcome {
+        Outcome::Incomplete => format!(
+            "the scan is incomplete ({}{})",
+            plural(report.summary.gaps, "coverage gap"),
+            if failing > 0 {
+                format!("; also {failing} at or above --fail-on {threshold}")
+            } else {
+                String::new()
+            }
+        ),
+        Outcome::Findings => format!(
+            "{} {} at or above --fail-on {threshold}{}",
+            failing,
+            if failing == 1 {
+                "finding is"
+            } else {
+                "findings are"
+            },
+            if policy.new_only {
+                " and new since the baseline"
+            } else {
+                ""
+            }
+        ),
+        _ if policy.threshold.is_none() => "--fail-on none never fails on findings".to_string(),
+        _ => format!(
+            "no {}finding is at or above --fail-on {threshold}",
+            if policy.new_only { "new " } else { "" }
+        ),
+    };
+    let line = format!(
+        "{} ({}){} in {} × {}, {}; exit code {} because {because}",
+        plural(active.len() as u64, "finding"),
+        counts.join(", "),
+        if suppressed > 0 {
+            format!(" and {suppressed} suppressed")
+        } else {
+            String::new()
+        },
+        plural(report.summary.accounts, "account"),
+        plural(report.summary.regions, "region"),
+        plural(report.summary.gaps, "gap"),
+        outcome.code(),
+    );
+    // One line, never wrapped: a log search or `tail -1` finds all of it.
+    out.push('\n');
+    if outcome == Outcome::Clean {
+        out.push_str(&line);
+    } else {
+        out.push_str(&style.paint("1", &line));
+    }
+    out.push('\n');
 }
 
 fn place(f: &Finding) -> String {
@@ -437,10 +594,10 @@ fn duration(ms: u64) -> String {
     }
 }
 
-/// Appends `text` wrapped at 80 columns on spaces; the first line keeps the text's own leading
-/// spaces, continuation lines start with `indent`, and a word wider than a line is cut.
+/// Appends `text` wrapped at `width` columns on spaces; the first line keeps the text's own
+/// leading spaces, continuation lines start with `indent`, and a word wider than a line is cut.
 /// ANSI sequences take no columns.
-fn push_wrapped(out: &mut String, text: &str, indent: &str) {
+pub(crate) fn push_wrapped(out: &mut String, text: &str, indent: &str, width: usize) {
     let visible = |s: &str| strip_ansi(s).chars().count();
     let body = text.trim_start_matches(' ');
     let mut line = text[..text.len() - body.len()].to_string();
@@ -448,7 +605,7 @@ fn push_wrapped(out: &mut String, text: &str, indent: &str) {
     for word in body.split(' ').filter(|w| !w.is_empty()) {
         let mut word = word.to_string();
         loop {
-            let room = WIDTH.saturating_sub(visible(&line) + usize::from(line_has_word));
+            let room = width.saturating_sub(visible(&line) + usize::from(line_has_word));
             if visible(&word) <= room {
                 if line_has_word {
                     line.push(' ');
@@ -506,12 +663,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wraps_at_80_columns_with_indent() {
+    fn wraps_at_the_width_with_indent() {
         let mut out = String::new();
         let text = "word ".repeat(30);
-        push_wrapped(&mut out, text.trim_end(), "  ");
+        push_wrapped(&mut out, text.trim_end(), "  ", 80);
         for line in out.lines() {
-            assert!(line.chars().count() <= WIDTH, "{line}");
+            assert!(line.chars().count() <= 80, "{line}");
         }
         assert!(out.lines().nth(1).is_some_and(|l| l.starts_with("  word")));
     }
@@ -520,10 +677,10 @@ mod tests {
     fn keeps_leading_spaces_and_cuts_words_wider_than_a_line() {
         let mut out = String::new();
         let arn = format!("arn:aws:iam::111111111111:role/{}", "x".repeat(90));
-        push_wrapped(&mut out, &format!("  failed: {arn} end"), "  ");
+        push_wrapped(&mut out, &format!("  failed: {arn} end"), "  ", 80);
         assert!(out.starts_with("  failed:"), "{out}");
         for line in out.lines() {
-            assert!(line.chars().count() <= WIDTH, "{line}");
+            assert!(line.chars().count() <= 80, "{line}");
             assert!(line.starts_with("  "), "{line}");
         }
         assert!(out.replace("\n  ", "").contains(&arn), "{out}");
@@ -554,7 +711,11 @@ mod tests {
         let rows = 2 * ROWS_PER_CHUNK + 7;
         report.findings = (0..rows).map(finding).collect();
         let mut out = Vec::new();
-        findings(&report, &Style { color: false }, &mut out).expect("render");
+        let style = Style {
+            color: false,
+            width: 130,
+        };
+        findings(&report, &style, &mut out).expect("render");
         let text = String::from_utf8(out).expect("utf-8");
         let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
         assert_eq!(lines[0], format!("MEDIUM · {rows} findings"));
@@ -563,7 +724,9 @@ mod tests {
         assert_eq!(count("╞"), 1, "one header");
         assert_eq!(count("└"), 1, "one bottom border");
         assert_eq!(count("│ ROT001"), rows, "every finding, once");
-        assert!(lines[1..].iter().all(|l| l.chars().count() == WIDTH));
+        for line in &lines[1..] {
+            assert_eq!(line.chars().count(), 130, "{line}");
+        }
         assert!(text.contains(&format!("alias/app-{}", rows - 1)));
     }
 }

@@ -50,6 +50,7 @@ pub fn command() -> Command {
         "AWS_ROLE_ARN",
         "AWS_WEB_IDENTITY_TOKEN_FILE",
         "KMS_AUDIT_LOG",
+        "COLUMNS",
     ] {
         cmd.env_remove(var);
     }

@@ -1,0 +1,743 @@
+//! The compliance summary: for each framework control the catalog maps a check to, and each
+//! account, pass / fail / not evaluated, with counts (`--format compliance`, `compliance-csv`,
+//! `compliance-json`, and the Compliance tab of the HTML report).
+//!
+//! The rule (docs/compliance.md): a control **fails** in an account when an unsuppressed finding
+//! of a mapped check is there; it **passes** only when every key of the account was evaluated by
+//! the mapped checks and none failed; otherwise (a region or account that could not be read, a
+//! key field that could not be read, no kms-audit check implementing the control) it is **not
+//! evaluated**. A scope that was not evaluated is never reported as passed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
+use serde::Serialize;
+
+use crate::catalog::{self, CheckMeta};
+use crate::model::{KeyRecord, Report, TargetStatus};
+
+/// A framework kms-audit reports on, and how the catalog names it.
+struct FrameworkDef {
+    id: &'static str,
+    name: &'static str,
+    /// Controls listed even when no check maps to them (shown as not evaluated), with titles.
+    controls: &'static [(&'static str, &'static str)],
+}
+
+const CIS_V3: &str = "cis-aws-foundations-v3.0";
+const CIS_V5: &str = "cis-aws-foundations-v5.0";
+const FSBP: &str = "aws-fsbp";
+const PCI: &str = "pci-dss-4.0";
+const NIST: &str = "nist-800-53-r5";
+
+const CIS_ROTATION: &str = "Ensure rotation for customer-created symmetric CMKs is enabled";
+
+const FRAMEWORKS: &[FrameworkDef] = &[
+    FrameworkDef {
+        id: CIS_V3,
+        name: "CIS AWS Foundations Benchmark v3.0.0",
+        controls: &[("3.6", CIS_ROTATION)],
+    },
+    FrameworkDef {
+        id: CIS_V5,
+        name: "CIS AWS Foundations Benchmark v5.0.0",
+        controls: &[("4.6", CIS_ROTATION)],
+    },
+    FrameworkDef {
+        id: FSBP,
+        name: "AWS Foundational Security Best Practices",
+        controls: &[
+            (
+                "KMS.1",
+                "IAM customer managed policies should not allow decryption actions on all KMS keys",
+            ),
+            (
+                "KMS.2",
+                "IAM principals should not have IAM inline policies that allow decryption actions on all KMS keys",
+            ),
+            (
+                "KMS.3",
+                "AWS KMS keys should not be deleted unintentionally",
+            ),
+            ("KMS.4", "AWS KMS key rotation should be enabled"),
+            ("KMS.5", "KMS keys should not be publicly accessible"),
+        ],
+    },
+    FrameworkDef {
+        id: PCI,
+        name: "PCI DSS 4.0",
+        controls: &[
+            (
+                "3.6.1",
+                "Procedures protect cryptographic keys against disclosure and misuse",
+            ),
+            (
+                "3.7.4",
+                "Cryptographic keys are changed at the end of their cryptoperiod",
+            ),
+            (
+                "3.7.5",
+                "Keys are retired, replaced or destroyed when no longer needed or weakened",
+            ),
+        ],
+    },
+    FrameworkDef {
+        id: NIST,
+        name: "NIST SP 800-53 Rev. 5",
+        controls: &[
+            ("SC-12", "Cryptographic Key Establishment and Management"),
+            ("SC-28", "Protection of Information at Rest"),
+            ("AC-3", "Access Enforcement"),
+            ("CA-7", "Continuous Monitoring"),
+            ("CM-2", "Baseline Configuration"),
+            ("CM-3", "Configuration Change Control"),
+            ("CM-8", "System Component Inventory"),
+        ],
+    },
+];
+
+/// The (framework id, control id) pairs of one catalog `frameworks` entry, or `None` when the
+/// entry names no framework kms-audit knows. `CIS AWS Foundations 3.6 / 4.6` names the v3.0 and
+/// the v5.0 id of the same recommendation.
+pub fn parse_mapping(entry: &str) -> Option<Vec<(&'static str, String)>> {
+    let ids = |rest: &str| -> Vec<String> {
+        rest.split(',')
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty())
+            .collect()
+    };
+    if let Some(rest) = entry.strip_prefix("CIS AWS Foundations ") {
+        let mut versions = rest.split('/').map(str::trim);
+        let mut out = Vec::new();
+        if let Some(v3) = versions.next().filter(|id| !id.is_empty()) {
+            out.push((CIS_V3, v3.to_string()));
+        }
+        if let Some(v5) = versions.next().filter(|id| !id.is_empty()) {
+            out.push((CIS_V5, v5.to_string()));
+        }
+        return (!out.is_empty()).then_some(out);
+    }
+    let prefixes: [(&str, &'static str); 4] = [
+        ("AWS FSBP ", FSBP),
+        ("FSBP ", FSBP),
+        ("PCI DSS 4.0 ", PCI),
+        ("NIST 800-53 ", NIST),
+    ];
+    prefixes.iter().find_map(|(prefix, framework)| {
+        entry.strip_prefix(prefix).map(|rest| {
+            ids(rest)
+                .into_iter()
+                .map(|id| (*framework, id))
+                .collect::<Vec<_>>()
+        })
+    })
+}
+
+/// Pass, fail or not evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    NotEvaluated,
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::NotEvaluated => "not_evaluated",
+        }
+    }
+
+    /// How the table prints it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::NotEvaluated => "NOT EVAL.",
+        }
+    }
+}
+
+/// One control in one account (or over all accounts: `account` is `all`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountResult {
+    pub account: String,
+    pub status: Status,
+    /// Keys of the account (every key the scan listed).
+    pub keys: u64,
+    /// Keys evaluated by every mapped check with no finding.
+    pub passed: u64,
+    /// Keys (or declared keys) with an unsuppressed finding of a mapped check.
+    pub failed: u64,
+    /// Keys without a finding that a mapped check could not evaluate (a field unread).
+    pub not_evaluated: u64,
+    /// Unsuppressed findings of the mapped checks.
+    pub findings: u64,
+    /// Suppressed findings of the mapped checks (accepted exceptions; they do not fail).
+    pub suppressed: u64,
+    /// Regions of the account that could not be read, and account-wide coverage gaps.
+    pub gaps: u64,
+    /// Why the control is not evaluated, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlResult {
+    pub id: String,
+    pub title: String,
+    /// The catalog checks mapped to the control.
+    pub checks: Vec<String>,
+    /// Over all accounts: fail if one fails, else not evaluated if one is, else pass.
+    pub status: Status,
+    pub total: AccountResult,
+    pub accounts: Vec<AccountResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrameworkResult {
+    pub id: String,
+    pub name: String,
+    pub controls: Vec<ControlResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComplianceSummary {
+    pub schema_version: String,
+    pub scanned_at: String,
+    /// True when some target or field could not be read: some controls cannot pass.
+    pub incomplete: bool,
+    pub accounts: Vec<String>,
+    pub frameworks: Vec<FrameworkResult>,
+}
+
+/// Whether a check needs a key field that can be unknown (`KeyRecord::unknown`): without it, the
+/// check did not evaluate the key.
+fn check_needs(check: &str, field: &str) -> bool {
+    match field {
+        "metadata" => true,
+        "rotation" => check.starts_with("ROT"),
+        "policy" => check.starts_with("POL"),
+        "grants" => check.starts_with("GRT"),
+        "tags" => check.starts_with("TAG"),
+        "aliases" => check.starts_with("ALI"),
+        // A field kms-audit does not know: assume every check needed it.
+        _ => true,
+    }
+}
+
+/// Drift checks compare with a declared spec and run only with `--spec`: their findings fail a
+/// control, but a control never waits for them to pass.
+fn is_drift(meta: &CheckMeta) -> bool {
+    meta.category == "drift"
+}
+
+/// What is known about one account before looking at controls.
+#[derive(Default)]
+struct AccountFacts<'a> {
+    keys: Vec<&'a KeyRecord>,
+    /// Regions that failed, and coverage gaps not tied to a listed key.
+    gaps: u64,
+}
+
+/// Computes the summary from a report (analysed: suppressions applied).
+pub fn summarize(report: &Report) -> ComplianceSummary {
+    // The checks mapped to each (framework, control), in catalog order.
+    let mut mapped: BTreeMap<(&str, String), Vec<&'static CheckMeta>> = BTreeMap::new();
+    for meta in catalog::all() {
+        for entry in &meta.frameworks {
+            for (framework, control) in parse_mapping(entry).unwrap_or_default() {
+                mapped.entry((framework, control)).or_default().push(meta);
+            }
+        }
+    }
+
+    let mut accounts: BTreeSet<&str> = report.targets.iter().map(|t| t.account.as_str()).collect();
+    accounts.extend(report.inventory.keys.iter().map(|k| k.account.as_str()));
+    accounts.extend(report.findings.iter().map(|f| f.account.as_str()));
+    accounts.extend(report.coverage_gaps.iter().map(|g| g.account.as_str()));
+    let mut facts: BTreeMap<&str, AccountFacts> = accounts
+        .iter()
+        .map(|a| (*a, AccountFacts::default()))
+        .collect();
+    let listed: BTreeSet<&str> = report
+        .inventory
+        .keys
+        .iter()
+        .map(|k| k.arn.as_str())
+        .collect();
+    for key in &report.inventory.keys {
+        facts
+            .entry(key.account.as_str())
+            .or_default()
+            .keys
+            .push(key);
+    }
+    for target in &report.targets {
+        if target.status == TargetStatus::Failed {
+            facts.entry(target.account.as_str()).or_default().gaps += 1;
+        }
+    }
+    for gap in &report.coverage_gaps {
+        // A key's gap is accounted for by its unknown fields; a region whose listing failed is
+        // a failed target already.
+        let of_listed_key = gap
+            .key_arn
+            .as_deref()
+            .is_some_and(|arn| listed.contains(arn));
+        let of_failed_target = gap.key_arn.is_none()
+            && report.targets.iter().any(|t| {
+                t.status == TargetStatus::Failed
+                    && t.account == gap.account
+                    && Some(t.region.as_str()) == gap.region.as_deref()
+            });
+        if !of_listed_key && !of_failed_target {
+            facts.entry(gap.account.as_str()).or_default().gaps += 1;
+        }
+    }
+
+    let frameworks = FRAMEWORKS
+        .iter()
+        .map(|def| {
+            let mut ids: Vec<(String, String)> = def
+                .controls
+                .iter()
+                .map(|(id, title)| (id.to_string(), title.to_string()))
+                .collect();
+            for (framework, control) in mapped.keys() {
+                if *framework == def.id && !ids.iter().any(|(id, _)| id == control) {
+                    ids.push((control.clone(), String::new()));
+                }
+            }
+            let controls = ids
+                .into_iter()
+                .map(|(id, title)| {
+                    let checks = mapped
+                        .get(&(def.id, id.clone()))
+                        .cloned()
+                        .unwrap_or_default();
+                    control_result(report, &facts, id, title, &checks)
+                })
+                .collect();
+            FrameworkResult {
+                id: def.id.to_string(),
+                name: def.name.to_string(),
+                controls,
+            }
+        })
+        .collect();
+    ComplianceSummary {
+        schema_version: "1".to_string(),
+        scanned_at: report.started_at.clone(),
+        incomplete: report.is_incomplete(),
+        accounts: accounts.iter().map(|a| a.to_string()).collect(),
+        frameworks,
+    }
+}
+
+fn control_result(
+    report: &Report,
+    facts: &BTreeMap<&str, AccountFacts>,
+    id: String,
+    title: String,
+    checks: &[&'static CheckMeta],
+) -> ControlResult {
+    let check_ids: BTreeSet<&str> = checks.iter().map(|m| m.id.as_str()).collect();
+    let key_level: Vec<&str> = checks
+        .iter()
+        .filter(|m| !is_drift(m))
+        .map(|m| m.id.as_str())
+        .collect();
+    // Per account: failed key identities, findings, suppressed.
+    #[derive(Default)]
+    struct Hits<'a> {
+        failed: BTreeSet<&'a str>,
+        findings: u64,
+        suppressed: u64,
+    }
+    let mut hits: BTreeMap<&str, Hits> = BTreeMap::new();
+    for finding in &report.findings {
+        if !check_ids.contains(finding.check_id.as_str()) {
+            continue;
+        }
+        let entry = hits.entry(finding.account.as_str()).or_default();
+        if finding.suppressed.is_some() {
+            entry.suppressed += 1;
+        } else {
+            entry.findings += 1;
+            let identity = finding
+                .key_arn
+                .as_deref()
+                .or(finding.aliases.first().map(String::as_str))
+                .unwrap_or("");
+            entry.failed.insert(identity);
+        }
+    }
+
+    let mut accounts = Vec::new();
+    for (account, fact) in facts {
+        let hit = hits.remove(account).unwrap_or_default();
+        let failed_keys: BTreeSet<&str> = hit.failed.iter().copied().collect();
+        let keys = fact.keys.len() as u64;
+        let failed = hit.failed.len() as u64;
+        let failed_listed = fact
+            .keys
+            .iter()
+            .filter(|k| failed_keys.contains(k.arn.as_str()))
+            .count() as u64;
+        // With no key-level check, no key was evaluated for the control.
+        let unevaluated = if key_level.is_empty() {
+            keys - failed_listed
+        } else {
+            fact.keys
+                .iter()
+                .filter(|k| !failed_keys.contains(k.arn.as_str()))
+                .filter(|k| {
+                    k.unknown
+                        .iter()
+                        .any(|field| key_level.iter().any(|check| check_needs(check, field)))
+                })
+                .count() as u64
+        };
+        let passed = keys.saturating_sub(failed_listed + unevaluated);
+        let (status, reason) = if hit.findings > 0 {
+            (Status::Fail, None)
+        } else if key_level.is_empty() {
+            let reason = if checks.is_empty() {
+                "no kms-audit check yet"
+            } else {
+                "drift only (needs --spec)"
+            };
+            (Status::NotEvaluated, Some(reason.to_string()))
+        } else if fact.gaps > 0 {
+            (
+                Status::NotEvaluated,
+                Some(format!(
+                    "{} unread",
+                    plural(fact.gaps, "region/scope", "regions/scopes")
+                )),
+            )
+        } else if unevaluated > 0 {
+            (
+                Status::NotEvaluated,
+                Some(format!(
+                    "{} partly unread",
+                    plural(unevaluated, "key", "keys")
+                )),
+            )
+        } else {
+            (Status::Pass, None)
+        };
+        accounts.push(AccountResult {
+            account: account.to_string(),
+            status,
+            keys,
+            passed,
+            failed,
+            not_evaluated: unevaluated,
+            findings: hit.findings,
+            suppressed: hit.suppressed,
+            gaps: fact.gaps,
+            reason,
+        });
+    }
+    let status = accounts
+        .iter()
+        .map(|a| a.status)
+        .max()
+        .unwrap_or(Status::NotEvaluated);
+    let sum = |f: fn(&AccountResult) -> u64| accounts.iter().map(f).sum::<u64>();
+    let total = AccountResult {
+        account: "all".to_string(),
+        status,
+        keys: sum(|a| a.keys),
+        passed: sum(|a| a.passed),
+        failed: sum(|a| a.failed),
+        not_evaluated: sum(|a| a.not_evaluated),
+        findings: sum(|a| a.findings),
+        suppressed: sum(|a| a.suppressed),
+        gaps: sum(|a| a.gaps),
+        reason: match status {
+            Status::NotEvaluated if accounts.is_empty() => Some("no account was scanned".into()),
+            Status::NotEvaluated => accounts
+                .iter()
+                .filter(|a| a.status == Status::NotEvaluated)
+                .find_map(|a| a.reason.clone()),
+            _ => None,
+        },
+    };
+    ControlResult {
+        id,
+        title,
+        checks: checks.iter().map(|m| m.id.clone()).collect(),
+        status,
+        total,
+        accounts,
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// `--format compliance`: one table per framework; for each control a row over all accounts,
+/// then a row per account.
+pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    let summary = summarize(report);
+    let wrap = |text: &str, indent: &str| {
+        let mut line = String::new();
+        super::table::push_wrapped(&mut line, text, indent, width);
+        line
+    };
+    let mut head = wrap(
+        &format!(
+            "Compliance summary · scan of {} · {}",
+            if summary.scanned_at.is_empty() {
+                "(unknown time)"
+            } else {
+                &summary.scanned_at
+            },
+            plural(summary.accounts.len() as u64, "account", "accounts")
+        ),
+        "",
+    );
+    head.push_str(&wrap(
+        "A control passes only when every key in scope was evaluated and none failed. Keys: Pass, \
+         Fail, N.E. (not evaluated); Finds: unsuppressed findings; Suppr.: suppressed ones.",
+        "",
+    ));
+    if summary.incomplete {
+        head.push_str(&wrap(
+            "INCOMPLETE: some accounts, regions or keys could not be read; controls there are NOT \
+             EVALUATED, not passed.",
+            "",
+        ));
+    }
+    out.write_all(head.as_bytes())?;
+    for framework in &summary.frameworks {
+        writeln!(out, "\n{}", framework.name)?;
+        // The legend: control titles and checks, so the table itself stays narrow.
+        let mut legend = String::new();
+        for control in &framework.controls {
+            let checks = if control.checks.is_empty() {
+                "no kms-audit check yet".to_string()
+            } else {
+                format!("checks {}", control.checks.join(", "))
+            };
+            legend.push_str(&wrap(
+                &format!("  {:<6} {} ({checks})", control.id, control.title),
+                "         ",
+            ));
+        }
+        out.write_all(legend.as_bytes())?;
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(u16::try_from(width).unwrap_or(u16::MAX))
+            .force_no_tty()
+            .set_header(vec![
+                "Control", "Account", "Status", "Keys", "Pass", "Fail", "N.E.", "Finds", "Suppr.",
+            ]);
+        for column in 3..9 {
+            if let Some(column) = table.column_mut(column) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        // Account ids and statuses whole; the note is the column that wraps.
+        for (column, min) in [(1, 14), (2, 26)] {
+            if let Some(column) = table.column_mut(column) {
+                column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
+            }
+        }
+        for control in &framework.controls {
+            let mut rows = vec![("all", &control.total)];
+            rows.extend(control.accounts.iter().map(|a| (a.account.as_str(), a)));
+            for (index, (account, result)) in rows.into_iter().enumerate() {
+                table.add_row(vec![
+                    if index == 0 {
+                        control.id.clone()
+                    } else {
+                        String::new()
+                    },
+                    account.to_string(),
+                    match &result.reason {
+                        Some(reason) => format!("{}\n{reason}", result.status.label()),
+                        None => result.status.label().to_string(),
+                    },
+                    result.keys.to_string(),
+                    result.passed.to_string(),
+                    result.failed.to_string(),
+                    result.not_evaluated.to_string(),
+                    result.findings.to_string(),
+                    result.suppressed.to_string(),
+                ]);
+            }
+        }
+        writeln!(out, "{table}")?;
+    }
+    Ok(())
+}
+
+/// The CSV columns of `--format compliance-csv`, one row per control and account (`all` first).
+pub const CSV_COLUMNS: [&str; 14] = [
+    "framework",
+    "framework_name",
+    "control",
+    "title",
+    "account",
+    "status",
+    "keys",
+    "passed",
+    "failed",
+    "not_evaluated",
+    "findings",
+    "suppressed",
+    "gaps",
+    "checks",
+];
+
+pub fn render_csv(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let summary = summarize(report);
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out);
+    let io = |err: csv::Error| match err.into_kind() {
+        csv::ErrorKind::Io(err) => err,
+        kind => std::io::Error::other(format!("{kind:?}")),
+    };
+    writer.write_record(CSV_COLUMNS).map_err(io)?;
+    for framework in &summary.frameworks {
+        for control in &framework.controls {
+            for result in std::iter::once(&control.total).chain(&control.accounts) {
+                writer
+                    .write_record([
+                        framework.id.as_str(),
+                        framework.name.as_str(),
+                        control.id.as_str(),
+                        control.title.as_str(),
+                        result.account.as_str(),
+                        result.status.as_str(),
+                        &result.keys.to_string(),
+                        &result.passed.to_string(),
+                        &result.failed.to_string(),
+                        &result.not_evaluated.to_string(),
+                        &result.findings.to_string(),
+                        &result.suppressed.to_string(),
+                        &result.gaps.to_string(),
+                        &control.checks.join(" "),
+                    ])
+                    .map_err(io)?;
+            }
+        }
+    }
+    writer.flush()
+}
+
+pub fn render_json(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &summarize(report))?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Report {
+        crate::report::json::parse_report(
+            "scan.json",
+            include_str!("../../tests/fixtures/reports/scan.json"),
+        )
+        .expect("fixture")
+    }
+
+    fn control<'a>(summary: &'a ComplianceSummary, framework: &str, id: &str) -> &'a ControlResult {
+        summary
+            .frameworks
+            .iter()
+            .find(|f| f.id == framework)
+            .and_then(|f| f.controls.iter().find(|c| c.id == id))
+            .unwrap_or_else(|| panic!("{framework} {id}"))
+    }
+
+    #[test]
+    fn every_catalog_mapping_names_a_known_framework() {
+        for meta in catalog::all() {
+            for entry in &meta.frameworks {
+                let parsed = parse_mapping(entry);
+                assert!(
+                    parsed.as_ref().is_some_and(|p| !p.is_empty()),
+                    "{}: {entry}",
+                    meta.id
+                );
+            }
+        }
+        assert_eq!(
+            parse_mapping("CIS AWS Foundations 3.6 / 4.6"),
+            Some(vec![(CIS_V3, "3.6".into()), (CIS_V5, "4.6".into())])
+        );
+        assert_eq!(
+            parse_mapping("NIST 800-53 SC-12, SC-28"),
+            Some(vec![(NIST, "SC-12".into()), (NIST, "SC-28".into())])
+        );
+        assert_eq!(parse_mapping("ISO 27001 A.10"), None);
+    }
+
+    #[test]
+    fn fsbp_iam_controls_are_not_evaluated_without_checks() {
+        let summary = summarize(&fixture());
+        for id in ["KMS.1", "KMS.2"] {
+            let c = control(&summary, FSBP, id);
+            assert!(c.checks.is_empty());
+            assert_eq!(c.status, Status::NotEvaluated);
+            assert!(c.accounts.iter().all(|a| a.status == Status::NotEvaluated));
+        }
+        assert_eq!(control(&summary, FSBP, "KMS.4").checks, vec!["ROT001"]);
+        assert_eq!(control(&summary, CIS_V3, "3.6").checks, vec!["ROT001"]);
+        assert_eq!(control(&summary, CIS_V5, "4.6").checks, vec!["ROT001"]);
+    }
+
+    #[test]
+    fn a_control_fails_on_findings_and_never_passes_an_unread_scope() {
+        // The fixture: 111111111111 has a public policy (POL001) and a key whose policy could not
+        // be read; 222222222222 could not list eu-west-1.
+        let summary = summarize(&fixture());
+        let kms5 = control(&summary, FSBP, "KMS.5");
+        let by = |account: &str| {
+            kms5.accounts
+                .iter()
+                .find(|a| a.account == account)
+                .expect("account")
+        };
+        assert_eq!(by("111111111111").status, Status::Fail);
+        assert_eq!(by("111111111111").findings, 1);
+        assert_eq!(by("222222222222").status, Status::NotEvaluated);
+        assert_eq!(by("222222222222").gaps, 1);
+        assert_eq!(kms5.status, Status::Fail);
+    }
+
+    #[test]
+    fn a_complete_clean_account_passes() {
+        let mut report = fixture();
+        report.coverage_gaps.clear();
+        report.targets.retain(|t| t.status != TargetStatus::Failed);
+        for key in &mut report.inventory.keys {
+            key.unknown.clear();
+        }
+        report.findings.retain(|f| f.check_id != "POL001");
+        let summary = summarize(&report);
+        let kms5 = control(&summary, FSBP, "KMS.5");
+        assert_eq!(kms5.status, Status::Pass, "{kms5:#?}");
+        assert_eq!(kms5.total.passed, kms5.total.keys);
+        assert!(kms5.total.keys > 0);
+    }
+}
