@@ -4,6 +4,7 @@ mod analysis;
 mod checks;
 mod merge;
 mod output;
+mod publish;
 mod report;
 mod scan;
 mod spec;
@@ -25,7 +26,8 @@ pub use scan::ScanArgs;
     long_about = "Read-only compliance auditor and drift scanner for AWS KMS keys.\n\n\
         kms-audit inventories every KMS key in every region (aliases, state, deletion date, \
         rotation, multi-Region links, key policy, tags, grants) and writes table, JSON, CSV, \
-        SARIF, OCSF or ASFF reports. It only ever calls read operations.\n\n\
+        SARIF, OCSF or ASFF reports. `scan` only ever calls read operations; `publish` is the \
+        one command that writes to AWS (findings into Security Hub), with its own role.\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid input or fatal error \
         (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1).\n\n\
         Large organizations: run `scan --shard K/N -o json=shard-K.json` on N workers (e.g. a \
@@ -63,6 +65,9 @@ pub enum Command {
     /// Declared specs: `spec validate PATH...` checks them without AWS; `spec import
     /// terraform|pulumi FILE` prints a spec of the keys in a Terraform state or Pulumi export.
     Spec(spec::SpecArgs),
+    /// Send a saved report's findings to a dashboard. The only command that writes to AWS, with
+    /// its own role: `publish securityhub REPORT.json` (docs/security-hub.md).
+    Publish(publish::PublishArgs),
 }
 
 /// Runs the parsed command line; the error path (exit 2) is the caller's.
@@ -74,5 +79,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Spec(args) => spec::run(args),
+        Command::Publish(args) => publish::run(args),
     }
 }
