@@ -11,7 +11,8 @@
 //! - `Id` is `kms-audit/<check>/<fingerprint>`: stable across scans, so a re-import updates the
 //!   finding instead of duplicating it.
 //! - The key is an `AwsKmsKey` resource with `Details.AwsKmsKey` from the inventory.
-//! - Suppressed findings have `Workflow.Status` `SUPPRESSED`; findings resolved since the
+//! - Suppressed findings have `Workflow.Status` `SUPPRESSED` (Security Hub takes `Workflow` only
+//!   at a finding's first import); findings resolved since the
 //!   baseline come last with `RecordState` `ARCHIVED`, `Workflow.Status` `RESOLVED` and
 //!   `Compliance.Status` `PASSED`, which closes them in Security Hub.
 
