@@ -73,6 +73,13 @@ pub struct FailedBatch {
     pub failed_findings: Vec<FailedFinding>,
 }
 
+/// Error messages come from the network: no control characters on a terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 impl PublishSummary {
     pub fn is_complete(&self) -> bool {
         self.totals.failed == 0 && self.totals.failed_batches == 0
@@ -110,12 +117,15 @@ impl PublishSummary {
                         )
                     }
                 };
-                lines.push(format!("{} failed: {why}", batch.name));
+                lines.push(format!("{} failed: {}", batch.name, printable(&why)));
             }
             for finding in &target.unsent {
                 lines.push(format!(
                     "{}/{}: {} not sent: {}",
-                    target.account, target.region, finding.id, finding.error_message
+                    target.account,
+                    target.region,
+                    finding.id,
+                    printable(&finding.error_message)
                 ));
             }
         }
@@ -172,7 +182,9 @@ impl PublishSummary {
         if failures.is_empty() {
             writeln!(out, "Every batch was imported.")?;
         } else {
-            writeln!(out, "FAILED ({} batches):", self.totals.failed_batches)?;
+            let batches = self.totals.failed_batches;
+            let plural = if batches == 1 { "" } else { "es" };
+            writeln!(out, "FAILED: {batches} batch{plural}")?;
             for line in failures {
                 writeln!(out, "  {line}")?;
             }
