@@ -12,7 +12,6 @@ use crate::aws::{AwsOptions, RetryMode};
 use crate::baseline::Baseline;
 use crate::exit::Outcome;
 use crate::publish::{self, DEFAULT_PUBLISHER_ROLE, PublishRequest};
-use crate::report::json;
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
@@ -91,16 +90,24 @@ pub fn run(args: PublishArgs) -> anyhow::Result<Outcome> {
 
 fn run_security_hub(args: SecurityHubArgs) -> anyhow::Result<Outcome> {
     // Every input is read and checked before the first AWS call.
-    let mut report = json::read_report(&args.report)?;
+    let mut report = publish::input::read(&args.report)?;
     let baseline_name = match &args.baseline {
         Some(path) => {
-            let baseline =
-                Baseline::load(path).map_err(|err| anyhow::anyhow!("invalid --baseline: {err}"))?;
+            let previous = publish::input::read(path)
+                .map_err(|err| anyhow::anyhow!("invalid --baseline: {err}"))?;
+            let baseline = Baseline::from_report(path.display().to_string(), previous);
             crate::baseline::apply(&mut report, &baseline);
             Some(path.display().to_string())
         }
         None => None,
     };
+    if report.is_incomplete() {
+        tracing::warn!(
+            "{} is incomplete (coverage gaps): where it could not look, findings are neither \
+             sent nor archived",
+            args.report.display()
+        );
+    }
     let request = PublishRequest {
         aws: AwsOptions {
             profile: args.profile,

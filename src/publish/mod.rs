@@ -9,6 +9,7 @@
 //! own for its own account, else the publisher role assumed in the account.
 
 pub mod batch;
+pub mod input;
 pub mod securityhub;
 pub mod summary;
 
