@@ -278,7 +278,7 @@ mod tests {
     fn prepared(id: usize, bytes: usize) -> Prepared {
         Prepared {
             id: format!("f{id}"),
-            archived: id % 2 == 0,
+            archived: id.is_multiple_of(2),
             json: vec![b'x'; bytes],
             trimmed: false,
         }
