@@ -489,6 +489,11 @@ struct State {
     caller_identity: AtomicU64,
     describe_organization: AtomicU64,
     list_accounts: AtomicU64,
+    /// Security Hub BatchImportFindings: requests, findings taken, findings refused because
+    /// they belong to another account than the signer's.
+    batch_import: AtomicU64,
+    findings_imported: AtomicU64,
+    findings_refused: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
     /// Microseconds since start of the first and the last request, for the stub's own rate.
     first_us: AtomicU64,
@@ -602,6 +607,9 @@ impl State {
             caller_identity: AtomicU64::new(0),
             describe_organization: AtomicU64::new(0),
             list_accounts: AtomicU64::new(0),
+            batch_import: AtomicU64::new(0),
+            findings_imported: AtomicU64::new(0),
+            findings_refused: AtomicU64::new(0),
             errors: Mutex::new(BTreeMap::new()),
             first_us: AtomicU64::new(u64::MAX),
             last_us: AtomicU64::new(0),
@@ -651,6 +659,9 @@ impl State {
                 _ => Response::error("NotFound", "unknown path"),
             };
         }
+        if request.method == "POST" && request.path == "/findings/import" {
+            return self.batch_import_findings(request);
+        }
         match request.target {
             Some(target) if target.starts_with("TrentService.") => {
                 self.kms(&target["TrentService.".len()..], request)
@@ -666,6 +677,49 @@ impl State {
                 Response::error("UnknownOperationException", other)
             }
             None => self.sts(request),
+        }
+    }
+
+    /// Security Hub's BatchImportFindings (for `kms-audit publish securityhub`): takes every
+    /// finding whose `AwsAccountId` is the signer's account, refuses the others (the account
+    /// rule), without parsing the findings.
+    fn batch_import_findings(&self, request: &Request) -> Response {
+        self.batch_import.fetch_add(1, Ordering::Relaxed);
+        let signer = request
+            .authorization
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split('/').next())
+            .map(|key| match key.strip_prefix(ASSUMED_PREFIX) {
+                Some(account) => account.to_string(),
+                None => account_id(0),
+            })
+            .unwrap_or_default();
+        let needle = br#""AwsAccountId":""#;
+        let (mut taken, mut refused) = (0u64, Vec::new());
+        let mut rest = request.body;
+        while let Some(at) = find(rest, needle) {
+            let start = at + needle.len();
+            let account = rest.get(start..start + 12).unwrap_or_default();
+            if account == signer.as_bytes() {
+                taken += 1;
+            } else {
+                refused.push(json!({"Id": "", "ErrorCode": "AccessDeniedException",
+                    "ErrorMessage": format!("signed by {signer}")}));
+            }
+            rest = &rest[start..];
+        }
+        if taken + refused.len() as u64 > 100 {
+            self.error("securityhub:BatchImportFindings with more than 100 findings".into());
+        }
+        self.findings_imported.fetch_add(taken, Ordering::Relaxed);
+        self.findings_refused
+            .fetch_add(refused.len() as u64, Ordering::Relaxed);
+        Response {
+            status: 200,
+            content_type: "application/json",
+            body: json!({"SuccessCount": taken, "FailedCount": refused.len(),
+                         "FailedFindings": refused})
+            .to_string(),
         }
     }
 
@@ -1050,6 +1104,10 @@ impl State {
             "organizations": {
                 "DescribeOrganization": self.describe_organization.load(Ordering::Relaxed),
                 "ListAccounts": self.list_accounts.load(Ordering::Relaxed)},
+            "securityhub": {
+                "BatchImportFindings": self.batch_import.load(Ordering::Relaxed),
+                "findings_imported": self.findings_imported.load(Ordering::Relaxed),
+                "findings_refused": self.findings_refused.load(Ordering::Relaxed)},
             "errors": *self.errors.lock().expect("errors"),
             "active_seconds": if last > first { (last - first) as f64 / 1e6 } else { 0.0 },
         })

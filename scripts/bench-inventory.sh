@@ -6,9 +6,13 @@
 # and once more with drift (--spec), under GNU time: wall time and peak RSS. No AWS, no network.
 # When Chromium is installed (scripts/setup-chromium.sh), the HTML report is then opened in
 # headless Chromium (--dump-dom, until the page's script has drawn it): target <= 5 s.
+# Then `kms-audit publish securityhub` of the JSON report's findings to a local stub
+# (examples/bench_stub.rs answers STS and BatchImportFindings and checks the account rule): the
+# rendering, batching and sending side of publishing, without Security Hub's own latency.
 #
 #   scripts/bench-inventory.sh                    # 100,000 keys, 10,000 declared, 3 runs each
 #   KEYS=20000 RUNS=1 scripts/bench-inventory.sh
+#   BENCH_PROFILE=dev scripts/bench-inventory.sh  # the dev build (no release build needed)
 #
 # Results are appended to target/bench/inventory.jsonl.
 set -euo pipefail
@@ -19,29 +23,38 @@ KEYS="${KEYS:-100000}"
 DECLARED="${DECLARED:-10000}"
 RUNS="${RUNS:-3}"
 
+export PROFILE="${BENCH_PROFILE:-release}"
+profile_dir="$PROFILE"
+[ "$PROFILE" = dev ] && profile_dir=debug
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
-  echo "bench: cargo build --release (kms-audit, bench_inventory)" >&2
-  cargo build --release --quiet --bin kms-audit --example bench_inventory
+  echo "bench: cargo build --profile $PROFILE (kms-audit, bench_inventory, bench_stub)" >&2
+  cargo build --profile "$PROFILE" --quiet --bin kms-audit --example bench_inventory --example bench_stub
 fi
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-bin="$target_dir/release/kms-audit"
+bin="$target_dir/$profile_dir/kms-audit"
 out_dir="$target_dir/bench"
 work="$out_dir/inventory-$KEYS"
 mkdir -p "$work"
 trap 'rm -f "$work"/out.* "$work"/*.time "$work"/dom.html "$work"/blank.html' EXIT
 
-"$target_dir/release/examples/bench_inventory" --out "$work" --keys "$KEYS" --declared "$DECLARED"
+"$target_dir/$profile_dir/examples/bench_inventory" --out "$work" --keys "$KEYS" --declared "$DECLARED"
 echo "bench: $(du -h "$work/scan.json" | cut -f1) scan.json, $(du -h "$work/spec.yaml" | cut -f1) spec.yaml; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 measure() {
+  local name="$1"; shift
+  measure_command "$name" report "$work/scan.json" --config "$work/config.yaml" --fail-on none "$@"
+}
+
+# measure_command NAME ARGS...: RUNS runs of `kms-audit ARGS...`, stdout to $work/out.NAME.
+measure_command() {
   local name="$1"; shift
   local run
   for run in $(seq 1 "$RUNS"); do
     local load
     load="$(cut -d' ' -f1 /proc/loadavg)"
     set +e
-    timeout 300 /usr/bin/time -v -o "$work/$name.$run.time" "$bin" report "$work/scan.json" \
-      --config "$work/config.yaml" --fail-on none "$@" >"$work/out.$name" 2>"$work/err.$name"
+    timeout 300 /usr/bin/time -v -o "$work/$name.$run.time" "$bin" "$@" \
+      >"$work/out.$name" 2>"$work/err.$name"
     local code=$?
     set -e
     if [ "$code" -ne 0 ]; then
@@ -50,7 +63,7 @@ measure() {
     fi
     python3 - "$work/$name.$run.time" "$name" "$run" "$code" "$load" "$(stat -c %s "$work/out.$name")" \
       "$out_dir/inventory.jsonl" "$KEYS" <<'EOF'
-import json, re, sys
+import json, os, re, sys
 path, name, run, code, load, size, results, keys = sys.argv[1:]
 text = open(path).read()
 def field(label):
@@ -60,7 +73,7 @@ for part in field("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":"):
     wall = wall * 60 + float(part)
 cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
 rss = int(field("Maximum resident set size (kbytes)")) / 1024
-record = {"bench": "inventory", "keys": int(keys), "case": name, "run": int(run), "exit_code": int(code),
+record = {"bench": "inventory", "keys": int(keys), "case": name, "profile": os.environ.get("PROFILE", "release"), "run": int(run), "exit_code": int(code),
           "wall_s": wall, "cpu_s": round(cpu, 2), "peak_rss_mb": round(rss, 1),
           "output_mb": round(int(size) / 1e6, 1), "load": float(load)}
 with open(results, "a") as f:
@@ -116,3 +129,26 @@ else
 fi
 findings="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["findings"]), dict(r["summary"]["findings"]))' "$work/out.json+spec")"
 echo "findings with --spec: $findings"
+
+# publish securityhub of the JSON report's findings (the `json` case's output) to the stub.
+if [ -z "${BENCH_NO_PUBLISH:-}" ]; then
+  accounts="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len({f["account"] for f in r["findings"]}))' "$work/out.json")"
+  "$target_dir/$profile_dir/examples/bench_stub" --accounts "$accounts" --regions 17 --keys 1 \
+    --threads 1 >"$work/stub.out" 2>"$work/stub.err" &
+  stub_pid=$!
+  for _ in $(seq 1 100); do grep -q "listening on" "$work/stub.out" 2>/dev/null && break; sleep 0.1; done
+  stub="$(grep -o 'http://[0-9.:]*' "$work/stub.out" | head -1)"
+  echo "kms-audit publish securityhub of $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$work/out.json") findings in $accounts accounts to the stub at $stub (targets: <= 3 s, <= 300 MB peak):"
+  export AWS_ACCESS_KEY_ID=AKIABENCH AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+  measure_command publish publish securityhub "$work/out.json" --endpoint-url "$stub" \
+    --quota-share 300 --format json
+  python3 - "$work/out.publish" "$stub" <<'EOF'
+import json, sys, urllib.request
+summary = json.load(open(sys.argv[1]))
+stats = json.load(urllib.request.urlopen(sys.argv[2] + "/__bench/stats"))["securityhub"]
+print(f"  publish: {summary['totals']}, stub: {stats}")
+assert summary["totals"]["failed"] == 0 and stats["findings_refused"] == 0, "the account rule was broken"
+EOF
+  kill "$stub_pid" 2>/dev/null || true
+fi

@@ -17,6 +17,10 @@ Patches (one function each, applied by apply_patches()):
   patch_aws_managed_keys   alias/aws/* keys are KeyManager AWS, rotating; unborn aliases lack a target
   patch_grants             grant entries carry key ARN, IssuingAccount, CreationDate, no nulls
   patch_schedule_deletion  PendingWindowInDays outside 7..30 is a ValidationException
+  patch_securityhub        BatchImportFindings: at most 100 findings, required ASFF fields, 240 KB
+                           per finding, only the caller's own account and region, and a re-import
+                           by Id replaces the finding but keeps its Workflow, Note,
+                           UserDefinedFields and VerificationState
 
 Left unpatched (moto still differs from AWS; none of it changes what the scanner reads today):
   - Origin EXTERNAL keys start Enabled (AWS: PendingImport; moto has no ImportKeyMaterial),
@@ -414,9 +418,80 @@ def patch_schedule_deletion():
     KmsBackend.schedule_key_deletion = schedule_key_deletion
 
 
+ASFF_REQUIRED = ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "CreatedAt",
+                 "UpdatedAt", "Title", "Description", "Resources")
+# What a finding provider cannot change once the finding exists (the customer's workflow).
+ASFF_CUSTOMER_FIELDS = ("Workflow", "Note", "UserDefinedFields", "VerificationState")
+ASFF_MAX_FINDING_BYTES = 240 * 1024
+
+
+def _asff_problem(backend, finding):
+    """(ErrorCode, message) for a finding Security Hub would refuse, else None."""
+    if not isinstance(finding, dict):
+        return "InvalidInput", "a finding must be an object"
+    for field in ASFF_REQUIRED:
+        if finding.get(field) in (None, "", []):
+            return "InvalidInput", f"Finding is missing the required field {field}"
+    provider = finding.get("FindingProviderFields") or {}
+    for field in ("Severity", "Types"):
+        if not finding.get(field) and not provider.get(field):
+            return "InvalidInput", f"Finding is missing {field} (top level or FindingProviderFields)"
+    if len(json.dumps(finding, separators=(",", ":"))) > ASFF_MAX_FINDING_BYTES:
+        return "InvalidInput", "Finding exceeds the maximum size of 240 KB"
+    # Security Hub takes a custom integration's finding only from the account it belongs to, in
+    # the region of its product ARN (allow-listed partners aside).
+    arn = str(finding["ProductArn"]).split(":")
+    if len(arn) < 6 or arn[2] != "securityhub":
+        return "InvalidInput", f"Invalid ProductArn {finding['ProductArn']}"
+    if finding["AwsAccountId"] != backend.account_id or arn[4] != backend.account_id:
+        return ("AccessDeniedException",
+                f"account {backend.account_id} cannot import findings of account "
+                f"{finding['AwsAccountId']} (product {finding['ProductArn']})")
+    if arn[3] != backend.region_name:
+        return ("AccessDeniedException",
+                f"the product {finding['ProductArn']} is not in the request's region "
+                f"{backend.region_name}")
+    return None
+
+
+def patch_securityhub():
+    """BatchImportFindings takes what AWS takes (moto stores anything, from anyone, and merges a
+    re-import into the old finding): at most 100 findings per request (else
+    InvalidInputException), each with the required ASFF fields, at most 240 KB, and belonging to
+    the calling account and region (else listed in FailedFindings). A re-import with a known Id
+    replaces the finding's provider fields but keeps what the customer owns (Workflow, Note,
+    UserDefinedFields, VerificationState), as AWS does."""
+    from moto.securityhub.exceptions import InvalidInputException
+    from moto.securityhub.models import Finding, SecurityHubBackend
+
+    def batch_import_findings(self, findings):
+        if not isinstance(findings, list) or not 1 <= len(findings) <= 100:
+            raise InvalidInputException(op="BatchImportFindings",
+                                        msg="Findings must hold between 1 and 100 findings")
+        failed, success = [], 0
+        for finding in findings:
+            problem = _asff_problem(self, finding)
+            finding_id = finding.get("Id", "") if isinstance(finding, dict) else ""
+            if problem:
+                failed.append({"Id": finding_id, "ErrorCode": problem[0],
+                               "ErrorMessage": problem[1]})
+                continue
+            existing = next((f for f in self.findings if f.id == finding_id), None)
+            if existing is None:
+                self.findings.append(Finding(finding_id, dict(finding)))
+            else:
+                kept = {k: existing.data[k] for k in ASFF_CUSTOMER_FIELDS if k in existing.data}
+                existing.data = {**finding, **kept}
+            success += 1
+        return len(failed), success, failed
+
+    SecurityHubBackend.batch_import_findings = batch_import_findings
+
+
 def apply_patches():
     for patch in (patch_replicate_key, patch_key_metadata, patch_rotation, patch_pagination,
-                  patch_aws_managed_keys, patch_grants, patch_schedule_deletion):
+                  patch_aws_managed_keys, patch_grants, patch_schedule_deletion,
+                  patch_securityhub):
         patch()
 
 

@@ -361,6 +361,49 @@ def other_services_share_the_port():
     assert sts.get_caller_identity()["Account"] == ACCOUNT
 
 
+def _asff(finding_id, account=ACCOUNT, region="eu-west-1", **fields):
+    finding = {
+        "SchemaVersion": "2018-10-08", "Id": finding_id,
+        "ProductArn": f"arn:aws:securityhub:{region}:{account}:product/{account}/default",
+        "GeneratorId": "selftest", "AwsAccountId": account,
+        "CreatedAt": "2026-01-01T00:00:00Z", "UpdatedAt": "2026-01-01T00:00:00Z",
+        "Title": "t", "Description": "d",
+        "FindingProviderFields": {"Severity": {"Label": "LOW"}, "Types": ["Software and Configuration Checks"]},
+        "Resources": [{"Type": "Other", "Id": "r"}],
+        "Workflow": {"Status": "NEW"}, "RecordState": "ACTIVE",
+    }
+    finding.update(fields)
+    return finding
+
+
+@check
+def securityhub_imports_only_the_callers_own_findings():
+    hub = boto3.client("securityhub", region_name="eu-west-1", endpoint_url=state["url"],
+                       aws_access_key_id="testing", aws_secret_access_key="testing",
+                       config=Config(parameter_validation=False))
+    answer = hub.batch_import_findings(Findings=[
+        _asff("mine"),
+        _asff("other-account", account="111111111111"),
+        _asff("other-region", region="us-east-1"),
+        {k: v for k, v in _asff("no-title").items() if k != "Title"},
+        _asff("too-big", Description="x" * (241 * 1024)),
+    ])
+    assert answer["SuccessCount"] == 1, answer
+    refused = {f["Id"]: f["ErrorCode"] for f in answer["FailedFindings"]}
+    assert refused == {"other-account": "AccessDeniedException",
+                       "other-region": "AccessDeniedException",
+                       "no-title": "InvalidInput", "too-big": "InvalidInput"}, refused
+    code, status = error_of(hub.batch_import_findings,
+                            Findings=[_asff(f"f{i}") for i in range(101)])
+    assert (code, status) == ("InvalidInputException", 400), (code, status)
+    # A re-import replaces the finding but keeps the customer's workflow.
+    hub.batch_import_findings(Findings=[_asff("mine", Workflow={"Status": "RESOLVED"},
+                                              RecordState="ARCHIVED")])
+    stored = hub.get_findings()["Findings"]
+    assert [(f["Id"], f["RecordState"], f["Workflow"]["Status"]) for f in stored] == \
+        [("mine", "ARCHIVED", "NEW")], stored
+
+
 # --- runner -------------------------------------------------------------------------------
 
 def free_port():

@@ -19,6 +19,7 @@ pub mod merge;
 pub mod model;
 pub mod policy;
 pub mod progress;
+pub mod publish;
 pub mod report;
 pub mod scan;
 pub mod shard;

@@ -531,6 +531,9 @@ fn asff_is_a_batch_import_request() {
             ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
                 .contains(&f["Severity"]["Label"].as_str().unwrap_or(""))
         );
+        // Only FindingProviderFields can change severity and types after the first import.
+        assert_eq!(f["FindingProviderFields"]["Severity"], f["Severity"]);
+        assert_eq!(f["FindingProviderFields"]["Types"], f["Types"]);
         let resources = f["Resources"].as_array().expect("Resources");
         assert!(
             !resources.is_empty()

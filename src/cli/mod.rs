@@ -7,6 +7,7 @@ mod docs;
 mod exit_code;
 mod merge;
 mod output;
+mod publish;
 mod report;
 mod scan;
 mod spec;
@@ -30,7 +31,8 @@ pub use scan::ScanArgs;
     long_about = "Read-only compliance auditor and drift scanner for AWS KMS keys.\n\n\
         kms-audit inventories every KMS key in every region (aliases, state, deletion date, \
         rotation, multi-Region links, key policy, tags, grants) and writes table, JSON, CSV, \
-        SARIF, OCSF or ASFF reports. It only ever calls read operations.\n\n\
+        SARIF, OCSF or ASFF reports. `scan` only ever calls read operations; `publish` is the \
+        one command that writes to AWS (findings into Security Hub), with its own role.\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid input or fatal error \
         (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1). --exit-zero-on \
         findings,gaps turns 1 and/or 3 into 0; 2 is never mapped.\n\n\
@@ -84,6 +86,9 @@ pub enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the man page kms-audit.1, or with --dir DIR write it and one page per subcommand.
     Man(docs::ManArgs),
+    /// Send a saved report's findings to a dashboard. The only command that writes to AWS, with
+    /// its own role: `publish securityhub REPORT.json` (docs/security-hub.md).
+    Publish(publish::PublishArgs),
 }
 
 /// Runs the parsed command line; the error path (exit 2) is the caller's.
@@ -97,5 +102,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Spec(args) => spec::run(args),
         Command::Completions(args) => docs::run_completions(args),
         Command::Man(args) => docs::run_man(args),
+        Command::Publish(args) => publish::run(args),
     }
 }

@@ -1,15 +1,18 @@
 //! AWS Security Finding Format (SchemaVersion 2018-10-08): a Security Hub `BatchImportFindings`
-//! request, `{"Findings": [...]}`, importable with
-//! `aws securityhub batch-import-findings --cli-input-json file://findings.asff.json`
-//! (Security Hub takes at most 100 findings per call: split larger files, see the README).
+//! request, `{"Findings": [...]}`, for users who import with their own tooling.
+//! `kms-audit publish securityhub` sends the same findings itself (docs/security-hub.md):
+//! Security Hub takes at most 100 findings per call, and only from the finding's own account.
 //!
 //! - `ProductArn` is the custom-integration product of the finding's own account and region
 //!   (`arn:aws:securityhub:<region>:<account>:product/<account>/default`), `AwsAccountId` and
-//!   `Region` the key's: import each account's findings in that account (or adjust with jq).
+//!   `Region` the key's: each (account, region) group must be imported by that account, there.
+//! - Severity and types are in `FindingProviderFields`, the only place a finding provider can
+//!   change them after the first import; the top-level copies are what a new finding starts with.
 //! - `Id` is `kms-audit/<check>/<fingerprint>`: stable across scans, so a re-import updates the
 //!   finding instead of duplicating it.
 //! - The key is an `AwsKmsKey` resource with `Details.AwsKmsKey` from the inventory.
-//! - Suppressed findings have `Workflow.Status` `SUPPRESSED`; findings resolved since the
+//! - Suppressed findings have `Workflow.Status` `SUPPRESSED` (Security Hub takes `Workflow` only
+//!   at a finding's first import); findings resolved since the
 //!   baseline come last with `RecordState` `ARCHIVED`, `Workflow.Status` `RESOLVED` and
 //!   `Compliance.Status` `PASSED`, which closes them in Security Hub.
 
@@ -26,22 +29,46 @@ pub const SCHEMA_VERSION: &str = "2018-10-08";
 
 const TYPES: &str = "Software and Configuration Checks/AWS Security Best Practices";
 
+/// Security Hub rejects a `ProductFields` value longer than this.
+const MAX_PRODUCT_FIELD: usize = 2048;
+
 /// Writes `{"Findings": [...]}`, building and serializing one finding at a time.
 pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let keys: HashMap<&str, &KeyRecord> = report
-        .inventory
-        .keys
-        .iter()
-        .map(|key| (key.arn.as_str(), key))
-        .collect();
+    let builder = AsffBuilder::new(report);
     let request = Request {
-        findings: Findings {
-            report,
-            keys: &keys,
-        },
+        findings: Findings { builder: &builder },
     };
     serde_json::to_writer_pretty(&mut *out, &request)?;
     out.write_all(b"\n")
+}
+
+/// Builds the ASFF finding of any finding of one report (with its key's details from the
+/// inventory), one at a time: shared by the file output and `kms-audit publish`.
+pub struct AsffBuilder<'a> {
+    report: &'a Report,
+    keys: HashMap<&'a str, &'a KeyRecord>,
+}
+
+impl<'a> AsffBuilder<'a> {
+    pub fn new(report: &'a Report) -> AsffBuilder<'a> {
+        let keys = report
+            .inventory
+            .keys
+            .iter()
+            .map(|key| (key.arn.as_str(), key))
+            .collect();
+        AsffBuilder { report, keys }
+    }
+
+    /// The ASFF finding of `finding`; `resolved` (a finding of `report.resolved`) archives it.
+    pub fn finding(&self, finding: &Finding, resolved: bool) -> Value {
+        asff_finding(self.report, &self.keys, finding, resolved)
+    }
+}
+
+/// The `Id` of a finding in Security Hub: stable across scans.
+pub fn finding_id(finding: &Finding) -> String {
+    format!("kms-audit/{}/{}", finding.check_id, finding.fingerprint)
 }
 
 /// The `BatchImportFindings` request.
@@ -53,17 +80,19 @@ struct Request<'a> {
 
 /// The findings, then those resolved since the baseline, each built only when it is written.
 struct Findings<'a> {
-    report: &'a Report,
-    keys: &'a HashMap<&'a str, &'a KeyRecord>,
+    builder: &'a AsffBuilder<'a>,
 }
 
 impl Serialize for Findings<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let current = self.report.findings.iter().map(|f| (f, false));
-        let resolved = self.report.resolved.iter().map(|f| (f, true));
-        serializer.collect_seq(current.chain(resolved).map(|(finding, is_resolved)| {
-            asff_finding(self.report, self.keys, finding, is_resolved)
-        }))
+        let report = self.builder.report;
+        let current = report.findings.iter().map(|f| (f, false));
+        let resolved = report.resolved.iter().map(|f| (f, true));
+        serializer.collect_seq(
+            current
+                .chain(resolved)
+                .map(|(finding, is_resolved)| self.builder.finding(finding, is_resolved)),
+        )
     }
 }
 
@@ -79,7 +108,10 @@ fn asff_finding(
     let mut product_fields = Map::new();
     let mut field = |name: &str, value: String| {
         if !value.is_empty() {
-            product_fields.insert(format!("kms-audit/{name}"), Value::String(value));
+            product_fields.insert(
+                format!("kms-audit/{name}"),
+                Value::String(truncate(&value, MAX_PRODUCT_FIELD)),
+            );
         }
     };
     field("CheckId", f.check_id.to_string());
@@ -118,7 +150,7 @@ fn asff_finding(
     }
     json!({
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": format!("kms-audit/{}/{}", f.check_id, f.fingerprint),
+        "Id": finding_id(f),
         "ProductArn": format!(
             "arn:{partition}:securityhub:{}:{}:product/{}/default",
             f.region, f.account, f.account
@@ -132,6 +164,10 @@ fn asff_finding(
         "CreatedAt": report.finished_at,
         "UpdatedAt": report.finished_at,
         "Severity": {"Label": label, "Original": f.severity.as_str()},
+        "FindingProviderFields": {
+            "Severity": {"Label": label, "Original": f.severity.as_str()},
+            "Types": [TYPES],
+        },
         "Title": truncate(&title, 256),
         "Description": truncate(&f.message, 1024),
         "Remediation": {"Recommendation": remediation},

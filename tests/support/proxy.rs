@@ -87,8 +87,13 @@ pub struct Seen {
     pub service: String,
     pub operation: String,
     pub region: String,
+    /// The account whose credentials signed the request (for AssumeRole: the role's account).
     pub account: Option<String>,
+    /// The access key id of the SigV4 credential scope.
+    pub access_key: String,
     pub refused: bool,
+    /// For Security Hub's BatchImportFindings: each finding sent, as (Id, AwsAccountId, Region).
+    pub findings: Vec<(String, String, String)>,
 }
 
 #[derive(Default)]
@@ -259,6 +264,7 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
         .and_then(|t| t.rsplit('.').next())
         .map(str::to_string)
         .or_else(|| request.form_param("Action"))
+        .or_else(|| rest_operation(&request))
         .unwrap_or_default();
     let acting_account = if operation == "AssumeRole" {
         request
@@ -294,12 +300,19 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
             if matches { rule.fault } else { None }
         })
     };
+    let findings = if operation == "BatchImportFindings" {
+        sent_findings(&request.body)
+    } else {
+        Vec::new()
+    };
     state.lock().expect("state").log.push(Seen {
         service: service.clone(),
         operation: operation.clone(),
         region,
         account: acting_account.clone(),
+        access_key: access_key.clone(),
         refused: fault.is_some_and(|f| !matches!(f, Fault::Slow(_))),
+        findings,
     });
 
     match fault {
@@ -337,6 +350,38 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
     }
     client.write_all(&with_connection_close(&response))?;
     client.flush()
+}
+
+/// The operation of a REST-JSON request (Security Hub), from its method and path.
+fn rest_operation(request: &Request) -> Option<String> {
+    let mut line = request.head.first()?.split(' ');
+    let method = line.next()?;
+    let path = line.next()?.split('?').next()?;
+    let operation = match (method, path) {
+        ("POST", "/findings/import") => "BatchImportFindings",
+        ("POST", "/findings") => "GetFindings",
+        ("PATCH", "/findings/batchupdate") => "BatchUpdateFindings",
+        ("POST", "/accounts") => "EnableSecurityHub",
+        _ => return None,
+    };
+    Some(operation.to_string())
+}
+
+/// (Id, AwsAccountId, Region) of each finding in a BatchImportFindings body.
+fn sent_findings(body: &[u8]) -> Vec<(String, String, String)> {
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    body["Findings"]
+        .as_array()
+        .map(|findings| {
+            findings
+                .iter()
+                .map(|f| {
+                    let text = |field: &str| f[field].as_str().unwrap_or_default().to_string();
+                    (text("Id"), text("AwsAccountId"), text("Region"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A well-mixed 64-bit hash of a counter (SplitMix64): reproducible "random" choices.
@@ -434,6 +479,20 @@ fn error_response(service: &str, operation: &str, fault: Fault) -> String {
             "kms-audit test proxy: internal error".to_string(),
         ),
     };
+    if service == "securityhub" {
+        // REST-JSON: the code in x-amzn-ErrorType and the body; throttling is HTTP 429.
+        let (status, code) = match fault {
+            Fault::AccessDenied => ("403 Forbidden", "AccessDeniedException"),
+            Fault::Throttling => ("429 Too Many Requests", "TooManyRequestsException"),
+            Fault::InternalError => ("500 Internal Server Error", "InternalException"),
+            _ => ("403 Forbidden", "InvalidAccessException"),
+        };
+        let body = serde_json::json!({"Code": code, "Message": message}).to_string();
+        return format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nx-amzn-ErrorType: {code}\r\nx-amzn-RequestId: kms-audit-proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    }
     if service == "sts" {
         let status = if fault == Fault::AccessDenied {
             "403 Forbidden"
