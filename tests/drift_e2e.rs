@@ -547,7 +547,10 @@ async fn scan_with_specs_reports_exactly_the_seeded_drift_from_any_source() {
         }
         // A plan's planned values are no applied state: every finding of its keys says so.
         let planned = source.ends_with("show-plan.json");
-        for finding in imported.iter().filter(|f| f["spec"]["file"] == path.as_str()) {
+        for finding in imported
+            .iter()
+            .filter(|f| f["spec"]["file"] == path.as_str())
+        {
             assert_eq!(
                 finding["evidence"]["declared_from"].is_string(),
                 planned,

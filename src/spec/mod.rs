@@ -14,7 +14,7 @@
 pub mod emit;
 pub mod format;
 mod import;
-mod json;
+pub mod json;
 pub mod node;
 pub mod pulumi;
 pub mod terraform;
