@@ -326,7 +326,11 @@ fn show_json_and_plans_import_and_other_shapes_are_refused_in_one_line() {
             && imported
                 .stderr
                 .contains("aws_kms_key.audit: the key has no ARN in the plan")
-            && imported.stdout.contains("# Not imported:"),
+            && imported.stdout.contains("# Not imported:")
+            && imported.stdout.contains(
+                "# Declared by the planned values of a Terraform plan (what apply would make, \
+                 not what is applied).\n"
+            ),
         "{}",
         imported.stderr
     );

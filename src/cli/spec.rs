@@ -123,6 +123,13 @@ fn import(args: ImportArgs) -> anyhow::Result<Outcome> {
         format!("kms-audit spec imported from {file} ({what})."),
         "Keys are identified by alias where they have one, else by key ARN.".to_string(),
     ];
+    if let Some(from) = imported
+        .keys
+        .iter()
+        .find_map(|k| k.declared_from.as_deref())
+    {
+        header.push(format!("Declared by {from}."));
+    }
     if !imported.warnings.is_empty() {
         header.push("Not imported:".to_string());
         header.extend(imported.warnings.iter().map(|w| format!("  {w}")));

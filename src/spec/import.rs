@@ -101,7 +101,7 @@ impl Attributes<'_> {
     /// Whether the attribute `snake` was withheld (see [`Attributes::withheld`]).
     fn is_withheld(&self, snake: &str) -> bool {
         let name = self.naming.name(snake);
-        self.withheld.iter().any(|w| *w == name)
+        self.withheld.contains(&name)
     }
 
     pub fn string(&self, snake: &str) -> Option<(String, FieldSource)> {
