@@ -175,6 +175,13 @@ struct PendingPolicy {
     address: String,
 }
 
+/// The keys of a document by ARN and by key id (a multi-Region id names several).
+#[derive(Default)]
+struct KeyIndex {
+    by_arn: std::collections::HashMap<String, usize>,
+    by_id: std::collections::HashMap<String, Vec<usize>>,
+}
+
 /// Collects resources, then links them ([`Builder::finish`]).
 pub struct Builder {
     file: String,
@@ -467,28 +474,45 @@ impl Builder {
 
     /// The index of the key a reference (key ARN, or key id plus the region/account it must
     /// be in) names. A bare multi-Region key id names the primary first.
-    fn find(&self, reference: &str, region: Option<&str>, account: Option<&str>) -> Option<usize> {
-        if let Some(i) = self.keys.iter().position(|k| k.arn == reference) {
+    fn find(
+        &self,
+        index: &KeyIndex,
+        reference: &str,
+        region: Option<&str>,
+        account: Option<&str>,
+    ) -> Option<usize> {
+        if let Some(&i) = index.by_arn.get(reference) {
             return Some(i);
         }
         let id = KmsArn::parse(reference)
             .and_then(|a| a.key_id())
             .unwrap_or(reference);
-        let matches = |k: &PendingKey| {
-            KmsArn::parse(&k.arn).and_then(|a| a.key_id()) == Some(id)
-                && region.is_none_or(|r| r == k.key.region)
-                && account.is_none_or(|a| a == k.key.account)
+        let candidates = index.by_id.get(id)?;
+        let matches = |i: &&usize| {
+            let k = &self.keys[**i];
+            region.is_none_or(|r| r == k.key.region) && account.is_none_or(|a| a == k.key.account)
         };
-        self.keys
+        candidates
             .iter()
-            .position(|k| matches(k) && k.primary_arn.is_none())
-            .or_else(|| self.keys.iter().position(matches))
+            .filter(matches)
+            .find(|i| self.keys[**i].primary_arn.is_none())
+            .or_else(|| candidates.iter().find(matches))
+            .copied()
     }
 
     /// Links aliases, replicas and key policies to their keys and gives each key its identity.
     pub fn finish(mut self) -> Result<Imported, Vec<SpecError>> {
+        // Joins look keys up by ARN and id: an index, so 10,000 keys join in linear time.
+        let mut index = KeyIndex::default();
+        for (i, k) in self.keys.iter().enumerate() {
+            index.by_arn.entry(k.arn.clone()).or_insert(i);
+            if let Some(id) = KmsArn::parse(&k.arn).and_then(|a| a.key_id()) {
+                index.by_id.entry(id.to_string()).or_default().push(i);
+            }
+        }
+        let index = index;
         for policy in std::mem::take(&mut self.policies) {
-            match self.find(&policy.key_ref, policy.region.as_deref(), None) {
+            match self.find(&index, &policy.key_ref, policy.region.as_deref(), None) {
                 Some(i) => {
                     // The separate policy resource wins over the key's own `policy`: it is what
                     // Terraform applies last (and what it recommends).
@@ -521,10 +545,15 @@ impl Builder {
             let found = alias
                 .target_arn
                 .as_deref()
-                .and_then(|arn| self.find(arn, None, None))
+                .and_then(|arn| self.find(&index, arn, None, None))
                 .or_else(|| {
                     alias.target_id.as_deref().and_then(|id| {
-                        self.find(id, alias.region.as_deref(), alias.account.as_deref())
+                        self.find(
+                            &index,
+                            id,
+                            alias.region.as_deref(),
+                            alias.account.as_deref(),
+                        )
                     })
                 });
             match found {
@@ -553,7 +582,7 @@ impl Builder {
             })
             .collect();
         for (i, primary_arn, region) in replicas {
-            match self.keys.iter().position(|k| k.arn == primary_arn) {
+            match index.by_arn.get(&primary_arn).copied() {
                 Some(p) => {
                     let primary = &mut self.keys[p].key;
                     primary
