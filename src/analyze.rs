@@ -21,6 +21,8 @@ pub struct AnalysisInputs {
     pub now: Option<time::OffsetDateTime>,
     /// The declared specs (`--spec`); drift runs only when some were given.
     pub specs: Option<crate::spec::SpecSet>,
+    /// What the run chose not to scan, so declared keys there are not coverage gaps.
+    pub spec_scope: crate::drift::Scope,
 }
 
 /// Replaces the report's findings with a fresh analysis of its inventory.
@@ -28,12 +30,31 @@ pub fn analyze(report: &mut Report, inputs: &AnalysisInputs) {
     // A saved report's findings are replaced: free them before the new ones are made.
     report.findings = Vec::new();
     let mut findings: Vec<Finding> = run_checks(report, inputs);
+    // A saved report's declared-scope gaps are those of its own specs: recomputed below.
+    report
+        .coverage_gaps
+        .retain(|g| g.operation != crate::model::SPEC_SCOPE_OPERATION);
+    report.summary.specs = None;
     if let Some(specs) = &inputs.specs {
-        findings.extend(crate::drift::detect(
+        let drift = crate::drift::evaluate(
             report,
             specs,
             inputs.config.report_unmanaged,
-        ));
+            &inputs.spec_scope,
+        );
+        findings.extend(drift.findings);
+        if !drift.gaps.is_empty() {
+            report.coverage_gaps.extend(drift.gaps);
+            report.coverage_gaps.sort_by(|a, b| {
+                (&a.account, &a.region, &a.key_arn, &a.operation).cmp(&(
+                    &b.account,
+                    &b.region,
+                    &b.key_arn,
+                    &b.operation,
+                ))
+            });
+        }
+        report.summary.specs = Some(drift.summary);
     }
     // Per-check `enabled` / `severity` from the config apply to every finding (drift too).
     inputs.config.apply_overrides(&mut findings);

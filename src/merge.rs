@@ -213,7 +213,13 @@ pub fn merge(shards: Vec<ShardReport>, allow_partial: bool) -> Result<Merged, Me
             ..
         } = shard.report;
         report.targets.extend(targets);
-        report.coverage_gaps.extend(coverage_gaps);
+        // A shard's declared keys in other shards' accounts are no gap of the merged run; drift
+        // (and its scope) is evaluated afresh on the merged inventory.
+        report.coverage_gaps.extend(
+            coverage_gaps
+                .into_iter()
+                .filter(|g| g.operation != crate::model::SPEC_SCOPE_OPERATION),
+        );
         report.inventory.keys.extend(inventory.keys);
         for (operation, calls) in summary.api_calls {
             *report.summary.api_calls.entry(operation).or_default() += calls;

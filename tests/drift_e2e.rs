@@ -1,7 +1,9 @@
 //! End to end: seed the example estate of `examples/specs/` into the local AWS emulator with
 //! deliberate differences, scan it with `--spec`, and check that exactly the seeded drift is
-//! reported, each finding pointing at the spec's file and line. The Terraform state and the
-//! Pulumi export of the same estate must give the same findings as the hand-written spec.
+//! reported, each finding pointing at the spec's file and line. Every other form of the same
+//! estate — Terraform state, `terraform show -json` of a state and of a plan, the Pulumi export
+//! with and without secrets (`tests/fixtures/specs/forms/`) — must give the same findings as the
+//! hand-written spec.
 
 mod support;
 
@@ -14,6 +16,7 @@ use support::emulator::{Emulator, repo_root};
 use support::seed::{self, NewKey};
 
 const SCANNED: &str = "us-east-1,eu-west-1";
+const PREFIX_ALIAS: &str = "alias/payments-20261201083000000000000001";
 
 /// ARNs of the seeded keys the findings name.
 struct Seeded {
@@ -85,6 +88,9 @@ async fn seed_estate(endpoint: &str) -> Seeded {
     )
     .await;
     seed::alias(&use1, payments.key_id(), "alias/payments").await;
+    // A second alias, as Terraform's `name_prefix` names it (declared only by the forms in
+    // tests/fixtures/specs/forms/: further aliases are not compared).
+    seed::alias(&use1, payments.key_id(), PREFIX_ALIAS).await;
     seed::enable_rotation(&use1, payments.key_id(), Some(365)).await;
 
     let signing = seed::create_key(
@@ -180,6 +186,10 @@ fn line_of(path: &Path, needle: &str, nth: usize) -> u64 {
 }
 
 fn scan(endpoint: &str, dir: &Path, spec: &Path) -> Value {
+    scan_with(endpoint, dir, spec, &[], 0)
+}
+
+fn scan_with(endpoint: &str, dir: &Path, spec: &Path, more: &[&str], code: i32) -> Value {
     let spec = spec.display().to_string();
     let extra = dir.join("extra.yaml").display().to_string();
     let config = dir.join("kms-audit.yaml").display().to_string();
@@ -199,9 +209,12 @@ fn scan(endpoint: &str, dir: &Path, spec: &Path) -> Value {
             "json",
             "--fail-on",
             "none",
-        ],
+        ]
+        .into_iter()
+        .chain(more.iter().copied())
+        .collect::<Vec<_>>(),
     );
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.code, code, "stderr: {}", run.stderr);
     run.json()
 }
 
@@ -245,12 +258,18 @@ fn summary(findings: &[Value]) -> Vec<(String, String, Value, Value, Value)> {
         .collect()
 }
 
+/// The findings without their spec location and the evidence notes on where a declaration came
+/// from (`declared_from`: a plan; `declared_policy_from`: a separate key policy resource).
 fn without_spec(findings: &[Value]) -> Vec<Value> {
     findings
         .iter()
         .map(|f| {
             let mut f = f.clone();
             f["spec"] = Value::Null;
+            if let Some(evidence) = f["evidence"].as_object_mut() {
+                evidence.remove("declared_from");
+                evidence.remove("declared_policy_from");
+            }
             f
         })
         .collect()
@@ -277,6 +296,20 @@ async fn scan_with_specs_reports_exactly_the_seeded_drift_from_any_source() {
     let spec_file = dir.join("kms-audit/keys.yaml");
     let report = scan(&emulator.endpoint, dir, &dir.join("kms-audit"));
     let found = drift(&report);
+    // 7 declared (6 + extra.yaml): 5 found, one missing (webhook-hmac), and the ap-southeast-2
+    // replica not evaluated: that Region was left out with --regions, so it is listed (with its
+    // line) but no coverage gap.
+    assert_eq!(
+        report["summary"]["specs"],
+        json!({"declared": 7, "matched": 5, "missing": 1, "out_of_scope": 1, "not_evaluated": [{
+            "account": DEFAULT_ACCOUNT, "region": "ap-southeast-2", "key": "alias/orders",
+            "spec": {"file": spec_file.display().to_string(),
+                     "line": line_of(&spec_file, "- alias: alias/orders", 2)},
+            "reason": format!("account {DEFAULT_ACCOUNT}, region ap-southeast-2 was not scanned"),
+            "explained_by": "--regions",
+        }]})
+    );
+    assert_eq!(report["coverage_gaps"], json!([]));
 
     let s = |v: &str| v.to_string();
     let alias = |a: &str| json!([a]);
@@ -308,7 +341,7 @@ async fn scan_with_specs_reports_exactly_the_seeded_drift_from_any_source() {
                 s("DRF002"),
                 s("us-east-1"),
                 json!(keys.payments),
-                alias("alias/payments"),
+                json!(["alias/payments", PREFIX_ALIAS]),
                 json!("rotation_period_in_days")
             ),
             (
@@ -322,14 +355,14 @@ async fn scan_with_specs_reports_exactly_the_seeded_drift_from_any_source() {
                 s("DRF003"),
                 s("us-east-1"),
                 json!(keys.payments),
-                alias("alias/payments"),
+                json!(["alias/payments", PREFIX_ALIAS]),
                 Value::Null
             ),
             (
                 s("DRF004"),
                 s("us-east-1"),
                 json!(keys.payments),
-                alias("alias/payments"),
+                json!(["alias/payments", PREFIX_ALIAS]),
                 Value::Null
             ),
             (
@@ -459,8 +492,23 @@ async fn scan_with_specs_reports_exactly_the_seeded_drift_from_any_source() {
         ]
     );
 
-    // The Terraform state and the Pulumi export of the same estate: the same findings, each
-    // pointing at the resource in the state file.
+    // Every other form of the same estate: the same findings, each pointing at the resource in
+    // its file.
+    let forms = repo_root().join("tests/fixtures/specs/forms");
+    for name in ["show-state.json", "show-plan.json", "pulumi-secrets.json"] {
+        std::fs::copy(forms.join(name), dir.join(name)).expect("copy form");
+    }
+    let show_needles = vec![
+        ("\"address\": \"aws_kms_key.app[\\\"webhook-hmac\\\"]\"", 0),
+        (
+            "\"address\": \"module.orders.module.replicas.aws_kms_replica_key.replica[0]\"",
+            0,
+        ),
+    ];
+    let pulumi_needles = vec![
+        ("aws:kms/key:Key::webhook-hmac", 0),
+        ("ReplicaKey::orders-eu-west-1", 0),
+    ];
     for (source, resource_lines) in [
         (
             dir.join("terraform/terraform.tfstate"),
@@ -470,15 +518,13 @@ async fn scan_with_specs_reports_exactly_the_seeded_drift_from_any_source() {
                 ("\"index_key\": 0", 1),
             ],
         ),
-        (
-            dir.join("pulumi/stack-export.json"),
-            vec![
-                ("aws:kms/key:Key::webhook-hmac", 0),
-                ("ReplicaKey::orders-eu-west-1", 0),
-            ],
-        ),
+        (dir.join("show-state.json"), show_needles.clone()),
+        (dir.join("show-plan.json"), show_needles),
+        (dir.join("pulumi/stack-export.json"), pulumi_needles.clone()),
+        (dir.join("pulumi-secrets.json"), pulumi_needles),
     ] {
-        let imported = drift(&scan(&emulator.endpoint, dir, &source));
+        let report = scan(&emulator.endpoint, dir, &source);
+        let imported = drift(&report);
         assert_eq!(
             without_spec(&imported),
             without_spec(&found),
@@ -499,7 +545,124 @@ async fn scan_with_specs_reports_exactly_the_seeded_drift_from_any_source() {
         for finding in &imported[3..8] {
             assert_eq!(finding["spec"]["file"], path.as_str());
         }
+        // A plan's planned values are no applied state: every finding of its keys says so.
+        let planned = source.ends_with("show-plan.json");
+        for finding in imported
+            .iter()
+            .filter(|f| f["spec"]["file"] == path.as_str())
+        {
+            assert_eq!(
+                finding["evidence"]["declared_from"].is_string(),
+                planned,
+                "{}: {finding}",
+                source.display()
+            );
+        }
+        // The ap-southeast-2 replica: not scanned, explained by --regions, listed with the
+        // resource it comes from, no coverage gap (exit 0 above).
+        let specs = &report["summary"]["specs"];
+        assert_eq!(
+            (
+                &specs["declared"],
+                &specs["matched"],
+                &specs["missing"],
+                &specs["out_of_scope"]
+            ),
+            (&json!(7), &json!(5), &json!(1), &json!(1)),
+            "{}",
+            source.display()
+        );
+        assert_eq!(specs["not_evaluated"][0]["region"], "ap-southeast-2");
+        assert_eq!(specs["not_evaluated"][0]["explained_by"], "--regions");
+        assert_eq!(specs["not_evaluated"][0]["spec"]["file"], path.as_str());
+        assert_eq!(report["coverage_gaps"], json!([]), "{}", source.display());
     }
+}
+
+/// A declared key in an account the scan did not cover is never passed over: it is a coverage
+/// gap naming its file and line (exit 3), in JSON and in the table, unless the run says it is
+/// expected (--spec-scope-ignore).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_keys_outside_the_scanned_scope_are_coverage_gaps() {
+    let emulator = Emulator::start();
+    let use1 = seed::kms(&emulator.endpoint, "us-east-1");
+    let key = seed::create_key(&use1, NewKey::default()).await;
+    seed::alias(&use1, key.key_id(), "alias/app").await;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let spec = tmp.path().join("keys.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "keys:\n  - alias: alias/app\n    account: \"{DEFAULT_ACCOUNT}\"\n    region: us-east-1\n\
+             \x20 - alias: alias/elsewhere\n    account: \"222222222222\"\n    region: us-east-1\n"
+        ),
+    )
+    .expect("spec");
+    let spec_arg = spec.display().to_string();
+    let base = [
+        "scan",
+        "--regions",
+        "us-east-1",
+        "--spec",
+        &spec_arg,
+        "--fail-on",
+        "none",
+    ];
+    let with = |more: &[&str]| {
+        kms_audit(
+            &emulator.endpoint,
+            &base.iter().chain(more).copied().collect::<Vec<_>>(),
+        )
+    };
+
+    let run = with(&["--format", "json"]);
+    assert_eq!(run.code, 3, "stderr: {}", run.stderr);
+    let report = run.json();
+    let file = spec.display();
+    assert_eq!(
+        report["coverage_gaps"],
+        json!([{
+            "account": "222222222222", "region": "us-east-1", "key_arn": null,
+            "operation": "SpecScope", "error_code": null,
+            "reason": format!("declared key alias/elsewhere ({file}:5) was not evaluated: \
+                               account 222222222222, region us-east-1 was not scanned"),
+        }])
+    );
+    assert_eq!(
+        report["summary"]["specs"],
+        json!({"declared": 2, "matched": 1, "missing": 0, "out_of_scope": 1, "not_evaluated": [{
+            "account": "222222222222", "region": "us-east-1", "key": "alias/elsewhere",
+            "spec": {"file": file.to_string(), "line": 5},
+            "reason": "account 222222222222, region us-east-1 was not scanned",
+        }]})
+    );
+    assert!(
+        !report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["check_id"] == "DRF001"),
+        "a key that was not looked for is not missing"
+    );
+
+    let table = with(&["--format", "table"]);
+    assert_eq!(table.code, 3, "stderr: {}", table.stderr);
+    for line in [
+        "Specs: 2 declared keys · 1 matched · 0 missing · 1 not evaluated (out of scope)",
+        "- 222222222222 us-east-1",
+        "not evaluated: declared key alias/elsewhere (",
+    ] {
+        assert!(table.stdout.contains(line), "{line}\n{}", table.stdout);
+    }
+
+    let ignored = with(&["--format", "json", "--spec-scope-ignore"]);
+    assert_eq!(ignored.code, 0, "stderr: {}", ignored.stderr);
+    let report = ignored.json();
+    assert_eq!(report["coverage_gaps"], json!([]));
+    assert_eq!(
+        report["summary"]["specs"]["not_evaluated"][0]["explained_by"],
+        "--spec-scope-ignore"
+    );
 }
 
 #[test]

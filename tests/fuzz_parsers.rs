@@ -1357,6 +1357,9 @@ fn spec_files_under_fuzz() {
         read("examples/specs/pulumi/stack-export.json"),
         read("tests/fixtures/specs/terraform/modules.tfstate"),
         read("tests/fixtures/specs/pulumi/stack.json"),
+        read("tests/fixtures/specs/forms/show-state.json"),
+        read("tests/fixtures/specs/forms/show-plan.json"),
+        read("tests/fixtures/specs/forms/pulumi-secrets.json"),
     ];
     let json_values: Vec<Value> = json_sources
         .iter()
@@ -1445,6 +1448,105 @@ fn spec_files_under_fuzz() {
             Err(err) => check_spec_errors(&err.to_string(), &file, line_count(&bytes)),
         }
     });
+}
+
+/// The strict JSON reader that machine-written specs take (state, `show -json`, exports) gives
+/// exactly the YAML reader's nodes and positions whenever it accepts a document, and leaves
+/// everything else to it; neither panics.
+#[test]
+fn the_fast_json_reader_agrees_with_the_yaml_reader() {
+    let sources = [
+        read("tests/fixtures/specs/forms/show-state.json"),
+        read("tests/fixtures/specs/forms/show-plan.json"),
+        read("tests/fixtures/specs/forms/pulumi-secrets.json"),
+        read("examples/specs/terraform/terraform.tfstate"),
+        read("tests/fixtures/specs/pulumi/stack.json"),
+    ];
+    let values: Vec<Value> = sources
+        .iter()
+        .map(|t| serde_json::from_str(t).expect("JSON"))
+        .collect();
+    let donors: Vec<&Value> = values.iter().collect();
+    let text_donors: Vec<&str> = sources.iter().map(String::as_str).collect();
+    run("json-reader", 600, |rng, input| {
+        let text = match rng.below(3) {
+            0 => {
+                let mut value = rng.pick(&values);
+                mutate_value(rng, &mut value, &donors);
+                to_text(rng, &value)
+            }
+            1 => mutate_text_from(rng, &sources, &text_donors),
+            _ => {
+                let mut value = random_value(rng, 0);
+                if rng.one_in(2) {
+                    value = json!({"format_version": "1.0", "values": {"root_module": value}});
+                }
+                to_text(rng, &value)
+            }
+        };
+        input.set(text.as_bytes());
+        let fast = spec::json::parse(&text);
+        let yaml = spec::node::parse_yaml(&text, "t.json");
+        if let Some(fast) = fast {
+            match yaml {
+                Ok(yaml) if yaml == fast => {}
+                Ok(yaml) => {
+                    return Err(format!(
+                        "the readers disagree:\n  json: {:?}\n  yaml: {:?}",
+                        fast.to_json(),
+                        yaml.to_json()
+                    ));
+                }
+                Err(err) => {
+                    // Strictly valid JSON the YAML reader refuses (its limits) is still read.
+                    if serde_json::from_str::<Value>(&text).is_err() {
+                        return Err(format!(
+                            "accepted invalid JSON the YAML reader refuses: {err}"
+                        ));
+                    }
+                }
+            }
+        } else if serde_json::from_str::<Value>(&text).is_ok()
+            && max_depth(&text) < 100
+            && !text.contains("\\u")
+            && !has_duplicate_keys(&text)
+            && yaml.is_ok()
+            && !text.contains("e+")
+            && !text.contains("e-")
+        {
+            // Plain valid JSON (no escapes to check, no deep nesting, no exponents) is the fast
+            // reader's to read.
+            if !text.bytes().any(|b| b.is_ascii_digit()) {
+                return Err("the fast reader passed on plain JSON".to_string());
+            }
+        }
+        Ok(())
+    });
+}
+
+fn has_duplicate_keys(text: &str) -> bool {
+    // serde_json keeps the last of duplicate keys; re-serialising shows whether any were lost.
+    serde_json::from_str::<Value>(text)
+        .map(|v| {
+            let count = |t: &str| t.matches('"').count();
+            count(&serde_json::to_string(&v).unwrap_or_default()) < count(text)
+        })
+        .unwrap_or(false)
+}
+
+fn max_depth(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 // --- saved reports and baselines -------------------------------------------------------------------

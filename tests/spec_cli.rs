@@ -293,3 +293,86 @@ fn report_finds_drift_in_a_saved_scan_offline() {
         ]
     );
 }
+
+#[test]
+fn show_json_and_plans_import_and_other_shapes_are_refused_in_one_line() {
+    let forms = repo_root().join("tests/fixtures/specs/forms");
+    for name in ["show-state.json", "show-plan.json"] {
+        let path = forms.join(name).display().to_string();
+        let imported = kms_audit(&["spec", "import", "terraform", &path]);
+        assert_eq!(imported.code, 0, "{name}: {}", imported.stderr);
+        for alias in ["alias/payments", "alias/orders", "alias/webhook-hmac"] {
+            assert!(
+                imported.stdout.contains(&format!("alias: {alias}\n")),
+                "{name}: {alias}\n{}",
+                imported.stdout
+            );
+        }
+        let validated = kms_audit(&["spec", "validate", &path]);
+        assert_eq!(validated.code, 0, "{name}: {}", validated.stderr);
+        assert!(
+            validated
+                .stdout
+                .ends_with("ok: 6 declared keys in 1 file\n"),
+            "{}",
+            validated.stdout
+        );
+    }
+    // The plan's key to be created: a warning, on stderr and in the header.
+    let plan = forms.join("show-plan.json").display().to_string();
+    let imported = kms_audit(&["spec", "import", "terraform", &plan]);
+    assert!(
+        imported.stderr.contains("kms-audit: warning: ")
+            && imported
+                .stderr
+                .contains("aws_kms_key.audit: the key has no ARN in the plan")
+            && imported.stdout.contains("# Not imported:")
+            && imported.stdout.contains(
+                "# Declared by the planned values of a Terraform plan (what apply would make, \
+                 not what is applied).\n"
+            ),
+        "{}",
+        imported.stderr
+    );
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let v3 = write(
+        tmp.path(),
+        "old.tfstate",
+        "{\"version\": 3, \"terraform_version\": \"0.11.14\", \"serial\": 9, \"lineage\": \"l\",\n \"modules\": []}\n",
+    );
+    let v3_message = format!(
+        "invalid spec: {v3}:1:2: version: this is a Terraform state of format version 3 \
+         (Terraform 0.11 or earlier): upgrade it with Terraform 0.12 or later (`terraform apply` \
+         or `terraform refresh` rewrites it as version 4), or pass `terraform show -json` output"
+    );
+    for args in [
+        vec!["scan", "--endpoint-url", DEAD_ENDPOINT, "--spec", &v3],
+        vec!["spec", "validate", &v3],
+        vec!["spec", "import", "terraform", &v3],
+    ] {
+        assert_input_error(&kms_audit(&args), &v3_message);
+    }
+    let encrypted = write(
+        tmp.path(),
+        "enc.tfstate",
+        "{\"meta\": {\"key_provider.pbkdf2.k\": \"e30=\"}, \"encrypted_data\": \"AAAA\", \"encryption_version\": \"v0\"}",
+    );
+    assert_input_error(
+        &kms_audit(&["spec", "validate", &encrypted]),
+        &format!(
+            "invalid spec: {encrypted}:1:71: encryption_version: this is an OpenTofu encrypted \
+             state (encryption_version v0): decrypt it first — with the encryption configured, \
+             `tofu show -json > state.json` — and pass that file"
+        ),
+    );
+    let other = write(tmp.path(), "other.json", "{\"Version\": 1, \"items\": []}");
+    assert_input_error(
+        &kms_audit(&["spec", "import", "terraform", &other]),
+        &format!(
+            "{other}: this is not a kms-audit spec (`keys`, `defaults`), a Terraform state or \
+             `terraform show -json` output, or a Pulumi stack export: its top-level fields are \
+             Version, items"
+        ),
+    );
+}

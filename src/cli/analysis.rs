@@ -28,10 +28,16 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "SCAN.json")]
     pub baseline: Option<PathBuf>,
     /// Declared specs to compare the live keys with (repeatable): kms-audit YAML/JSON spec files
-    /// or directories, Terraform state files (v4) or Pulumi stack exports. Drift findings
-    /// (DRF001–DRF006) point at the spec's file and line. Checked before any AWS call.
+    /// or directories, Terraform / OpenTofu state (v4), `terraform show -json` of a state or a
+    /// plan, Pulumi stack exports. Drift findings (DRF001–DRF006) point at the spec's file and
+    /// line; a declared key the scan did not cover is a coverage gap. Checked before any AWS call.
     #[arg(long = "spec", value_name = "PATH")]
     pub specs: Vec<PathBuf>,
+    /// Declared keys in accounts or regions the scan did not cover are expected: list them as
+    /// not evaluated, but not as coverage gaps (no exit 3 for them). Without it, only a region
+    /// left out with --regions / --exclude-regions (or the config's `regions`) is explained.
+    #[arg(long)]
+    pub spec_scope_ignore: bool,
 }
 
 impl AnalysisArgs {
@@ -49,6 +55,11 @@ impl AnalysisArgs {
             }
             inputs.specs = Some(specs);
         }
+        inputs.spec_scope = crate::drift::Scope {
+            ignore: self.spec_scope_ignore,
+            regions: inputs.config.regions.clone(),
+            exclude_regions: Vec::new(),
+        };
         if let Some(path) = &self.suppressions {
             inputs.suppressions = Some(Suppressions::load(path)?);
         }

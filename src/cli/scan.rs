@@ -179,7 +179,14 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     }
     // Every input file and output path is checked before the first AWS call.
     super::writable::check_outputs(&args.output.outputs)?;
-    let inputs = args.analysis.load()?;
+    let mut inputs = args.analysis.load()?;
+    if !args.regions.is_empty() {
+        inputs.spec_scope.regions.clone_from(&args.regions);
+    }
+    inputs
+        .spec_scope
+        .exclude_regions
+        .clone_from(&args.exclude_regions);
     let request = ScanRequest {
         aws: AwsOptions {
             profile: args.profile,

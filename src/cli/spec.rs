@@ -38,15 +38,16 @@ pub struct ImportArgs {
     /// What FILE is.
     #[arg(value_enum)]
     pub tool: ImportTool,
-    /// A Terraform state file (`terraform state pull > STATE.tfstate`) or a Pulumi export
-    /// (`pulumi stack export > EXPORT.json`).
+    /// A Terraform state file (`terraform state pull > STATE.tfstate`), `terraform show -json`
+    /// of a state or a plan, or a Pulumi export (`pulumi stack export > EXPORT.json`).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ImportTool {
-    /// Terraform state, format version 4 (Terraform 0.12 and later, OpenTofu).
+    /// Terraform or OpenTofu: state format version 4 (Terraform 0.12 and later), or
+    /// `terraform show -json` of a state or a plan.
     Terraform,
     /// `pulumi stack export` output.
     Pulumi,
@@ -95,13 +96,18 @@ fn import(args: ImportArgs) -> anyhow::Result<Outcome> {
     let imported = match (args.tool, format) {
         (ImportTool::Terraform, SourceFormat::Terraform) => spec::terraform::import(&doc, &file),
         (ImportTool::Pulumi, SourceFormat::Pulumi) => spec::pulumi::import(&doc, &file),
+        (_, SourceFormat::Unknown) => anyhow::bail!(
+            "{file}: {}",
+            spec::unknown_shape(&doc, true).unwrap_or_default()
+        ),
         (_, other) => anyhow::bail!(
             "{file} is not a {what}: it looks like {}",
             match other {
                 SourceFormat::Terraform => "a Terraform state (use `spec import terraform`)",
                 SourceFormat::Pulumi => "a Pulumi export (use `spec import pulumi`)",
                 SourceFormat::PolicyDocument => "a key policy document",
-                SourceFormat::Spec => "a kms-audit spec, or something else",
+                SourceFormat::Spec => "a kms-audit spec",
+                SourceFormat::Unknown => "none of the formats kms-audit reads",
             }
         ),
     }
@@ -117,6 +123,13 @@ fn import(args: ImportArgs) -> anyhow::Result<Outcome> {
         format!("kms-audit spec imported from {file} ({what})."),
         "Keys are identified by alias where they have one, else by key ARN.".to_string(),
     ];
+    if let Some(from) = imported
+        .keys
+        .iter()
+        .find_map(|k| k.declared_from.as_deref())
+    {
+        header.push(format!("Declared by {from}."));
+    }
     if !imported.warnings.is_empty() {
         header.push("Not imported:".to_string());
         header.extend(imported.warnings.iter().map(|w| format!("  {w}")));
@@ -127,7 +140,7 @@ fn import(args: ImportArgs) -> anyhow::Result<Outcome> {
 
 fn describe(tool: ImportTool) -> &'static str {
     match tool {
-        ImportTool::Terraform => "Terraform state",
+        ImportTool::Terraform => "Terraform state or `terraform show -json` output",
         ImportTool::Pulumi => "Pulumi stack export",
     }
 }

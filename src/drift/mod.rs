@@ -4,7 +4,10 @@
 //!
 //! - Matching: a declared key names its live key by key ARN, or by account + region + alias.
 //! - DRF001 only when the declared key's account and region were scanned: a region that was
-//!   not scanned, or failed, is no evidence that the key is missing.
+//!   not scanned, or failed, is no evidence that the key is missing. Such a key is "not
+//!   evaluated": counted and listed in the summary, and a coverage gap (exit 3) unless the run
+//!   explains it (`--spec-scope-ignore`, or `--regions` leaving its region out) — a declared
+//!   scope that was not looked at is never reported as passed.
 //! - Fields a spec leaves out are not compared. A declared key that is pending deletion is
 //!   DRF002 (`key_state`), and its enabled state and rotation are then not compared (AWS
 //!   reports rotation off while a key is pending deletion).
@@ -18,7 +21,10 @@ use serde_json::{Value, json};
 
 use crate::catalog::{self, CheckMeta};
 use crate::finding::FindingBuilder;
-use crate::model::{Finding, KeyRecord, MultiRegionKeyType, Report, TargetStatus};
+use crate::model::{
+    CoverageGap, Finding, KeyRecord, MultiRegionKeyType, NotEvaluated, Report,
+    SPEC_SCOPE_OPERATION, SpecSummary, TargetStatus,
+};
 use crate::spec::{DeclaredKey, KmsArn, SpecSet};
 
 /// Ids of the checks this module implements.
@@ -32,8 +38,54 @@ fn check(id: &str) -> Option<&'static CheckMeta> {
     meta
 }
 
+/// What the run chose not to look at, so declared keys there are explained, not gaps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// `--spec-scope-ignore`: declared keys outside the scan are expected.
+    pub ignore: bool,
+    /// The regions the scan was limited to (`--regions` or the config's `regions`), if any.
+    pub regions: Vec<String>,
+    /// `--exclude-regions`.
+    pub exclude_regions: Vec<String>,
+}
+
+impl Scope {
+    /// Why a declared key in `region` that was not scanned is expected, if it is.
+    fn explains(&self, region: &str) -> Option<&'static str> {
+        if self.ignore {
+            Some("--spec-scope-ignore")
+        } else if (!self.regions.is_empty() && !self.regions.iter().any(|r| r == region))
+            || self.exclude_regions.iter().any(|r| r == region)
+        {
+            Some("--regions")
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything drift yields: findings, the declared keys that could not be evaluated as
+/// coverage gaps, and the summary counts.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    pub gaps: Vec<CoverageGap>,
+    pub summary: SpecSummary,
+}
+
 /// The drift findings of `report`'s inventory against `specs`.
 pub fn detect(report: &Report, specs: &SpecSet, report_unmanaged: bool) -> Vec<Finding> {
+    evaluate(report, specs, report_unmanaged, &Scope::default()).findings
+}
+
+/// Drift of `report`'s inventory against `specs`, with the scope each declared key was (or
+/// was not) evaluated in.
+pub fn evaluate(
+    report: &Report,
+    specs: &SpecSet,
+    report_unmanaged: bool,
+    scope: &Scope,
+) -> Evaluation {
     let keys = &report.inventory.keys;
     let by_arn: HashMap<&str, usize> = keys
         .iter()
@@ -70,6 +122,16 @@ pub fn detect(report: &Report, specs: &SpecSet, report_unmanaged: bool) -> Vec<F
         )
         .collect();
 
+    let status: HashMap<(&str, &str), TargetStatus> = report
+        .targets
+        .iter()
+        .map(|t| ((t.account.as_str(), t.region.as_str()), t.status))
+        .collect();
+    let mut summary = SpecSummary {
+        declared: specs.keys.len() as u64,
+        ..SpecSummary::default()
+    };
+    let mut gaps = Vec::new();
     let mut findings = Vec::new();
     let mut matched = vec![false; keys.len()];
     // Replica ARNs declared through their primary's replica_regions.
@@ -87,6 +149,7 @@ pub fn detect(report: &Report, specs: &SpecSet, report_unmanaged: bool) -> Vec<F
         match found {
             Some(i) => {
                 matched[i] = true;
+                summary.matched += 1;
                 let live = &keys[i];
                 if let (Some(mrk), Some(regions)) = (&live.multi_region, &declared.replica_regions)
                 {
@@ -100,24 +163,46 @@ pub fn detect(report: &Report, specs: &SpecSet, report_unmanaged: bool) -> Vec<F
                             .cloned(),
                     );
                 }
+                let start = findings.len();
                 compare(declared, live, &mut findings);
+                note_provenance(declared, &mut findings[start..]);
             }
             None => {
                 let target = (declared.account.as_str(), declared.region.as_str());
-                if !scanned.contains(&target) {
-                    tracing::debug!(
-                        key = declared.display_name(),
-                        account = %declared.account,
-                        region = %declared.region,
-                        "declared key not compared: its account and region were not scanned"
-                    );
+                let (account, region) = target;
+                let why = if !scanned.contains(&target) {
+                    Some(match status.get(&target) {
+                        Some(TargetStatus::Failed) => {
+                            format!("the scan of account {account}, region {region} failed")
+                        }
+                        Some(TargetStatus::Skipped) => format!(
+                            "account {account}, region {region} was skipped (region not enabled)"
+                        ),
+                        _ => format!("account {account}, region {region} was not scanned"),
+                    })
                 } else if declared.key_arn.is_none() && alias_blind.contains(&target) {
-                    tracing::debug!(
-                        key = declared.display_name(),
-                        "declared key not compared: the aliases of its region could not be read"
-                    );
+                    Some(format!(
+                        "the aliases of account {account}, region {region} could not be listed"
+                    ))
                 } else {
-                    findings.extend(missing(declared));
+                    None
+                };
+                match why {
+                    Some(reason) => {
+                        // A failed target is no choice of the run: never explained.
+                        let explained = match status.get(&target) {
+                            Some(TargetStatus::Failed) => None,
+                            _ if scanned.contains(&target) => None,
+                            _ => scope.explains(region),
+                        };
+                        not_evaluated(declared, reason, explained, &mut summary, &mut gaps);
+                    }
+                    None => {
+                        summary.missing += 1;
+                        let start = findings.len();
+                        findings.extend(missing(declared));
+                        note_provenance(declared, &mut findings[start..]);
+                    }
                 }
             }
         }
@@ -153,7 +238,70 @@ pub fn detect(report: &Report, specs: &SpecSet, report_unmanaged: bool) -> Vec<F
             );
         }
     }
-    findings
+    Evaluation {
+        findings,
+        gaps,
+        summary,
+    }
+}
+
+/// Records a declared key that was not evaluated: listed in the summary, and a coverage gap
+/// unless the run explains it.
+fn not_evaluated(
+    declared: &DeclaredKey,
+    reason: String,
+    explained_by: Option<&str>,
+    summary: &mut SpecSummary,
+    gaps: &mut Vec<CoverageGap>,
+) {
+    summary.out_of_scope += 1;
+    if explained_by.is_none() {
+        gaps.push(CoverageGap {
+            account: declared.account.clone(),
+            region: Some(declared.region.clone()),
+            key_arn: declared.key_arn.clone(),
+            operation: SPEC_SCOPE_OPERATION.to_string(),
+            error_code: None,
+            reason: format!(
+                "declared key {} ({}:{}) was not evaluated: {reason}",
+                declared.display_name(),
+                declared.location.file,
+                declared.location.line
+            ),
+        });
+    }
+    summary.not_evaluated.push(NotEvaluated {
+        account: declared.account.clone(),
+        region: declared.region.clone(),
+        key: declared.display_name().to_string(),
+        spec: declared.location.clone(),
+        source: declared.source.clone(),
+        reason,
+        explained_by: explained_by.map(str::to_string),
+    });
+}
+
+/// Says in the evidence where an imported declaration came from when it is not applied state:
+/// a plan's planned values (every finding), a separate key policy resource (DRF003).
+fn note_provenance(declared: &DeclaredKey, findings: &mut [Finding]) {
+    if declared.declared_from.is_none() && declared.policy_from.is_none() {
+        return;
+    }
+    for finding in findings {
+        let mut evidence = finding.evidence.value().clone();
+        let Some(object) = evidence.as_object_mut() else {
+            continue;
+        };
+        if let Some(from) = &declared.declared_from {
+            object.insert("declared_from".into(), json!(from));
+        }
+        if let Some(from) = &declared.policy_from
+            && &*finding.check_id == "DRF003"
+        {
+            object.insert("declared_policy_from".into(), json!(from));
+        }
+        finding.evidence = evidence.into();
+    }
 }
 
 fn missing(declared: &DeclaredKey) -> Option<Finding> {

@@ -579,3 +579,127 @@ fn every_drift_check_is_in_the_catalog() {
         assert_eq!(meta.category, "drift", "{id}");
     }
 }
+
+#[test]
+fn declared_keys_outside_the_scan_are_counted_listed_and_gaps_unless_explained() {
+    let keys = vec![live("us-east-1", "k1", "alias/app")];
+    let targets = vec![
+        target("us-east-1", "scanned"),
+        target("eu-west-1", "failed"),
+        target("ap-east-1", "skipped"),
+    ];
+    let report = report(keys, targets);
+    let set = SpecSet {
+        keys: vec![
+            declared("us-east-1", "alias/app", 3),
+            declared("us-east-1", "alias/gone", 10),
+            declared("eu-west-1", "alias/app", 20),
+            declared("ap-east-1", "alias/app", 30),
+            declared("sa-east-1", "alias/app", 40),
+        ],
+        ..SpecSet::default()
+    };
+    let outcome = evaluate(&report, &set, false, &Scope::default());
+    assert_eq!(ids(&outcome.findings), [("DRF001", "")]);
+    let summary = &outcome.summary;
+    assert_eq!(
+        (
+            summary.declared,
+            summary.matched,
+            summary.missing,
+            summary.out_of_scope
+        ),
+        (5, 1, 1, 3)
+    );
+    let reasons: Vec<(&str, &str, Option<&str>)> = summary
+        .not_evaluated
+        .iter()
+        .map(|n| {
+            (
+                n.region.as_str(),
+                n.reason.as_str(),
+                n.explained_by.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                "eu-west-1",
+                "the scan of account 111111111111, region eu-west-1 failed",
+                None
+            ),
+            (
+                "ap-east-1",
+                "account 111111111111, region ap-east-1 was skipped (region not enabled)",
+                None
+            ),
+            (
+                "sa-east-1",
+                "account 111111111111, region sa-east-1 was not scanned",
+                None
+            ),
+        ]
+    );
+    assert_eq!(outcome.gaps.len(), 3);
+    assert!(
+        outcome
+            .gaps
+            .iter()
+            .all(|g| g.operation == SPEC_SCOPE_OPERATION),
+        "{:?}",
+        outcome.gaps
+    );
+    assert_eq!(
+        outcome.gaps[2].reason,
+        "declared key alias/app (specs/prod.yaml:40) was not evaluated: account 111111111111, \
+         region sa-east-1 was not scanned"
+    );
+
+    // --regions left sa-east-1 and ap-east-1 out: explained. A failed region never is.
+    let chosen = Scope {
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        ..Scope::default()
+    };
+    let outcome = evaluate(&report, &set, false, &chosen);
+    assert_eq!(outcome.gaps.len(), 1, "{:?}", outcome.gaps);
+    assert_eq!(outcome.gaps[0].region.as_deref(), Some("eu-west-1"));
+    let ignore = Scope {
+        ignore: true,
+        ..Scope::default()
+    };
+    let outcome = evaluate(&report, &set, false, &ignore);
+    assert_eq!(outcome.gaps.len(), 1, "the failed region stays a gap");
+    assert_eq!(
+        outcome.summary.not_evaluated[2].explained_by.as_deref(),
+        Some("--spec-scope-ignore")
+    );
+}
+
+#[test]
+fn planned_and_separate_policy_declarations_say_so_in_the_evidence() {
+    let mut key = live("us-east-1", "k1", "alias/app");
+    key.description = Some("Changed".into());
+    key.policy = Some(
+        policy(&[json!({"Sid": "Extra", "Effect": "Allow",
+        "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"})])
+        .into(),
+    );
+    let mut want = declared("us-east-1", "alias/app", 3);
+    want.declared_from = Some("the planned values of a Terraform plan".into());
+    want.policy_from = Some("aws_kms_key_policy.app, which overrides …".into());
+    let findings = run(vec![key], vec![want]);
+    assert_eq!(ids(&findings), [("DRF002", "description"), ("DRF003", "")]);
+    for finding in &findings {
+        assert_eq!(
+            finding.evidence["declared_from"],
+            "the planned values of a Terraform plan"
+        );
+    }
+    assert_eq!(findings[0].evidence["declared_policy_from"], Value::Null);
+    assert_eq!(
+        findings[1].evidence["declared_policy_from"],
+        "aws_kms_key_policy.app, which overrides …"
+    );
+}

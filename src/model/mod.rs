@@ -291,7 +291,48 @@ pub struct Summary {
     pub duration_ms: u64,
     /// Requests sent, by `service:Operation` (retries included: that is what quotas see).
     pub api_calls: BTreeMap<String, u64>,
+    /// The declared specs compared with the inventory, when there were any (`--spec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specs: Option<SpecSummary>,
 }
+
+/// What became of the declared keys: a spec key outside the scanned scope is counted and
+/// listed, never passed over in silence.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SpecSummary {
+    pub declared: u64,
+    /// Found among the live keys (and compared).
+    pub matched: u64,
+    /// Not found where the scan looked (DRF001).
+    pub missing: u64,
+    /// Not evaluated: their account and region were not scanned, failed, or could not be
+    /// searched by alias.
+    pub out_of_scope: u64,
+    /// Each declared key that was not evaluated, with where it is declared.
+    #[serde(default)]
+    pub not_evaluated: Vec<NotEvaluated>,
+}
+
+/// A declared key drift could not evaluate. Unless the run explains it (`explained_by`), it
+/// is also a coverage gap (operation [`SPEC_SCOPE_OPERATION`]) and the run is incomplete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NotEvaluated {
+    pub account: String,
+    pub region: String,
+    /// The declared alias, else the key ARN.
+    pub key: String,
+    pub spec: SpecLocation,
+    /// The resource address or Pulumi URN of an imported key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub reason: String,
+    /// `--spec-scope-ignore`, or `--regions` when the region was left out on purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explained_by: Option<String>,
+}
+
+/// The `operation` of a coverage gap for a declared key that was not evaluated.
+pub const SPEC_SCOPE_OPERATION: &str = "SpecScope";
 
 /// The canonical result of a scan: what `--format json` prints and `kms-audit report` reads back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

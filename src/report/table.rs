@@ -151,6 +151,19 @@ fn header(report: &Report, style: &Style, out: &mut String) {
             style.width,
         );
     }
+    if let Some(specs) = &report.summary.specs {
+        push_wrapped(
+            out,
+            &format!(
+                "Specs: {} · {} matched · {} missing · {} not evaluated (out of scope)",
+                plural(specs.declared, "declared key"),
+                specs.matched,
+                specs.missing,
+                specs.out_of_scope
+            ),
+            "       ",
+        );
+    }
     if report.is_incomplete() {
         push_wrapped(
             out,
@@ -446,6 +459,9 @@ fn gaps(report: &Report, style: &Style, out: &mut String) {
         }
         push_wrapped(out, &place, "  ", style.width);
         let what = match &gap.error_code {
+            _ if gap.operation == crate::model::SPEC_SCOPE_OPERATION => {
+                format!("  not evaluated: {}", gap.reason)
+            }
             Some(code) => format!("  {} failed ({code}): {}", gap.operation, gap.reason),
             None => format!("  {} failed: {}", gap.operation, gap.reason),
         };

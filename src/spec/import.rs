@@ -74,10 +74,11 @@ pub struct Attributes<'a> {
     pub file: &'a str,
     /// The resource's address (Terraform) or URN (Pulumi), for messages.
     pub address: &'a str,
+    /// The resource's id when the tool keeps it beside the attributes (Pulumi's `id`).
+    pub id: Option<&'a str>,
+    /// Attributes whose value is withheld (a Pulumi secret): not declared, so not compared.
+    pub withheld: &'a [String],
 }
-
-/// Pulumi marks secret values with this signature key.
-const PULUMI_SECRET_SIG: &str = "4dabf18193072939515e22adb298388d";
 
 impl Attributes<'_> {
     /// The attribute `snake` (in the tool's spelling), unless absent or null.
@@ -97,8 +98,10 @@ impl Attributes<'_> {
         ))
     }
 
-    fn is_secret(node: &Node) -> bool {
-        node.get(PULUMI_SECRET_SIG).is_some()
+    /// Whether the attribute `snake` was withheld (see [`Attributes::withheld`]).
+    fn is_withheld(&self, snake: &str) -> bool {
+        let name = self.naming.name(snake);
+        self.withheld.contains(&name)
     }
 
     pub fn string(&self, snake: &str) -> Option<(String, FieldSource)> {
@@ -148,6 +151,8 @@ struct PendingKey {
     /// For replicas: the primary's ARN.
     primary_arn: Option<String>,
     aliases: Vec<(String, FieldSource)>,
+    /// The key resource's own `policy` attribute was set (a separate key policy overrides it).
+    inline_policy: bool,
 }
 
 struct PendingAlias {
@@ -163,9 +168,18 @@ struct PendingAlias {
 
 struct PendingPolicy {
     key_ref: String,
+    /// The Region the policy resource is in, when it says (provider v6 `region`).
+    region: Option<String>,
     policy: Value,
     source: FieldSource,
     address: String,
+}
+
+/// The keys of a document by ARN and by key id (a multi-Region id names several).
+#[derive(Default)]
+struct KeyIndex {
+    by_arn: std::collections::HashMap<String, usize>,
+    by_id: std::collections::HashMap<String, Vec<usize>>,
 }
 
 /// Collects resources, then links them ([`Builder::finish`]).
@@ -175,6 +189,8 @@ pub struct Builder {
     keys: Vec<PendingKey>,
     aliases: Vec<PendingAlias>,
     policies: Vec<PendingPolicy>,
+    /// Said of every key of the document (a plan's planned values).
+    declared_from: Option<String>,
     pub warnings: Vec<String>,
     pub errors: Vec<SpecError>,
 }
@@ -187,9 +203,29 @@ impl Builder {
             keys: Vec::new(),
             aliases: Vec::new(),
             policies: Vec::new(),
+            declared_from: None,
             warnings: Vec::new(),
             errors: Vec::new(),
         }
+    }
+
+    /// The file being read, as messages name it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Every key of this document is declared by `what` (e.g. a plan's planned values): the
+    /// evidence of their findings says so.
+    pub fn set_declared_from(&mut self, what: &str) {
+        self.declared_from = Some(what.to_string());
+    }
+
+    /// The document declares no resources at all: a warning, so an empty import is not silent.
+    pub fn note_empty(&mut self, pos: Pos, message: &str) {
+        self.warnings.push(format!(
+            "{}:{}: {message}: no keys declared",
+            self.file, pos.line
+        ));
     }
 
     pub fn warn(&mut self, pos: Pos, address: &str, message: impl AsRef<str>) {
@@ -206,16 +242,6 @@ impl Builder {
         if attrs.node.as_map().is_none() {
             self.warn(pos, attrs.address, "the resource has no attributes");
             return;
-        }
-        for (key, value) in attrs.node.as_map().unwrap_or_default() {
-            if Attributes::is_secret(value)
-                && ["policy", "description", "tags", "tagsAll"].contains(&key.name.as_str())
-            {
-                self.warnings.push(format!(
-                    "{}:{}: {}: {} is a secret in the export and is not compared",
-                    self.file, key.pos.line, attrs.address, key.name
-                ));
-            }
         }
         match kind {
             ResourceKind::Key
@@ -243,11 +269,15 @@ impl Builder {
 
     fn add_key(&mut self, kind: ResourceKind, attrs: &Attributes<'_>, pos: Pos) {
         let Some((arn, arn_source)) = attrs.text("arn") else {
-            self.warn(
-                pos,
-                attrs.address,
-                "the key has no ARN in the state (never created?)",
-            );
+            let why = if attrs.is_withheld("arn") {
+                "the key's ARN is a secret in the export"
+            } else if self.declared_from.is_some() {
+                "the key has no ARN in the plan (a key the plan creates: its ARN is known only \
+                 after apply)"
+            } else {
+                "the key has no ARN in the state (never created?)"
+            };
+            self.warn(pos, attrs.address, why);
             return;
         };
         let Some(parsed) = KmsArn::parse(&arn).filter(|a| a.key_id().is_some()) else {
@@ -266,6 +296,7 @@ impl Builder {
             source: Some(format!("{}: {}", self.tool, attrs.address)),
             account: parsed.account.to_string(),
             region: parsed.region.to_string(),
+            declared_from: self.declared_from.clone(),
             ..DeclaredKey::default()
         };
         key.fields.insert(
@@ -311,7 +342,8 @@ impl Builder {
                 .or_else(|| attrs.string_map("tags"))
         );
         set!(policy, self.policy(attrs));
-        if key.tags.is_none() {
+        let inline_policy = key.policy.is_some();
+        if key.tags.is_none() && !attrs.is_withheld("tags") && !attrs.is_withheld("tags_all") {
             // No tags in the state: the tool declares none.
             key.tags = Some(BTreeMap::new());
         }
@@ -359,16 +391,56 @@ impl Builder {
             arn,
             primary_arn,
             aliases: Vec::new(),
+            inline_policy,
         });
     }
 
     fn add_alias(&mut self, attrs: &Attributes<'_>, pos: Pos) {
-        let Some((name, source)) = attrs.text("name") else {
-            self.warn(pos, attrs.address, "the alias has no name");
-            return;
-        };
         let alias_arn = attrs.text("arn").map(|(a, _)| a);
         let parsed = alias_arn.as_deref().and_then(KmsArn::parse);
+        // An alias made with `name_prefix` may leave `name` empty: its real name is its id
+        // (`alias/...`) and the last part of its ARN.
+        let from_id = || {
+            attrs
+                .text("id")
+                .or_else(|| {
+                    attrs.id.filter(|id| !id.is_empty()).map(|id| {
+                        (
+                            id.to_string(),
+                            FieldSource {
+                                file: self.file.clone(),
+                                pos,
+                                path: format!("{}: id", attrs.address),
+                            },
+                        )
+                    })
+                })
+                .filter(|(id, _)| id.starts_with("alias/"))
+        };
+        let from_arn = || {
+            parsed
+                .as_ref()
+                .filter(|a| a.resource.starts_with("alias/"))
+                .and_then(|a| {
+                    attrs
+                        .text("arn")
+                        .map(|(_, source)| (a.resource.to_string(), source))
+                })
+        };
+        let Some((name, source)) = attrs.text("name").or_else(from_id).or_else(from_arn) else {
+            let why = match attrs.text("name_prefix") {
+                Some((prefix, _)) => format!(
+                    "the alias has only a name_prefix ({prefix}): its name is known only after \
+                     apply"
+                ),
+                None if attrs.is_withheld("name") => {
+                    "the alias's name is a secret in the export".to_string()
+                }
+                None => "the alias has no name".to_string(),
+            };
+            self.warn(pos, attrs.address, why);
+            return;
+        };
         self.aliases.push(PendingAlias {
             name,
             target_arn: attrs.text("target_key_arn").map(|(a, _)| a),
@@ -393,6 +465,7 @@ impl Builder {
         };
         self.policies.push(PendingPolicy {
             key_ref,
+            region: attrs.text("region").map(|(r, _)| r),
             policy,
             source,
             address: attrs.address.to_string(),
@@ -401,32 +474,65 @@ impl Builder {
 
     /// The index of the key a reference (key ARN, or key id plus the region/account it must
     /// be in) names. A bare multi-Region key id names the primary first.
-    fn find(&self, reference: &str, region: Option<&str>, account: Option<&str>) -> Option<usize> {
-        if let Some(i) = self.keys.iter().position(|k| k.arn == reference) {
+    fn find(
+        &self,
+        index: &KeyIndex,
+        reference: &str,
+        region: Option<&str>,
+        account: Option<&str>,
+    ) -> Option<usize> {
+        if let Some(&i) = index.by_arn.get(reference) {
             return Some(i);
         }
         let id = KmsArn::parse(reference)
             .and_then(|a| a.key_id())
             .unwrap_or(reference);
-        let matches = |k: &PendingKey| {
-            KmsArn::parse(&k.arn).and_then(|a| a.key_id()) == Some(id)
-                && region.is_none_or(|r| r == k.key.region)
-                && account.is_none_or(|a| a == k.key.account)
+        let candidates = index.by_id.get(id)?;
+        let matches = |i: &&usize| {
+            let k = &self.keys[**i];
+            region.is_none_or(|r| r == k.key.region) && account.is_none_or(|a| a == k.key.account)
         };
-        self.keys
+        candidates
             .iter()
-            .position(|k| matches(k) && k.primary_arn.is_none())
-            .or_else(|| self.keys.iter().position(matches))
+            .filter(matches)
+            .find(|i| self.keys[**i].primary_arn.is_none())
+            .or_else(|| candidates.iter().find(matches))
+            .copied()
     }
 
     /// Links aliases, replicas and key policies to their keys and gives each key its identity.
     pub fn finish(mut self) -> Result<Imported, Vec<SpecError>> {
+        // Joins look keys up by ARN and id: an index, so 10,000 keys join in linear time.
+        let mut index = KeyIndex::default();
+        for (i, k) in self.keys.iter().enumerate() {
+            index.by_arn.entry(k.arn.clone()).or_insert(i);
+            if let Some(id) = KmsArn::parse(&k.arn).and_then(|a| a.key_id()) {
+                index.by_id.entry(id.to_string()).or_default().push(i);
+            }
+        }
+        let index = index;
         for policy in std::mem::take(&mut self.policies) {
-            match self.find(&policy.key_ref, None, None) {
+            match self.find(&index, &policy.key_ref, policy.region.as_deref(), None) {
                 Some(i) => {
-                    let key = &mut self.keys[i].key;
-                    key.policy = Some(policy.policy);
-                    key.fields.insert("policy", policy.source);
+                    // The separate policy resource wins over the key's own `policy`: it is what
+                    // Terraform applies last (and what it recommends).
+                    let pending = &mut self.keys[i];
+                    let key_address = pending
+                        .key
+                        .fields
+                        .get(super::KEY_ENTRY)
+                        .map(|s| s.path.clone())
+                        .unwrap_or_default();
+                    pending.key.policy_from = Some(if pending.inline_policy {
+                        format!(
+                            "{}, which overrides the policy attribute of {key_address}",
+                            policy.address
+                        )
+                    } else {
+                        policy.address.clone()
+                    });
+                    pending.key.policy = Some(policy.policy);
+                    pending.key.fields.insert("policy", policy.source);
                 }
                 None => self.warnings.push(format!(
                     "{}:{}: {}: the key policy is for {}, which is not in this file (not \
@@ -439,10 +545,15 @@ impl Builder {
             let found = alias
                 .target_arn
                 .as_deref()
-                .and_then(|arn| self.find(arn, None, None))
+                .and_then(|arn| self.find(&index, arn, None, None))
                 .or_else(|| {
                     alias.target_id.as_deref().and_then(|id| {
-                        self.find(id, alias.region.as_deref(), alias.account.as_deref())
+                        self.find(
+                            &index,
+                            id,
+                            alias.region.as_deref(),
+                            alias.account.as_deref(),
+                        )
                     })
                 });
             match found {
@@ -471,7 +582,7 @@ impl Builder {
             })
             .collect();
         for (i, primary_arn, region) in replicas {
-            match self.keys.iter().position(|k| k.arn == primary_arn) {
+            match index.by_arn.get(&primary_arn).copied() {
                 Some(p) => {
                     let primary = &mut self.keys[p].key;
                     primary

@@ -14,6 +14,7 @@
 pub mod emit;
 pub mod format;
 mod import;
+pub mod json;
 pub mod node;
 pub mod pulumi;
 pub mod terraform;
@@ -60,6 +61,12 @@ pub struct DeclaredKey {
     /// `policy_file` as written in the spec (relative to the spec file), when the policy came
     /// from one.
     pub policy_file: Option<String>,
+    /// For imported keys declared by something other than applied state (a Terraform plan's
+    /// planned values): said in the evidence of every finding.
+    pub declared_from: Option<String>,
+    /// For imported keys whose policy is a separate resource (`aws_kms_key_policy`): which one,
+    /// and whether it overrides the key's own `policy`. Said in the evidence of DRF003.
+    pub policy_from: Option<String>,
     /// Where each field was set (in the key, in `defaults`, in a state resource), so that a
     /// validation error names the file, line and field.
     pub fields: BTreeMap<&'static str, FieldSource>,
@@ -103,6 +110,8 @@ impl Default for DeclaredKey {
             tags: None,
             policy: None,
             policy_file: None,
+            declared_from: None,
+            policy_from: None,
             fields: BTreeMap::new(),
         }
     }
@@ -277,12 +286,15 @@ impl std::error::Error for SpecErrors {}
 pub enum SourceFormat {
     /// kms-audit's own format (`defaults`, `keys`).
     Spec,
-    /// A Terraform state file (format version 4).
+    /// Terraform or OpenTofu: a state file, `terraform show -json` of a state or a plan (or a
+    /// Terraform shape that is refused with a reason: [`terraform::refusal`]).
     Terraform,
-    /// A `pulumi stack export` file.
+    /// A `pulumi stack export` file (or a backend's checkpoint file).
     Pulumi,
     /// A key policy document (`Statement`): what `policy_file` points at, not a spec.
     PolicyDocument,
+    /// A mapping that is none of these: refused with what it holds ([`unknown_shape`]).
+    Unknown,
 }
 
 /// Tells the format of a parsed document.
@@ -290,15 +302,53 @@ pub fn detect_format(doc: &node::Node) -> SourceFormat {
     let has = |name: &str| doc.get(name).is_some();
     if has("keys") || has("defaults") {
         SourceFormat::Spec
-    } else if has("deployment") && has("version") {
+    } else if pulumi::is_pulumi(doc) {
         SourceFormat::Pulumi
-    } else if has("resources") && (has("terraform_version") || has("lineage")) {
+    } else if terraform::is_terraform(doc) {
         SourceFormat::Terraform
     } else if has("Statement") {
         SourceFormat::PolicyDocument
+    } else if doc.as_map().is_some_and(|m| !m.is_empty()) {
+        SourceFormat::Unknown
     } else {
         SourceFormat::Spec
     }
+}
+
+/// The one-line refusal of a document of no known format: what it looks like, what to do.
+/// `None` for a YAML document of unknown fields, which is read as a spec (whose errors then name
+/// each field); a JSON one is some other tool's file and refused.
+pub fn unknown_shape(doc: &node::Node, json: bool) -> Option<String> {
+    let has = |name: &str| doc.get(name).is_some();
+    let what = if has("AWSTemplateFormatVersion") || (has("Resources") && has("Outputs")) {
+        "a CloudFormation template, which kms-audit does not read: declare its keys in a \
+         kms-audit spec (`keys:`)"
+            .to_string()
+    } else if has("provider_schemas") {
+        "Terraform provider schemas (`terraform providers schema -json`), not a state: pass \
+         `terraform show -json` output or the state file"
+            .to_string()
+    } else if has("format_version") {
+        "`terraform show -json` output without `values` or `planned_values` (of a \
+         configuration?): pass `terraform show -json` of a state or a plan"
+            .to_string()
+    } else if !json {
+        return None;
+    } else {
+        let fields: Vec<&str> = doc
+            .as_map()
+            .unwrap_or_default()
+            .iter()
+            .take(8)
+            .map(|(k, _)| k.name.as_str())
+            .collect();
+        format!(
+            "not a kms-audit spec (`keys`, `defaults`), a Terraform state or `terraform show \
+             -json` output, or a Pulumi stack export: its top-level fields are {}",
+            fields.join(", ")
+        )
+    };
+    Some(format!("this is {what}"))
 }
 
 /// Loads and validates every spec named by `paths` (files, or directories read recursively:
@@ -345,13 +395,18 @@ fn load_file(path: &Path, explicit: bool, set: &mut SpecSet, errors: &mut Vec<Sp
     let text = match crate::input::read_text(path, crate::input::SPEC_LIMIT) {
         Ok(text) => text,
         Err(err) => {
-            errors.push(SpecError::file(
-                &file,
-                format!("cannot read the file: {err}"),
-            ));
+            let message = match binary_kind(path) {
+                Some(what) => what.to_string(),
+                None => format!("cannot read the file: {err}"),
+            };
+            errors.push(SpecError::file(&file, message));
             return;
         }
     };
+    if text.starts_with("PK\u{3}\u{4}") {
+        errors.push(SpecError::file(&file, ZIP_REFUSAL));
+        return;
+    }
     let doc = match node::parse(&text, &file) {
         Ok(doc) => doc,
         Err(err) => {
@@ -369,6 +424,20 @@ fn load_file(path: &Path, explicit: bool, set: &mut SpecSet, errors: &mut Vec<Sp
         }
         SourceFormat::Terraform => terraform::import(&doc, &file),
         SourceFormat::Pulumi => pulumi::import(&doc, &file),
+        SourceFormat::Unknown => {
+            match unknown_shape(&doc, text.trim_start().starts_with('{')) {
+                Some(what) => errors.push(SpecError::at(&file, doc.pos, None, what)),
+                // A hand-written YAML spec with a misspelt top-level field: its unknown-field
+                // errors say more.
+                None => {
+                    let (keys, errs) = format::read(&doc, &file, path);
+                    set.keys.extend(keys);
+                    errors.extend(errs);
+                    set.files.push(file);
+                }
+            }
+            return;
+        }
         SourceFormat::PolicyDocument => {
             if explicit {
                 errors.push(SpecError::file(
@@ -391,6 +460,19 @@ fn load_file(path: &Path, explicit: bool, set: &mut SpecSet, errors: &mut Vec<Sp
         Err(errs) => errors.extend(errs),
     }
 }
+
+/// What a file that is not text is, when kms-audit can tell and say what to do.
+fn binary_kind(path: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let mut file = std::fs::File::open(path).ok()?;
+    file.read_exact(&mut head).ok()?;
+    (head == *b"PK\x03\x04").then_some(ZIP_REFUSAL)
+}
+
+const ZIP_REFUSAL: &str = "this is a binary file (a zip archive, such as a saved Terraform plan \
+                           from `terraform plan -out`): convert a plan with `terraform show \
+                           -json PLANFILE > plan.json` and pass that";
 
 /// The spec files a path names: itself, or the spec-like files under a directory, sorted.
 fn spec_files(path: &Path) -> Result<Vec<PathBuf>, SpecError> {

@@ -557,12 +557,290 @@ fn terraform_state_of_another_format_version_is_rejected() {
         "{\"version\": 3, \"terraform_version\": \"0.11.14\", \"lineage\": \"x\", \"resources\": []}",
     )]);
     let errors = load(&[dir.path().join("old.tfstate")]).expect_err("v3").0;
+    assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
-        errors[0]
-            .to_string()
-            .contains("only Terraform state format version 4"),
+        errors[0].to_string().contains(
+            "old.tfstate:1:2: version: this is a Terraform state of format version 3 \
+             (Terraform 0.11 or earlier): upgrade it with Terraform 0.12 or later"
+        ),
         "{}",
         errors[0]
+    );
+}
+
+/// The one error loading `text` (as `name`) gives, without the temp dir.
+fn refusal_of(name: &str, text: &str) -> String {
+    let dir = dir_with(&[(name, text)]);
+    let errors = load(&[dir.path().join(name)]).expect_err("refused").0;
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let line = errors[0].to_string();
+    assert!(!line.contains('\n'), "{line}");
+    line.replace(&format!("{}/", dir.path().display()), "")
+}
+
+#[test]
+fn unreadable_shapes_are_refused_in_one_line_saying_what_they_are() {
+    // Terraform 0.11 state: `modules`, no `resources`.
+    let v3 = refusal_of(
+        "v3.tfstate",
+        r#"{"version": 3, "terraform_version": "0.11.14", "serial": 1, "lineage": "x",
+            "modules": [{"path": ["root"], "outputs": {}, "resources": {}}]}"#,
+    );
+    assert!(
+        v3.starts_with("v3.tfstate:1:2: version: this is a Terraform state of format version 3"),
+        "{v3}"
+    );
+    // OpenTofu state encryption: the whole state is one encrypted payload.
+    let encrypted = refusal_of(
+        "enc.tfstate",
+        "{\"serial\": 2, \"lineage\": \"y\", \"meta\": {\"key_provider.pbkdf2.k\": \"eyJ9\"},\n \
+         \"encrypted_data\": \"c2VjcmV0\", \"encryption_version\": \"v0\"}",
+    );
+    assert_eq!(
+        encrypted,
+        "enc.tfstate:2:32: encryption_version: this is an OpenTofu encrypted state \
+         (encryption_version v0): decrypt it first — with the encryption configured, `tofu show \
+         -json > state.json` — and pass that file"
+    );
+    let cfn = refusal_of(
+        "stack.json",
+        r#"{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}"#,
+    );
+    assert!(cfn.contains("this is a CloudFormation template"), "{cfn}");
+    let other = refusal_of("x.json", r#"{"name": "x", "items": []}"#);
+    assert_eq!(
+        other,
+        "x.json:1:1: this is not a kms-audit spec (`keys`, `defaults`), a Terraform state or \
+         `terraform show -json` output, or a Pulumi stack export: its top-level fields are name, \
+         items"
+    );
+    for bytes in [&b"PK\x03\x04\x14\x00\xff\xfe"[..], b"PK\x03\x04\x14\x00"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("tfplan"), bytes).expect("write");
+        let errors = load(&[dir.path().join("tfplan")]).expect_err("zip").0;
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].to_string().contains(
+                "tfplan: this is a binary file (a zip archive, such as a saved Terraform plan \
+                 from `terraform plan -out`): convert a plan with `terraform show -json \
+                 PLANFILE > plan.json` and pass that"
+            ),
+            "{}",
+            errors[0]
+        );
+    }
+    let configuration = refusal_of(
+        "conf.json",
+        r#"{"format_version": "1.0", "configuration": {}}"#,
+    );
+    assert!(
+        configuration.contains("without `values` or `planned_values`"),
+        "{configuration}"
+    );
+}
+
+fn forms(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/specs/forms").join(name)
+}
+
+#[test]
+fn terraform_show_json_of_a_state_declares_the_example_keys() {
+    let hand = load(&[repo().join("examples/specs/kms-audit")]).expect("example spec");
+    let show = load(&[forms("show-state.json")]).expect("show -json of a state");
+    assert!(show.warnings.is_empty(), "{:?}", show.warnings);
+    assert_eq!(comparable_set(&show), comparable_set(&hand));
+    let keys = by_identity(&show);
+    // The replicas sit in a nested module (module.orders.module.replicas).
+    let eu = keys["123456789012/eu-west-1/alias/orders"];
+    assert_eq!(
+        eu.source.as_deref(),
+        Some("terraform: module.orders.module.replicas.aws_kms_replica_key.replica[0]")
+    );
+    // The separate key policy wins over the key's stale inline policy, and says so.
+    let orders = keys["123456789012/us-east-1/alias/orders"];
+    assert_eq!(
+        orders.policy_from.as_deref(),
+        Some(
+            "module.orders.aws_kms_key_policy.primary, which overrides the policy attribute of \
+             module.orders.aws_kms_key.primary"
+        )
+    );
+    assert_eq!(
+        orders
+            .policy
+            .as_ref()
+            .map(|p| p["Statement"].as_array().map(Vec::len)),
+        Some(Some(2))
+    );
+    // The name_prefix alias is found by its id: a further alias of payments.
+    let payments = keys["123456789012/us-east-1/alias/payments"];
+    assert_eq!(
+        payments.other_aliases,
+        ["alias/payments-20261201083000000000000001"]
+    );
+    assert_eq!(payments.declared_from, None);
+    // Findings point at the resource's `address`.
+    let text = std::fs::read_to_string(forms("show-state.json")).expect("read");
+    let line = text
+        .lines()
+        .nth(usize::try_from(payments.location.line).expect("line") - 1)
+        .unwrap_or_default();
+    assert!(
+        line.contains("\"address\": \"aws_kms_key.payments\""),
+        "{line}"
+    );
+}
+
+#[test]
+fn terraform_show_json_of_a_plan_reads_planned_values_and_says_so() {
+    let hand = load(&[repo().join("examples/specs/kms-audit")]).expect("example spec");
+    let plan = load(&[forms("show-plan.json")]).expect("show -json of a plan");
+    assert_eq!(comparable_set(&plan), comparable_set(&hand));
+    assert!(plan.keys.iter().all(|k| {
+        k.declared_from.as_deref()
+            == Some(
+                "the planned values of a Terraform plan (what apply would make, not what is \
+                 applied)",
+            )
+    }));
+    // The key the plan creates has no ARN yet; its alias has no key: both said, not imported.
+    assert_eq!(plan.warnings.len(), 2, "{:#?}", plan.warnings);
+    assert!(
+        plan.warnings[0].contains(
+            "aws_kms_key.audit: the key has no ARN in the plan (a key the plan creates: its ARN \
+             is known only after apply) (not imported)"
+        ),
+        "{}",
+        plan.warnings[0]
+    );
+    assert!(
+        plan.warnings[1].contains("aws_kms_alias.audit"),
+        "{}",
+        plan.warnings[1]
+    );
+}
+
+#[test]
+fn an_alias_made_with_name_prefix_takes_its_name_from_id_or_arn() {
+    let state = |alias: &str| {
+        format!(
+            r#"{{"version": 4, "terraform_version": "1.9.8", "lineage": "l", "resources": [
+  {{"mode": "managed", "type": "aws_kms_key", "name": "k", "instances": [{{"schema_version": 0,
+    "attributes": {{"arn": "arn:aws:kms:us-east-1:111111111111:key/k1", "key_id": "k1"}}}}]}},
+  {{"mode": "managed", "type": "aws_kms_alias", "name": "a", "instances": [{{"schema_version": 0,
+    "attributes": {alias}}}]}}]}}"#
+        )
+    };
+    for (attributes, want) in [
+        (
+            r#"{"name": "", "name_prefix": "alias/app-", "id": "alias/app-123",
+                "arn": "arn:aws:kms:us-east-1:111111111111:alias/app-123", "target_key_id": "k1"}"#,
+            "alias/app-123",
+        ),
+        (
+            r#"{"name": null, "name_prefix": "alias/app-",
+                "arn": "arn:aws:kms:us-east-1:111111111111:alias/app-456", "target_key_id": "k1"}"#,
+            "alias/app-456",
+        ),
+    ] {
+        let dir = dir_with(&[("s.tfstate", &state(attributes))]);
+        let set = load(&[dir.path().join("s.tfstate")]).expect("valid");
+        assert_eq!(
+            set.keys[0].alias.as_deref(),
+            Some(want),
+            "{:?}",
+            set.warnings
+        );
+    }
+    let dir = dir_with(&[(
+        "s.tfstate",
+        &state(r#"{"name_prefix": "alias/app-", "target_key_id": "k1"}"#),
+    )]);
+    let set = load(&[dir.path().join("s.tfstate")]).expect("valid");
+    assert_eq!(set.keys[0].alias, None);
+    assert!(
+        set.warnings[0].contains("the alias has only a name_prefix (alias/app-)"),
+        "{:?}",
+        set.warnings
+    );
+}
+
+#[test]
+fn several_workspaces_read_in_one_run() {
+    let text = std::fs::read_to_string(fixture("terraform/modules.tfstate")).expect("read");
+    let other = text.replace("111111111111", "222222222222");
+    let dir = dir_with(&[
+        ("terraform.tfstate.d/prod/terraform.tfstate", &text),
+        ("terraform.tfstate.d/staging/terraform.tfstate", &other),
+    ]);
+    let one = load(&[fixture("terraform/modules.tfstate")]).expect("one");
+    let both = load(&[dir.path().to_path_buf()]).expect("two workspaces");
+    assert_eq!(both.files.len(), 2);
+    assert_eq!(both.keys.len(), 2 * one.keys.len());
+    // The same state given twice declares every key twice: an error naming both places.
+    let twice = load(&[
+        fixture("terraform/modules.tfstate"),
+        fixture("terraform/modules.tfstate"),
+    ])
+    .expect_err("declared twice");
+    assert!(
+        twice.to_string().contains("is already declared at"),
+        "{twice}"
+    );
+}
+
+#[test]
+fn pulumi_secrets_are_read_when_plaintext_and_otherwise_named_not_compared() {
+    let hand = load(&[repo().join("examples/specs/kms-audit")]).expect("example spec");
+    let export = load(&[forms("pulumi-secrets.json")]).expect("export with secrets");
+    let keys = by_identity(&export);
+    // The plaintext policy secret is read; the encrypted description is not declared.
+    assert_eq!(
+        comparable(keys["123456789012/us-east-1/alias/payments"]),
+        comparable(by_identity(&hand)["123456789012/us-east-1/alias/payments"])
+    );
+    let hmac = keys["123456789012/us-east-1/alias/webhook-hmac"];
+    assert_eq!(hmac.description, None);
+    assert_eq!(export.warnings.len(), 1, "{:#?}", export.warnings);
+    assert!(
+        export.warnings[0].contains(
+            "aws:kms/key:Key::webhook-hmac: description is a secret in the export and is not \
+             compared (export with --show-secrets to compare it)"
+        ),
+        "{}",
+        export.warnings[0]
+    );
+    assert_eq!(
+        keys["123456789012/us-east-1/alias/payments"].other_aliases,
+        ["alias/payments-20261201083000000000000001"]
+    );
+    // Encrypted tags: not declared at all (no "no tags" declaration that would drift).
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(forms("pulumi-secrets.json")).expect("read"))
+            .expect("json");
+    let secret = json!({"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                        "ciphertext": "v1:x"});
+    for resource in doc["deployment"]["resources"]
+        .as_array_mut()
+        .expect("resources")
+    {
+        if resource["urn"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("Key::payments"))
+        {
+            resource["outputs"]["tags"] = secret.clone();
+            resource["outputs"]["tagsAll"] = json!({"owner": secret.clone()});
+        }
+    }
+    let text = serde_json::to_string_pretty(&doc).expect("json");
+    let dir = dir_with(&[("e.json", &text)]);
+    let set = load(&[dir.path().join("e.json")]).expect("valid");
+    let payments = by_identity(&set)["123456789012/us-east-1/alias/payments"];
+    assert_eq!(payments.tags, None, "{:#?}", set.warnings);
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains(": tags is a secret"))
     );
 }
 
