@@ -111,7 +111,11 @@ fn run_security_hub(args: SecurityHubArgs) -> anyhow::Result<Outcome> {
     let request = PublishRequest {
         aws: AwsOptions {
             profile: args.profile,
+            // The home region comes from the SDK's chain (AWS_REGION, the profile); each
+            // finding is sent to its own region.
+            region: None,
             endpoint_url: args.endpoint_url,
+            connect_timeout: Duration::from_secs(3),
             max_attempts: args.max_attempts,
             attempt_timeout: Duration::from_secs(args.call_timeout),
             retry_mode: RetryMode::Standard,

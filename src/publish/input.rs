@@ -147,6 +147,7 @@ impl Input {
             finished_at: self.finished_at,
             organization_id: self.organization_id,
             organization_accounts: None,
+            account_names: Default::default(),
             shard: None,
             targets: self.targets,
             coverage_gaps: self.coverage_gaps,

@@ -92,7 +92,7 @@ pub async fn publish(
     let groups = batch::groups(report);
     let counter = ApiCallCounter::default();
     let base = crate::aws::load_base_config(&request.aws).await?;
-    crate::aws::check_credentials(&base).await?;
+    crate::aws::check_credentials(&base, &request.aws).await?;
     let caller = caller_identity(&base, &counter).await?;
     summary.caller_account = caller.account.clone();
 

@@ -162,6 +162,7 @@ fn header(report: &Report, style: &Style, out: &mut String) {
                 specs.out_of_scope
             ),
             "       ",
+            style.width,
         );
     }
     if report.is_incomplete() {
