@@ -9,7 +9,6 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::aws::{AwsOptions, RetryMode};
-use crate::baseline::Baseline;
 use crate::exit::Outcome;
 use crate::publish::{self, DEFAULT_PUBLISHER_ROLE, PublishRequest};
 
@@ -93,9 +92,8 @@ fn run_security_hub(args: SecurityHubArgs) -> anyhow::Result<Outcome> {
     let mut report = publish::input::read(&args.report)?;
     let baseline_name = match &args.baseline {
         Some(path) => {
-            let previous = publish::input::read(path)
+            let baseline = publish::input::read_baseline(path)
                 .map_err(|err| anyhow::anyhow!("invalid --baseline: {err}"))?;
-            let baseline = Baseline::from_report(path.display().to_string(), previous);
             crate::baseline::apply(&mut report, &baseline);
             Some(path.display().to_string())
         }

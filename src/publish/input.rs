@@ -34,6 +34,33 @@ pub fn read(path: &Path) -> Result<Report, ReadError> {
     }
 }
 
+/// Reads only the findings of an earlier report (`--baseline`): its inventory is skipped too.
+pub fn read_baseline(path: &Path) -> Result<crate::baseline::Baseline, ReadError> {
+    let file = path.display().to_string();
+    if path.as_os_str() != "-"
+        && let Ok(handle) = File::open(path)
+        && let Ok(input) = serde_json::from_reader::<_, BaselineInput>(BufReader::with_capacity(
+            256 * 1024,
+            handle,
+        ))
+        && input.schema_version == SCHEMA_VERSION
+    {
+        return Ok(crate::baseline::Baseline {
+            file,
+            findings: input.findings.into_iter().map(Into::into).collect(),
+        });
+    }
+    // Standard input, or not a readable report of this version: the full reader says why.
+    json::read_report(path).map(|report| crate::baseline::Baseline::from_report(file, report))
+}
+
+#[derive(Deserialize)]
+struct BaselineInput {
+    schema_version: String,
+    #[serde(default)]
+    findings: Vec<SlimFinding>,
+}
+
 #[derive(Deserialize)]
 struct Input {
     schema_version: String,
@@ -190,6 +217,18 @@ mod tests {
         }
         assert_eq!(slim.targets, full.targets);
         assert_eq!(slim.coverage_gaps, full.coverage_gaps);
+    }
+
+    #[test]
+    fn a_baseline_keeps_only_findings() {
+        let baseline = read_baseline(&sample()).expect("baseline");
+        let full = json::read_report(&sample()).expect("full");
+        let fingerprints =
+            |f: &[Finding]| f.iter().map(|f| f.fingerprint.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            fingerprints(&baseline.findings),
+            fingerprints(&full.findings)
+        );
     }
 
     #[test]
