@@ -80,8 +80,9 @@ build_base() {
   (cd "$rootfs" && rm -rf etc/apt etc/dpkg var/cache var/lib/apt var/log var/lib/dpkg/status \
     var/lib/dpkg/arch var/lib/dpkg/available etc/resolv.conf etc/hostname etc/fstab usr/share/doc \
     usr/share/lintian dev/* && rm -f usr/lib/*/gconv/gconv-modules* 2>/dev/null || true)
+  find "$rootfs/usr" "$rootfs/var" -depth -type d -empty -delete
   # The accounts and files distroless has.
-  mkdir -p "$rootfs"/{root,home/nonroot,tmp,etc/ssl/certs,usr/local/bin}
+  mkdir -p "$rootfs"/{root,home/nonroot,tmp,etc/ssl/certs,usr/local/bin,var/lib/dpkg/status.d}
   cat >"$rootfs/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/sbin/nologin
 nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
@@ -115,8 +116,10 @@ OS
   tar --sort=name --numeric-owner --mtime="@$epoch" --clamp-mtime -C "$rootfs" -cf "$work/base.tar" .
   podman import --quiet \
     --change 'USER 65532:65532' --change 'WORKDIR /home/nonroot' \
-    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
-    --change "LABEL kms-audit.base.libc6=$libc_version kms-audit.base.ca-certificates=$certs" \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+    --change "LABEL kms-audit.base.libc6=$libc_version" \
+    --change "LABEL kms-audit.base.ca-certificates=$certs" \
     "$work/base.tar" "$local_base" >/dev/null
   echo "build-image: built $local_base (libc6 $libc_version, $certs CA certificates, $(du -sh "$rootfs" | cut -f1))"
 }
@@ -191,11 +194,15 @@ for transport in oci-archive docker-archive; do
   [ "$loaded" = "$id" ] || { echo "build-image: $transport read $archive as '$loaded', not $id" >&2; exit 1; }
 done
 podman load --quiet -i "$archive" >/dev/null
+# vfs keeps a full copy of every layer: drop the images this build replaced.
+podman image prune --force >/dev/null
 t_archive=$(date +%s)
 
 size=$(podman image inspect --format '{{.Size}}' "$image")
-gz=$(for layer in $(python3 -c 'import json,sys; print(" ".join(l for l in json.load(open(sys.argv[1]))[0]["Layers"]))' "$work/oci/manifest.json"); do gzip -6 -c "$work/oci/$layer" | wc -c; done | awk '{s+=$1} END {print s}')
+# The archive's layers are gzip-compressed, as a registry stores and serves them.
+gz=$(python3 -c 'import json, sys; print(sum(l["size"] for l in json.load(open(sys.argv[1]))["layers"]))' \
+  "$work/oci/blobs/$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"].replace(":", "/"))' "$work/oci/index.json")")
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }
-echo "build-image: $image $(mib "$size") uncompressed, $(mib "$gz") compressed (as a registry stores it); binary $(mib "$(stat -c %s "$bin")")"
+echo "build-image: $image $(mib "$size") uncompressed, $(mib "$gz") compressed (its layers as pushed); binary $(mib "$(stat -c %s "$bin")")"
 echo "build-image: $archive ($(mib "$(stat -c %s "$archive")")): podman load -i / docker load -i"
 echo "build-image: times: binary $(( t_bin - t0 ))s, base $(( t_base - t_bin ))s, image $(( t_image - t_base ))s, checks+archive $(( t_archive - t_image ))s, total $(( t_archive - t0 ))s"
