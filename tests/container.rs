@@ -431,10 +431,12 @@ async fn a_scan_inside_the_image_reports_what_the_host_binary_reports() {
     };
     let host_path = dir.path().join("host.json");
     let on_host = host(endpoint, &scan(&format!("json={}", host_path.display())));
+    let mut env = emulator_env(endpoint);
+    env.push(("AWS_REGION".into(), "us-east-1".into()));
     let inside = Container {
         image: image.clone(),
         args: scan("json=/out/container.json"),
-        env: emulator_env(endpoint),
+        env,
         mounts: vec![(dir.path().to_path_buf(), "/out".into(), false)],
         ..Container::default()
     }
