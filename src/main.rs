@@ -1,5 +1,6 @@
 //! The `kms-audit` binary: parse, run, map the outcome to an exit code.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -8,6 +9,7 @@ use kms_audit::exit::Outcome;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli::color::set(cli.color);
     init_logging(cli.verbose, cli.quiet);
     match cli::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
@@ -31,6 +33,8 @@ fn init_logging(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // No escape codes in a job's log file or a pipe (--color, NO_COLOR).
+        .with_ansi(cli::color::enabled(std::io::stderr().is_terminal()))
         .with_target(false)
         .init();
 }

@@ -7,6 +7,7 @@ use futures::StreamExt;
 use tokio::sync::Semaphore;
 
 use crate::aws::credentials::{self, RoleToAssume};
+use crate::aws::reach::IdentityError;
 use crate::aws::{self, ApiCallCounter, AwsOptions, CallError};
 use crate::collect::{self, Gate, TargetOutcome, TargetScan};
 use crate::model::{
@@ -69,10 +70,8 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
     let started = Instant::now();
     let started_at = crate::time::now_rfc3339();
     let base = aws::load_base_config(&request.aws).await?;
-    let home_region = base
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| aws::DEFAULT_HOME_REGION.to_string());
+    // `load_base_config` refuses a configuration without a region.
+    let home_region = base.region().map(|r| r.to_string()).unwrap_or_default();
     let regions = select_regions(&home_region, &request.regions, &request.exclude_regions)?;
     let selection = &request.accounts;
     selection.validate()?;
@@ -80,10 +79,15 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         Some(path) => Some(accounts_file::load(path)?),
         None => None,
     };
-    aws::check_credentials(&base).await?;
+    aws::check_credentials(&base, &request.aws).await?;
 
     let counter = ApiCallCounter::default();
-    let caller = caller_account(&base, &counter).await?;
+    let caller = aws::reach::caller_identity(&base, &counter, &request.aws)
+        .await
+        .map_err(|err| match err {
+            IdentityError::Unreachable(err) => ScanError::Setup(err),
+            IdentityError::Call(err) => ScanError::CallerIdentity(err),
+        })?;
     let (accounts, organization) = resolve_accounts(
         &base,
         &counter,
@@ -445,20 +449,6 @@ fn organizations_region(home_region: &str) -> &'static str {
         "aws-cn" => "cn-northwest-1",
         _ => "us-east-1",
     }
-}
-
-async fn caller_account(
-    base: &aws_config::SdkConfig,
-    counter: &ApiCallCounter,
-) -> Result<String, ScanError> {
-    let identity = aws::sts_client(base, counter)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|err| ScanError::CallerIdentity(err.into()))?;
-    identity.account().map(str::to_string).ok_or_else(|| {
-        ScanError::CallerIdentity(CallError::new(None, "the response named no account"))
-    })
 }
 
 /// How many account-regions are scanned at once: enough for their per-target limits to fill the

@@ -68,6 +68,25 @@ impl FromStr for Shard {
     }
 }
 
+/// The shard of `scan --shards N --shard-index-env VAR`: `value` is VAR's content, a 0-based
+/// index as Kubernetes' `JOB_COMPLETION_INDEX` gives it, so the shard is K = value + 1 of N.
+/// `None`: VAR is not set. Errors are one line naming VAR.
+pub fn from_env_index(var: &str, value: Option<&str>, count: u32) -> Result<Shard, String> {
+    let range = format!("the 0-based shard index, 0 to {}", count.saturating_sub(1));
+    let value = value.ok_or_else(|| {
+        format!("--shard-index-env {var}: the environment variable {var} is not set ({range})")
+    })?;
+    let index = value.trim().parse::<u32>().map_err(|_| {
+        format!("--shard-index-env {var}: {var}='{value}' is not a whole number ({range})")
+    })?;
+    if index >= count {
+        return Err(format!(
+            "--shard-index-env {var}: {var}={index} is not below --shards {count} ({range})"
+        ));
+    }
+    Shard::new(index + 1, count)
+}
+
 /// The shard (1..=count) `account` belongs to.
 pub fn shard_of(account: &str, count: u32) -> u32 {
     let digest = Sha256::digest(account.as_bytes());
@@ -116,6 +135,48 @@ mod tests {
             assert!(err.contains(needle), "{bad}: {err}");
         }
         assert_eq!(Shard { index: 2, count: 8 }.to_string(), "2/8");
+    }
+
+    #[test]
+    fn an_index_from_the_environment_is_0_based() {
+        let var = "JOB_COMPLETION_INDEX";
+        assert_eq!(
+            from_env_index(var, Some("0"), 3),
+            Ok(Shard { index: 1, count: 3 })
+        );
+        assert_eq!(
+            from_env_index(var, Some("2"), 3),
+            Ok(Shard { index: 3, count: 3 })
+        );
+        assert_eq!(
+            from_env_index(var, Some(" 1\n"), 3),
+            Ok(Shard { index: 2, count: 3 })
+        );
+        for (value, needle) in [
+            (
+                None,
+                "--shard-index-env JOB_COMPLETION_INDEX: the environment variable \
+                 JOB_COMPLETION_INDEX is not set (the 0-based shard index, 0 to 2)",
+            ),
+            (
+                Some("one"),
+                "--shard-index-env JOB_COMPLETION_INDEX: JOB_COMPLETION_INDEX='one' is not a \
+                 whole number (the 0-based shard index, 0 to 2)",
+            ),
+            (
+                Some("-1"),
+                "JOB_COMPLETION_INDEX='-1' is not a whole number",
+            ),
+            (Some(""), "JOB_COMPLETION_INDEX='' is not a whole number"),
+            (
+                Some("3"),
+                "--shard-index-env JOB_COMPLETION_INDEX: JOB_COMPLETION_INDEX=3 is not below \
+                 --shards 3 (the 0-based shard index, 0 to 2)",
+            ),
+        ] {
+            let err = from_env_index(var, value, 3).unwrap_err();
+            assert!(err.contains(needle), "{value:?}: {err}");
+        }
     }
 
     #[test]

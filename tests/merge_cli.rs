@@ -426,3 +426,190 @@ fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
         panic!("`{}` does not parse: {err}", merge.join(" "));
     }
 }
+
+#[test]
+fn merge_takes_a_directory_of_shard_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for k in 1..=3 {
+        std::fs::copy(
+            root.join(fixture(k)),
+            dir.path().join(format!("shard-{k}.json")),
+        )
+        .expect("copy");
+    }
+    // Not *.json, hidden, or in a subdirectory: left out, as by a shell glob.
+    std::fs::write(dir.path().join("notes.txt"), "not a report").expect("txt");
+    std::fs::write(dir.path().join(".shard-1.json.123.tmp"), "{").expect("temp");
+    std::fs::write(dir.path().join(".hidden.json"), "{").expect("hidden");
+    std::fs::create_dir(dir.path().join("old.json")).expect("subdir");
+    let by_dir = kms_audit(&[
+        "merge",
+        &dir.path().display().to_string(),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(by_dir.code, 0, "stderr: {}", by_dir.stderr);
+    let by_files = merge(&["--format", "json", "--fail-on", "none"]);
+    let (a, b) = (by_dir.json(), by_files.json());
+    for field in ["inventory", "targets", "findings", "coverage_gaps"] {
+        assert_eq!(a[field], b[field], "{field}");
+    }
+
+    // A directory and a file together; a shard given both ways is given twice.
+    let out = kms_audit(&["merge", &dir.path().display().to_string(), &fixture(1)]);
+    assert_exit_2(&out, "shard 1/3 is given twice");
+
+    let empty = tempfile::tempdir().expect("tempdir");
+    std::fs::write(empty.path().join("readme.txt"), "").expect("txt");
+    let out = kms_audit(&["merge", &empty.path().display().to_string()]);
+    assert_exit_2(
+        &out,
+        &format!(
+            "the directory {} holds no *.json shard report",
+            empty.path().display()
+        ),
+    );
+}
+
+#[test]
+fn the_shard_index_from_the_environment_is_checked_before_any_aws_call() {
+    let scan = |index: Option<&str>, extra: &[&str]| {
+        let mut cmd = command();
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("JOB_COMPLETION_INDEX");
+        if let Some(index) = index {
+            cmd.env("JOB_COMPLETION_INDEX", index);
+        }
+        cmd.args(["scan", "--org", "--endpoint-url", "http://127.0.0.1:9"])
+            .args(extra);
+        run(&mut cmd)
+    };
+    let env_flags = ["--shards", "3", "--shard-index-env", "JOB_COMPLETION_INDEX"];
+    for (index, needle) in [
+        (
+            None,
+            "kms-audit: error: --shard-index-env JOB_COMPLETION_INDEX: the environment variable \
+             JOB_COMPLETION_INDEX is not set (the 0-based shard index, 0 to 2)",
+        ),
+        (
+            Some("x"),
+            "kms-audit: error: --shard-index-env JOB_COMPLETION_INDEX: JOB_COMPLETION_INDEX='x' \
+             is not a whole number (the 0-based shard index, 0 to 2)",
+        ),
+        (
+            Some("3"),
+            "kms-audit: error: --shard-index-env JOB_COMPLETION_INDEX: JOB_COMPLETION_INDEX=3 is \
+             not below --shards 3 (the 0-based shard index, 0 to 2)",
+        ),
+    ] {
+        let out = scan(index, &env_flags);
+        assert_exit_2(&out, needle);
+        assert_eq!(out.stderr.trim_end(), needle, "one line");
+    }
+    // Usage errors: the two forms conflict, and each half needs the other.
+    let out = scan(
+        Some("0"),
+        &["--shard", "1/3", "--shards", "3", "--shard-index-env", "I"],
+    );
+    assert_exit_2(&out, "cannot be used with");
+    let out = scan(Some("0"), &["--shard-index-env", "JOB_COMPLETION_INDEX"]);
+    assert_exit_2(&out, "--shards <N>");
+    let out = scan(Some("0"), &["--shards", "3"]);
+    assert_exit_2(&out, "--shard-index-env <VAR>");
+    let out = scan(
+        Some("0"),
+        &["--shards", "0", "--shard-index-env", "JOB_COMPLETION_INDEX"],
+    );
+    assert_exit_2(&out, "--shards <N>");
+}
+
+#[test]
+fn exit_zero_on_maps_findings_and_gaps_but_never_input_errors() {
+    let (s1, s2) = (fixture(1), fixture(2));
+    // ROT001 (medium) fails at --fail-on low: exit 1, or 0 with --exit-zero-on findings.
+    assert_eq!(merge(&["--fail-on", "low", "--format", "json"]).code, 1);
+    let out = merge(&[
+        "--fail-on",
+        "low",
+        "--format",
+        "json",
+        "--exit-zero-on",
+        "findings",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("exit code 0 (clean) instead of 1 (findings): --exit-zero-on findings"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.json()["findings"][0]["check_id"],
+        "ROT001",
+        "still reported"
+    );
+    let out = merge(&[
+        "--fail-on",
+        "low",
+        "--format",
+        "json",
+        "--exit-zero-on",
+        "gaps",
+    ]);
+    assert_eq!(out.code, 1, "gaps only: {}", out.stderr);
+
+    // A missing shard with --allow-partial: gaps, exit 3.
+    let partial = |extra: &[&str]| {
+        let mut args = vec!["merge", &s1, &s2, "--allow-partial", "--format", "json"];
+        args.extend_from_slice(extra);
+        kms_audit(&args)
+    };
+    assert_eq!(partial(&[]).code, 3);
+    assert_eq!(partial(&["--exit-zero-on", "gaps"]).code, 0);
+    assert_eq!(partial(&["--exit-zero-on", "findings"]).code, 3);
+    // Gaps and failing findings: 3; with only gaps mapped, the findings still fail (1).
+    assert_eq!(partial(&["--fail-on", "low"]).code, 3);
+    assert_eq!(
+        partial(&["--fail-on", "low", "--exit-zero-on", "gaps"]).code,
+        1
+    );
+    assert_eq!(
+        partial(&["--fail-on", "low", "--exit-zero-on", "gaps,findings"]).code,
+        0
+    );
+
+    // `report` takes it too.
+    let report = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "tests/fixtures/reports/scan.json",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        kms_audit(&args).code
+    };
+    let plain = report(&["--fail-on", "info"]);
+    assert!(
+        plain == 1 || plain == 3,
+        "the fixture fails at info: {plain}"
+    );
+    assert_eq!(
+        report(&["--fail-on", "info", "--exit-zero-on", "findings,gaps"]),
+        0
+    );
+
+    // Exit 2 is never mapped.
+    let out = kms_audit(&["merge", &s1, &s2, "--exit-zero-on", "findings,gaps"]);
+    assert_exit_2(&out, "shard 3/3 is missing");
+    let out = kms_audit(&["merge", &s1, "--exit-zero-on", "errors"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("invalid value 'errors'") && out.stderr.contains("findings, gaps"),
+        "{}",
+        out.stderr
+    );
+}

@@ -344,3 +344,102 @@ async fn three_shards_merged_equal_one_scan_of_the_organization() {
         out.stderr
     );
 }
+
+/// The Indexed Job without a shell: each pod runs the same arguments with its own
+/// `JOB_COMPLETION_INDEX` (0-based), exits 0 despite findings (`--exit-zero-on`), and the merge Job
+/// reads the shard directory; the merged report equals one scan, and the merge gives the real
+/// exit code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_from_job_completion_index_merged_from_a_directory_equal_one_scan() {
+    let emulator = Emulator::start();
+    let endpoint = emulator.endpoint.as_str();
+    seed_org(endpoint).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shards = dir.path().join("shards");
+    std::fs::create_dir(&shards).expect("shard dir");
+
+    let whole_path = dir.path().join("whole.json");
+    let whole_run = kms_audit(
+        endpoint,
+        &[
+            "scan",
+            "--org",
+            "--regions",
+            REGIONS,
+            "-o",
+            &format!("json={}", path_arg(&whole_path)),
+        ],
+    );
+    assert_eq!(whole_run.code, 1, "POL002; stderr: {}", whole_run.stderr);
+    let whole = read(&whole_path);
+
+    for index in 0..3u32 {
+        // The pod's arguments are the same for every index: only the environment differs.
+        let out_path = shards.join(format!("shard-{index}.json"));
+        let mut cmd = command();
+        cmd.env("JOB_COMPLETION_INDEX", index.to_string()).args([
+            "scan",
+            "--org",
+            "--regions",
+            REGIONS,
+            "--shards",
+            "3",
+            "--shard-index-env",
+            "JOB_COMPLETION_INDEX",
+            "--exit-zero-on",
+            "findings,gaps",
+            "--endpoint-url",
+            endpoint,
+            "-o",
+            &format!("json={}", path_arg(&out_path)),
+        ]);
+        let out = run(&mut cmd);
+        assert_eq!(
+            out.code, 0,
+            "index {index}: findings do not fail a shard pod; stderr: {}",
+            out.stderr
+        );
+        let shard = read(&out_path);
+        assert_eq!(shard["shard"]["index"], index + 1, "K = index + 1");
+        assert_eq!(shard["shard"]["count"], 3);
+    }
+
+    let merged_path = dir.path().join("merged.json");
+    let merge_run = offline(&[
+        "merge",
+        &path_arg(&shards),
+        "--format",
+        "json",
+        "-o",
+        &format!("json={}", path_arg(&merged_path)),
+    ]);
+    assert_eq!(
+        merge_run.code, whole_run.code,
+        "the merge Job decides the real exit code; stderr: {}",
+        merge_run.stderr
+    );
+    let merged = read(&merged_path);
+    for field in [
+        "inventory",
+        "targets",
+        "coverage_gaps",
+        "organization_id",
+        "organization_accounts",
+    ] {
+        assert_eq!(merged[field], whole[field], "{field}");
+    }
+    assert_eq!(findings(&merged), findings(&whole));
+    assert!(!findings(&merged).is_empty());
+    // The same report whether the shards are named one by one or by their directory.
+    let by_name = offline(&[
+        "merge",
+        &path_arg(&shards.join("shard-2.json")),
+        &path_arg(&shards.join("shard-0.json")),
+        &path_arg(&shards.join("shard-1.json")),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(by_name.code, merge_run.code, "{}", by_name.stderr);
+    assert_eq!(findings(&by_name.json()), findings(&merged));
+    assert_eq!(by_name.json()["inventory"], merged["inventory"]);
+}

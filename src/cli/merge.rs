@@ -1,11 +1,14 @@
-//! `kms-audit merge SHARD.json...`: join the JSON reports of `scan --shard K/N`, re-run the
+//! `kms-audit merge SHARD.json|DIR...`: join the JSON reports of `scan --shard K/N`, re-run the
 //! analysis on the whole inventory, and report like `scan`. No AWS access.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use clap::Args;
 
 use super::analysis::AnalysisArgs;
+use super::exit_code::ExitArgs;
 use super::output::{self, OutputArgs};
 use crate::analyze;
 use crate::exit::Outcome;
@@ -15,8 +18,9 @@ use crate::report::json;
 #[derive(Debug, Args)]
 pub struct MergeArgs {
     /// The JSON reports of every shard of one run (`scan --shard K/N -o json=...`), K = 1..N,
-    /// in any order.
-    #[arg(value_name = "SHARD.json", required = true, num_args = 1..)]
+    /// in any order. A directory stands for every `*.json` file directly inside it (sorted by
+    /// name, hidden files left out, as a shell glob would), for jobs with no shell to expand one.
+    #[arg(value_name = "SHARD.json|DIR", required = true, num_args = 1..)]
     pub shards: Vec<PathBuf>,
     /// Merge even when some shards' reports are missing: their accounts become coverage gaps
     /// (exit 3) instead of an error (exit 2).
@@ -26,12 +30,14 @@ pub struct MergeArgs {
     pub analysis: AnalysisArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub exit: ExitArgs,
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
+    super::writable::check_outputs(&args.output.outputs)?;
     let inputs = args.analysis.load()?;
-    let shards = args
-        .shards
+    let shards = shard_files(&args.shards)?
         .iter()
         .map(|path| {
             Ok(ShardReport {
@@ -47,5 +53,45 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     // declared keys with every account (drift) see everything.
     analyze::analyze(&mut report, &inputs);
     output::emit(&report, args.output.format, &args.output.outputs)?;
-    Ok(Outcome::of_report(&report, &args.output.fail_policy()))
+    Ok(args.exit.outcome(&report, &args.output.fail_policy()))
+}
+
+/// The shard report files named by the arguments: files as given, directories replaced by the
+/// `*.json` files directly inside them. A directory without one is an error naming it.
+fn shard_files(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for arg in args {
+        if arg.is_dir() {
+            let inside = json_files_in(arg)?;
+            if inside.is_empty() {
+                anyhow::bail!(
+                    "the directory {} holds no *.json shard report (merge takes the JSON reports of `scan --shard`, or the directory they were written to)",
+                    arg.display()
+                );
+            }
+            files.extend(inside);
+        } else {
+            files.push(arg.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// `DIR/*.json`: regular files (or links to them) whose name ends in `.json` and does not start
+/// with a dot, sorted by name.
+fn json_files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("could not read {}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("could not read {}", dir.display()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let path = entry.path();
+        if name.ends_with(".json") && !name.starts_with('.') && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }

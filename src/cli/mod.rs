@@ -2,16 +2,21 @@
 
 mod analysis;
 mod checks;
+pub mod color;
+mod docs;
+mod exit_code;
 mod merge;
 mod output;
 mod report;
 mod scan;
 mod spec;
+mod writable;
 
 use clap::{Parser, Subcommand};
 
 use crate::exit::Outcome;
 pub use analysis::AnalysisArgs;
+pub use exit_code::{ExitArgs, ZeroOn};
 pub use merge::MergeArgs;
 pub use output::OutputArgs;
 pub use report::ReportArgs;
@@ -27,9 +32,11 @@ pub use scan::ScanArgs;
         rotation, multi-Region links, key policy, tags, grants) and writes table, JSON, CSV, \
         SARIF, OCSF or ASFF reports. It only ever calls read operations.\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid input or fatal error \
-        (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1).\n\n\
-        Large organizations: run `scan --shard K/N -o json=shard-K.json` on N workers (e.g. a \
-        Kubernetes Indexed Job), then `kms-audit merge shard-*.json`."
+        (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1). --exit-zero-on \
+        findings,gaps turns 1 and/or 3 into 0; 2 is never mapped.\n\n\
+        Large organizations: run `scan --shard K/N -o json=shard-K.json` on N workers (in a \
+        Kubernetes Indexed Job, without a shell: `scan --shards N --shard-index-env \
+        JOB_COMPLETION_INDEX`), then `kms-audit merge shard-*.json` or `kms-audit merge DIR`."
 )]
 pub struct Cli {
     /// More log output on stderr (-v: info, -vv: debug). KMS_AUDIT_LOG takes a tracing filter.
@@ -38,6 +45,16 @@ pub struct Cli {
     /// Only errors on stderr (no progress).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Colour in the table and the log: auto (only on a terminal, and not when NO_COLOR is set),
+    /// always, or never.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = color::ColorChoice::Auto,
+        global = true,
+        value_name = "WHEN"
+    )]
+    pub color: color::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,6 +80,10 @@ pub enum Command {
     /// Declared specs: `spec validate PATH...` checks them without AWS; `spec import
     /// terraform|pulumi FILE` prints a spec of the keys in a Terraform state or Pulumi export.
     Spec(spec::SpecArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell.
+    Completions(docs::CompletionsArgs),
+    /// Print the man page kms-audit.1, or with --dir DIR write it and one page per subcommand.
+    Man(docs::ManArgs),
 }
 
 /// Runs the parsed command line; the error path (exit 2) is the caller's.
@@ -74,5 +95,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Spec(args) => spec::run(args),
+        Command::Completions(args) => docs::run_completions(args),
+        Command::Man(args) => docs::run_man(args),
     }
 }

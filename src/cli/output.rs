@@ -78,7 +78,7 @@ pub fn emit(
     let terminal = stdout.is_terminal();
     let format = format.unwrap_or(stdout_default(terminal, !outputs.is_empty()));
     let options = RenderOptions {
-        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: super::color::enabled(terminal),
     };
     let mut out = BufWriter::with_capacity(STDOUT_BUFFER, stdout.lock());
     match report::render_to(report, format, options, &mut out).and_then(|()| out.flush()) {

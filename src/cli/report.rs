@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::analysis::AnalysisArgs;
+use super::exit_code::ExitArgs;
 use super::output::{self, OutputArgs};
 use crate::analyze;
 use crate::exit::Outcome;
@@ -23,9 +24,12 @@ pub struct ReportArgs {
     pub analysis: AnalysisArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub exit: ExitArgs,
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
+    super::writable::check_outputs(&args.output.outputs)?;
     let inputs = args.analysis.load()?;
     let mut report = json::read_report(&args.scan)?;
     if args.keep_findings {
@@ -34,5 +38,5 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         analyze::analyze(&mut report, &inputs);
     }
     output::emit(&report, args.output.format, &args.output.outputs)?;
-    Ok(Outcome::of_report(&report, &args.output.fail_policy()))
+    Ok(args.exit.outcome(&report, &args.output.fail_policy()))
 }

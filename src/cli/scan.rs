@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::analysis::AnalysisArgs;
+use super::exit_code::ExitArgs;
 use super::output::{self, OutputArgs};
 use crate::analyze;
 use crate::aws::{AwsOptions, RetryMode};
@@ -51,9 +52,16 @@ pub struct ScanArgs {
     /// Regions to leave out (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
     pub exclude_regions: Vec<String>,
-    /// Named profile from the AWS config files (default: the SDK's credential chain).
+    /// Named profile from the AWS config files; its credentials are used even when
+    /// AWS_ACCESS_KEY_ID is set. A profile the files do not define is an error. Default: the SDK's
+    /// credential chain (environment, AWS_PROFILE, web identity, container, instance metadata).
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
+    /// The home region: where STS is called, and which partition's regions are scanned. Default:
+    /// AWS_REGION, AWS_DEFAULT_REGION or the profile's `region`; with none of them set, kms-audit
+    /// stops (exit 2) rather than guess.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
     /// Send every AWS request to this endpoint (e.g. a local emulator). AWS_ENDPOINT_URL works too.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
@@ -63,6 +71,9 @@ pub struct ScanArgs {
     /// Reports and exit policy: --format, -o, --fail-on, --new-only.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// --exit-zero-on findings,gaps.
+    #[command(flatten)]
+    pub exit: ExitArgs,
     /// Most AWS requests in flight at once, across all accounts and regions [default: the
     /// config's `concurrency`, else 256]. Each account-region is also held to
     /// --per-target-concurrency, which is what protects its KMS request quotas.
@@ -77,8 +88,9 @@ pub struct ScanArgs {
     /// raised.
     #[arg(long, default_value_t = 50, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub quota_share: u32,
-    /// Attempts per request; throttling, server errors and dropped connections are retried with
-    /// exponential backoff and jitter (capped at 20 s). A key field is given up only after all.
+    /// Attempts per request: throttling, server errors and dropped connections are retried with
+    /// exponential backoff and jitter (capped at 20 s). A key's field is recorded as a coverage
+    /// gap only when every attempt has failed.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
     /// standard: exponential backoff with jitter; adaptive: also slow an account×region down after
@@ -94,9 +106,35 @@ pub struct ScanArgs {
     /// bytes of SHA-256(id), big-endian) mod N. Every shard lists the organization itself.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// Like --shard, for a pod with no shell to compute K (a Kubernetes Indexed Job): read the
+    /// shard index from environment variable VAR, 0-based as Kubernetes' JOB_COMPLETION_INDEX
+    /// gives it, so this is shard K = VAR + 1 of --shards N. VAR unset, not a whole number, or not
+    /// below N is an error (exit 2). E.g. --shards 8 --shard-index-env JOB_COMPLETION_INDEX.
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "shards",
+        conflicts_with = "shard"
+    )]
+    pub shard_index_env: Option<String>,
+    /// N, the number of shards, with --shard-index-env (the Indexed Job's `completions`).
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "shard_index_env",
+        conflicts_with = "shard",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub shards: Option<u32>,
     /// Time limit for one attempt of one request, in seconds.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
+    /// Time limit for opening a connection to AWS, in seconds. The first request
+    /// (sts:GetCallerIdentity) must also be answered within this plus 5 s, every retry included:
+    /// an endpoint that is down, unreachable or silent stops the scan at once (exit 2) with one
+    /// line naming it.
+    #[arg(long, default_value_t = 3, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub connect_timeout: u64,
 }
 
 /// How often a scan whose stderr is not a terminal logs a progress line: 30 s, or
@@ -116,13 +154,38 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
 /// `--concurrency` when neither the flag nor the config sets it.
 const DEFAULT_CONCURRENCY: u32 = 256;
 
+/// `--shard K/N`, or `--shards N --shard-index-env VAR` read from the environment now.
+fn shard(args: &ScanArgs) -> anyhow::Result<Option<Shard>> {
+    match (&args.shard_index_env, args.shards) {
+        (Some(var), Some(count)) => {
+            let value = std::env::var_os(var).map(|v| v.to_string_lossy().into_owned());
+            let shard = crate::shard::from_env_index(var, value.as_deref(), count)
+                .map_err(anyhow::Error::msg)?;
+            tracing::info!("shard {shard} ({var}={})", shard.index - 1);
+            Ok(Some(shard))
+        }
+        _ => Ok(args.shard),
+    }
+}
+
 pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
-    // Every input file is checked before the first AWS call.
+    let shard = shard(&args)?;
+    if let Some(region) = &args.region
+        && crate::targets::regions::lookup(region).is_none()
+    {
+        anyhow::bail!(
+            "unknown region '{region}' in --region: use an AWS region code such as us-east-1 or eu-west-1"
+        );
+    }
+    // Every input file and output path is checked before the first AWS call.
+    super::writable::check_outputs(&args.output.outputs)?;
     let inputs = args.analysis.load()?;
     let request = ScanRequest {
         aws: AwsOptions {
             profile: args.profile,
+            region: args.region,
             endpoint_url: args.endpoint_url,
+            connect_timeout: Duration::from_secs(args.connect_timeout),
             max_attempts: args.max_attempts,
             attempt_timeout: Duration::from_secs(args.call_timeout),
             retry_mode: args.retry_mode,
@@ -157,7 +220,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
             ProgressMode::Lines(progress_interval())
         },
         target_timeout: Duration::from_secs(args.target_timeout),
-        shard: args.shard,
+        shard,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -167,5 +230,5 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     analyze::analyze(&mut report, &inputs);
 
     output::emit(&report, args.output.format, &args.output.outputs)?;
-    Ok(Outcome::of_report(&report, &args.output.fail_policy()))
+    Ok(args.exit.outcome(&report, &args.output.fail_policy()))
 }
