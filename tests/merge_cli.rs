@@ -355,7 +355,10 @@ fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
     let container = &shards["spec"]["template"]["spec"]["containers"][0];
     // The image's entrypoint is kms-audit; the args are its arguments, with no shell.
     let args = |container: &Value| -> Vec<String> {
-        assert!(container.get("command").is_none(), "no command: {container}");
+        assert!(
+            container.get("command").is_none(),
+            "no command: {container}"
+        );
         let mut args = vec!["kms-audit".to_string()];
         args.extend(
             container["args"]

@@ -106,7 +106,10 @@ fn the_kubernetes_cronjob_command_and_inputs_are_valid() {
         .expect("CronJob");
     let container = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
     // The image's entrypoint is kms-audit; the args are its arguments, with no shell.
-    assert!(container.get("command").is_none(), "no command: {container}");
+    assert!(
+        container.get("command").is_none(),
+        "no command: {container}"
+    );
     let mut args = vec!["kms-audit".to_string()];
     args.extend(
         container["args"]
