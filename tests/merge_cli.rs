@@ -332,25 +332,6 @@ fn help_lists_merge_and_its_flags() {
     assert!(help.stdout.contains("--shard <K/N>"), "{}", help.stdout);
 }
 
-/// The shell command starting with `kms-audit <sub>` in a script, with continuations joined and
-/// variables replaced.
-fn command_line(script: &str, sub: &str, replacements: &[(&str, &str)]) -> Vec<String> {
-    let mut script = script.replace("\\\n", " ");
-    for (from, to) in replacements {
-        script = script.replace(from, to);
-    }
-    let needle = format!("kms-audit {sub}");
-    let line = script
-        .lines()
-        .find(|l| l.contains(&needle))
-        .unwrap_or_else(|| panic!("a `{needle}` command in:\n{script}"));
-    let start = line.find(&needle).expect("command");
-    line[start..]
-        .split_whitespace()
-        .map(|w| w.trim_matches('"').to_string())
-        .collect()
-}
-
 #[test]
 fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kubernetes/indexed-job.yaml");
@@ -372,53 +353,49 @@ fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
     assert_eq!(shards["spec"]["completionMode"], "Indexed");
     let completions = shards["spec"]["completions"].as_u64().expect("completions");
     let container = &shards["spec"]["template"]["spec"]["containers"][0];
-    let env = |container: &Value, name: &str| {
-        container["env"]
-            .as_array()
-            .and_then(|env| env.iter().find(|e| e["name"] == name))
-            .and_then(|e| e["value"].as_str())
-            .map(str::to_string)
+    // The image's entrypoint is kms-audit; the args are its arguments, with no shell.
+    let args = |container: &Value| -> Vec<String> {
+        assert!(
+            container.get("command").is_none(),
+            "no command: {container}"
+        );
+        let mut args = vec!["kms-audit".to_string()];
+        args.extend(
+            container["args"]
+                .as_array()
+                .expect("args")
+                .iter()
+                .map(|a| a.as_str().expect("a string").to_string()),
+        );
+        args
     };
-    assert_eq!(
-        env(container, "SHARDS"),
-        Some(completions.to_string()),
-        "SHARDS = completions"
+    let scan = args(container);
+    assert_eq!(scan[1], "scan");
+    assert!(
+        scan.contains(&format!("--shards={completions}")),
+        "--shards = completions: {scan:?}"
     );
-    let script = container["args"][0].as_str().expect("script");
-    assert!(script.contains("$((JOB_COMPLETION_INDEX + 1))"), "{script}");
-    let scan = command_line(
-        script,
-        "scan",
-        &[
-            ("$K", "2"),
-            ("$SHARDS", "4"),
-            ("$out", "/reports/shards/shard-2-of-4.json"),
-        ],
+    assert!(
+        scan.contains(&"--shard-index-env=JOB_COMPLETION_INDEX".to_string()),
+        "{scan:?}"
     );
-    assert!(scan.iter().any(|a| a == "2/4"), "{scan:?}");
+    assert!(
+        scan.contains(&"--output=json=/shards/shard-$(JOB_COMPLETION_INDEX).json".to_string()),
+        "one report per index, named by Kubernetes' $(VAR) expansion: {scan:?}"
+    );
     if let Err(err) = Cli::try_parse_from(&scan) {
         panic!("`{}` does not parse: {err}", scan.join(" "));
     }
 
     let merge = job("kms-audit-merge");
     assert_eq!(merge["spec"]["suspend"], true, "released after the shards");
-    let container = &merge["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(env(container, "SHARDS"), Some(completions.to_string()));
-    let script = container["args"][0].as_str().expect("script");
-    let merge = command_line(
-        script,
-        "merge",
-        &[
-            (
-                "shard-*-of-$SHARDS.json",
-                "shard-1-of-4.json /reports/shards/shard-2-of-4.json",
-            ),
-            ("$baseline", "--baseline /tmp/baseline.json"),
-        ],
-    );
+    let merge = args(&merge["spec"]["template"]["spec"]["containers"][0]);
+    assert_eq!(merge[1..3], ["merge".to_string(), "/shards".to_string()]);
     for format in ["json", "sarif", "csv", "ocsf", "asff"] {
         assert!(
-            merge.iter().any(|a| a.starts_with(&format!("{format}="))),
+            merge
+                .iter()
+                .any(|a| a.starts_with(&format!("--output={format}=/reports/"))),
             "{format} report in {merge:?}"
         );
     }

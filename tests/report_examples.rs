@@ -105,13 +105,29 @@ fn the_kubernetes_cronjob_command_and_inputs_are_valid() {
         .find(|d| d["kind"] == "CronJob")
         .expect("CronJob");
     let container = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
-    let script = container["args"][0].as_str().expect("script");
-    let args = command_line(script, &[("$baseline", "--baseline /tmp/baseline.json")]);
+    // The image's entrypoint is kms-audit; the args are its arguments, with no shell.
+    assert!(
+        container.get("command").is_none(),
+        "no command: {container}"
+    );
+    let mut args = vec!["kms-audit".to_string()];
+    args.extend(
+        container["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .map(|a| a.as_str().expect("a string").to_string()),
+    );
+    assert_eq!(args[1], "scan");
     for format in ["json", "sarif", "csv", "ocsf", "asff"] {
         assert!(
-            args.iter().any(|a| a.starts_with(&format!("{format}="))),
+            args.iter()
+                .any(|a| a.starts_with(&format!("--output={format}=/reports/"))),
             "{format} report in {args:?}"
         );
     }
+    assert_parses(&args);
+    // The documented addition once the first report exists.
+    args.push("--baseline=/reports/scan.json".into());
     assert_parses(&args);
 }
