@@ -29,6 +29,7 @@ pub struct MergeArgs {
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
+    args.output.check()?;
     let inputs = args.analysis.load()?;
     let shards = args
         .shards
@@ -46,6 +47,6 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     // as `kms-audit report` does: one set of inputs, and checks that compare keys (MRK001) or
     // declared keys with every account (drift) see everything.
     analyze::analyze(&mut report, &inputs);
-    output::emit(&report, args.output.format, &args.output.outputs)?;
+    output::emit(&report, &args.output)?;
     Ok(Outcome::of_report(&report, &args.output.fail_policy()))
 }

@@ -5,6 +5,7 @@ mod checks;
 mod merge;
 mod output;
 mod report;
+mod sarif;
 mod scan;
 mod spec;
 

@@ -5,9 +5,10 @@ use std::io::{BufWriter, IsTerminal, Write};
 
 use clap::Args;
 
+use super::sarif::SarifArgs;
 use crate::exit::FailPolicy;
 use crate::model::{Report, Severity};
-use crate::report::{self, Format, OutputTarget, RenderOptions};
+use crate::report::{self, Format, OutputTarget, RenderOptions, sarif};
 
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
@@ -26,6 +27,9 @@ pub struct OutputArgs {
     /// With --baseline: only findings that are new since the baseline make the run fail.
     #[arg(long, requires = "baseline")]
     pub new_only: bool,
+    /// SARIF for GitHub code scanning: --sarif-split, --sarif-category, ...
+    #[command(flatten)]
+    pub sarif: SarifArgs,
 }
 
 impl OutputArgs {
@@ -34,6 +38,11 @@ impl OutputArgs {
             threshold: self.fail_on.0,
             new_only: self.new_only,
         }
+    }
+
+    /// Flag combinations that cannot work, checked before any scanning.
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.sarif.check(self.format, &self.outputs)
     }
 }
 
@@ -55,17 +64,20 @@ const STDOUT_BUFFER: usize = 256 * 1024;
 
 /// Writes every requested file, then the stdout report. A file that cannot be written does not
 /// stop the others (nor stdout); the run then fails (exit 2) naming each such path.
-pub fn emit(
-    report: &Report,
-    format: Option<Format>,
-    outputs: &[OutputTarget],
-) -> anyhow::Result<()> {
+pub fn emit(report: &Report, args: &OutputArgs) -> anyhow::Result<()> {
+    let (format, outputs) = (args.format, &args.outputs);
+    let sarif_options = args.sarif.options();
     let mut failures = Vec::new();
     for output in outputs {
         // Files never get colour.
-        let written = report::write_atomic_with(&output.path, |out| {
-            report::render_to(report, output.format, RenderOptions::default(), out)
-        });
+        let written = if args.sarif.is_split(output) {
+            sarif::split::write_split(report, &sarif_options, &output.path).map(|_| ())
+        } else {
+            report::write_atomic_with(&output.path, |out| match output.format {
+                Format::Sarif => sarif::render_with(report, &sarif_options, out),
+                _ => report::render_to(report, output.format, RenderOptions::default(), out),
+            })
+        };
         if let Err(err) = written {
             failures.push(format!(
                 "could not write the {} report to {}: {err}",
@@ -81,7 +93,11 @@ pub fn emit(
         color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let mut out = BufWriter::with_capacity(STDOUT_BUFFER, stdout.lock());
-    match report::render_to(report, format, options, &mut out).and_then(|()| out.flush()) {
+    let rendered = match format {
+        Format::Sarif => sarif::render_with(report, &sarif_options, &mut out),
+        _ => report::render_to(report, format, options, &mut out),
+    };
+    match rendered.and_then(|()| out.flush()) {
         Ok(()) => {}
         // `kms-audit ... | head`: the reader has what it wanted.
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}

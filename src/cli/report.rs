@@ -26,6 +26,7 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
+    args.output.check()?;
     let inputs = args.analysis.load()?;
     let mut report = json::read_report(&args.scan)?;
     if args.keep_findings {
@@ -33,6 +34,6 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         analyze::analyze(&mut report, &inputs);
     }
-    output::emit(&report, args.output.format, &args.output.outputs)?;
+    output::emit(&report, &args.output)?;
     Ok(Outcome::of_report(&report, &args.output.fail_policy()))
 }

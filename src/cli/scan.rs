@@ -118,6 +118,7 @@ const DEFAULT_CONCURRENCY: u32 = 256;
 
 pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     // Every input file is checked before the first AWS call.
+    args.output.check()?;
     let inputs = args.analysis.load()?;
     let request = ScanRequest {
         aws: AwsOptions {
@@ -166,6 +167,6 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut report = runtime.block_on(scan::run(&request))?;
     analyze::analyze(&mut report, &inputs);
 
-    output::emit(&report, args.output.format, &args.output.outputs)?;
+    output::emit(&report, &args.output)?;
     Ok(Outcome::of_report(&report, &args.output.fail_policy()))
 }
