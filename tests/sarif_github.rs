@@ -61,7 +61,10 @@ fn assert_github_shape(path: &Path, category: &str) -> Vec<Value> {
         path.display()
     );
     let driver = &run["tool"]["driver"];
-    assert_eq!(driver["informationUri"], "https://github.com/kms-audit/kms-audit");
+    assert_eq!(
+        driver["informationUri"],
+        "https://github.com/kms-audit/kms-audit"
+    );
     for rule in driver["rules"].as_array().expect("rules") {
         let id = rule["id"].as_str().expect("id");
         let help = rule["helpUri"].as_str().expect("helpUri");
@@ -72,14 +75,20 @@ fn assert_github_shape(path: &Path, category: &str) -> Vec<Value> {
                 help,
                 format!("https://github.com/kms-audit/kms-audit/blob/main/checks/{id}.yaml")
             );
-            assert!(sarif_support::root().join(format!("checks/{id}.yaml")).is_file());
+            assert!(
+                sarif_support::root()
+                    .join(format!("checks/{id}.yaml"))
+                    .is_file()
+            );
         }
     }
     let results = run["results"].as_array().expect("results").clone();
     for result in &results {
         let location = &result["locations"][0]["physicalLocation"];
         assert!(
-            location["region"]["startLine"].as_u64().is_some_and(|l| l >= 1),
+            location["region"]["startLine"]
+                .as_u64()
+                .is_some_and(|l| l >= 1),
             "{result}"
         );
         assert!(result.get("suppressions").is_none(), "suppressed left out");
@@ -148,13 +157,17 @@ async fn an_org_scan_writes_one_valid_file_per_fully_scanned_account() {
     assert_eq!(run.code, 3, "coverage gaps: exit 3\n{}", run.stderr);
     for account in [&org.dev, &org.sandbox] {
         assert!(
-            run.stderr.contains(&format!("SARIF: no file for account {account}")),
+            run.stderr
+                .contains(&format!("SARIF: no file for account {account}")),
             "{}",
             run.stderr
         );
     }
     let report = read_json(&json);
-    let org_id = report["organization_id"].as_str().expect("org id").to_string();
+    let org_id = report["organization_id"]
+        .as_str()
+        .expect("org id")
+        .to_string();
 
     // Exactly the fully scanned accounts have a file; the others are listed with the reason.
     let (manifest, files) = manifest_files(&dir);
@@ -162,7 +175,12 @@ async fn an_org_scan_writes_one_valid_file_per_fully_scanned_account() {
         .as_array()
         .expect("files")
         .iter()
-        .map(|f| (f["account"].as_str().unwrap_or("").into(), f["category"].as_str().unwrap_or("").into()))
+        .map(|f| {
+            (
+                f["account"].as_str().unwrap_or("").into(),
+                f["category"].as_str().unwrap_or("").into(),
+            )
+        })
         .collect();
     let mut want: Vec<(String, String)> = [&org.management, &org.prod]
         .iter()
@@ -175,7 +193,12 @@ async fn an_org_scan_writes_one_valid_file_per_fully_scanned_account() {
         .as_array()
         .expect("skipped")
         .iter()
-        .map(|s| (s["account"].as_str().unwrap_or("").into(), s["reason"].as_str().unwrap_or("").into()))
+        .map(|s| {
+            (
+                s["account"].as_str().unwrap_or("").into(),
+                s["reason"].as_str().unwrap_or("").into(),
+            )
+        })
         .collect();
     assert_eq!(
         skipped.keys().collect::<BTreeSet<_>>(),
@@ -187,12 +210,21 @@ async fn an_org_scan_writes_one_valid_file_per_fully_scanned_account() {
 
     // Each file holds exactly its account's unsuppressed findings.
     let findings = report["findings"].as_array().expect("findings");
-    for (entry, path) in manifest["files"].as_array().expect("files").iter().zip(&files) {
+    for (entry, path) in manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .zip(&files)
+    {
         let account = entry["account"].as_str().expect("account");
         let results = assert_github_shape(path, entry["category"].as_str().expect("category"));
         let mut got: Vec<&str> = results
             .iter()
-            .map(|r| r["partialFingerprints"]["kmsAudit/v1"].as_str().expect("fp"))
+            .map(|r| {
+                r["partialFingerprints"]["kmsAudit/v1"]
+                    .as_str()
+                    .expect("fp")
+            })
             .collect();
         let mut want: Vec<&str> = findings
             .iter()
@@ -202,7 +234,12 @@ async fn an_org_scan_writes_one_valid_file_per_fully_scanned_account() {
         got.sort();
         want.sort();
         assert_eq!(got, want, "{account}");
-        assert_eq!(want.len(), 4 - usize::from(account == org.prod), "{account}");
+        // Per region: ROT001 on both keys, ALI001 on the unnamed one; one suppressed in prod.
+        assert_eq!(
+            want.len(),
+            6 - usize::from(account == org.prod),
+            "{account}"
+        );
         assert_eq!(entry["results"], results.len());
         assert_schema_valid(&entry["file"].to_string(), &read_json(path));
         assert_within_github_limits(path);
@@ -216,7 +253,10 @@ async fn an_org_scan_writes_one_valid_file_per_fully_scanned_account() {
         single_log["runs"][0]["automationDetails"]["id"],
         format!("kms-audit/{org_id}/")
     );
-    let unsuppressed = findings.iter().filter(|f| f["suppressed"].is_null()).count();
+    let unsuppressed = findings
+        .iter()
+        .filter(|f| f["suppressed"].is_null())
+        .count();
     assert_eq!(
         single_log["runs"][0]["results"].as_array().map(Vec::len),
         Some(unsuppressed)
@@ -247,7 +287,11 @@ async fn an_org_scan_writes_one_valid_file_per_fully_scanned_account() {
             &format!("sarif={}", arg(&dir)),
         ],
     );
-    assert_eq!(rerun.code, 0, "medium and low findings only\n{}", rerun.stderr);
+    assert_eq!(
+        rerun.code, 0,
+        "medium and low findings only\n{}",
+        rerun.stderr
+    );
     let (manifest, files) = manifest_files(&dir);
     assert_eq!(manifest["skipped"], serde_json::json!([]));
     let categories: BTreeSet<String> = manifest["files"]
@@ -311,7 +355,10 @@ fn more_than_25000_findings_split_under_githubs_limits() {
     assert_eq!(sarif_files_in(&dir), files.iter().cloned().collect());
     let entries = manifest["files"].as_array().expect("files");
     assert!(entries.len() >= 2, "{manifest:#}");
-    assert!(entries.iter().all(|e| !e["region"].is_null()), "split by region");
+    assert!(
+        entries.iter().all(|e| !e["region"].is_null()),
+        "split by region"
+    );
     let mut seen = BTreeSet::new();
     let mut total = 0;
     for (entry, path) in entries.iter().zip(&files) {
@@ -357,7 +404,14 @@ fn more_than_25000_findings_split_under_githubs_limits() {
     let single = command()
         .arg("report")
         .arg(&json)
-        .args(["--keep-findings", "--fail-on", "none", "--quiet", "--format", "table"])
+        .args([
+            "--keep-findings",
+            "--fail-on",
+            "none",
+            "--quiet",
+            "--format",
+            "table",
+        ])
         .arg("-o")
         .arg(format!("sarif={}", work.path().join("all.sarif").display()))
         .stdout(Stdio::null())
@@ -365,7 +419,10 @@ fn more_than_25000_findings_split_under_githubs_limits() {
         .expect("run kms-audit report");
     assert_eq!(single.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&single.stderr);
-    assert!(stderr.contains("more than GitHub code scanning accepts"), "{stderr}");
+    assert!(
+        stderr.contains("more than GitHub code scanning accepts"),
+        "{stderr}"
+    );
     assert!(stderr.contains("-o sarif=DIR/"), "{stderr}");
     assert!(!work.path().join("all.sarif").exists());
 

@@ -28,9 +28,21 @@ pub fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
+/// The official SARIF 2.1.0 schema: `shared/schemas/` beside the checkout, or beside one of
+/// its parent directories (a worktree of it).
+pub fn schema_path() -> PathBuf {
+    let name = "shared/schemas/sarif-schema-2.1.0.json";
+    root()
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| root().join("..").join(name))
+}
+
 /// Validates a SARIF log against the official schema; panics listing every error.
 pub fn assert_schema_valid(name: &str, sarif: &Value) {
-    let path = root().join("../shared/schemas/sarif-schema-2.1.0.json");
+    let path = schema_path();
     let schema = read_json(&path);
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft7)
@@ -42,7 +54,11 @@ pub fn assert_schema_valid(name: &str, sarif: &Value) {
         .take(20)
         .map(|e| format!("{e} at {}", e.instance_path))
         .collect();
-    assert!(errors.is_empty(), "{name}: SARIF schema errors:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{name}: SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
 }
 
 /// Asserts GitHub's size limits on one SARIF file.
@@ -51,7 +67,12 @@ pub fn assert_within_github_limits(path: &Path) {
     assert!(bytes <= FILE_BYTES, "{}: {bytes} bytes", path.display());
     let log = read_json(path);
     let runs = log["runs"].as_array().expect("runs");
-    assert!(runs.len() <= RUNS_PER_FILE, "{}: {} runs", path.display(), runs.len());
+    assert!(
+        runs.len() <= RUNS_PER_FILE,
+        "{}: {} runs",
+        path.display(),
+        runs.len()
+    );
     for run in runs {
         let results = run["results"].as_array().expect("results");
         assert!(
@@ -214,10 +235,7 @@ pub fn assert_multitool_catches_errors(tool: &Path, valid: &Path) {
         .as_array_mut()
         .and_then(|r| r.first_mut())
         .expect("a result to break");
-    result
-        .as_object_mut()
-        .expect("object")
-        .remove("locations");
+    result.as_object_mut().expect("object").remove("locations");
     let dir = tempfile::tempdir().expect("tempdir");
     let broken = dir.path().join("broken.sarif");
     std::fs::write(&broken, serde_json::to_vec(&log).expect("json")).expect("write");

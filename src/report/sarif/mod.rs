@@ -542,10 +542,7 @@ fn result(finding: &Finding, metas: &[&CheckMeta]) -> SarifResult {
             },
         ),
         // A synthetic location: GitHub requires a start line, and the whole "file" is line 1.
-        None => (
-            super::resource_path(finding),
-            Region { start_line: 1 },
-        ),
+        None => (super::resource_path(finding), Region { start_line: 1 }),
     };
     let logical = match &finding.key_arn {
         Some(arn) => LogicalLocation {

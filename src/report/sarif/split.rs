@@ -21,7 +21,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ByteCounter, MAX_RESULTS_PER_RUN, Rules, RunSpec, SarifOptions, result_len, write_log};
+use super::{
+    ByteCounter, MAX_RESULTS_PER_RUN, Rules, RunSpec, SarifOptions, result_len, write_log,
+};
 use crate::model::{Finding, Report, TargetStatus};
 
 /// The limits every file of a split stays within.
@@ -177,7 +179,13 @@ impl Sizer<'_> {
     fn bytes(&mut self, key: &PartKey, findings: &[&Finding]) -> u64 {
         let mut counter = ByteCounter(0);
         // Counting cannot fail.
-        let _ = write_log(self.report, self.rules, &self.run(key, &[]), false, &mut counter);
+        let _ = write_log(
+            self.report,
+            self.rules,
+            &self.run(key, &[]),
+            false,
+            &mut counter,
+        );
         let mut total = counter.0;
         for finding in findings {
             let rules = self.rules;
@@ -240,7 +248,10 @@ fn incomplete_accounts(report: &Report) -> BTreeMap<&str, String> {
                 place.push_str(" in ");
                 place.push_str(part);
             }
-            format!("coverage gap: {} failed{place}: {}", gap.operation, gap.reason)
+            format!(
+                "coverage gap: {} failed{place}: {}",
+                gap.operation, gap.reason
+            )
         });
     }
     for target in &report.targets {
@@ -369,8 +380,7 @@ fn plan<'a>(
                     }
                     Err(of_check) => of_check,
                 };
-                plan.parts
-                    .extend(buckets(&mut sizer, &key, &of_check)?);
+                plan.parts.extend(buckets(&mut sizer, &key, &of_check)?);
             }
         }
     }

@@ -63,7 +63,9 @@ fn check_files(dir: &Path, manifest: &Manifest, limits: Limits) -> BTreeSet<Stri
     let mut fingerprints = BTreeSet::new();
     let mut categories = BTreeSet::new();
     for entry in &manifest.files {
-        let bytes = std::fs::metadata(dir.join(&entry.file)).expect("file").len();
+        let bytes = std::fs::metadata(dir.join(&entry.file))
+            .expect("file")
+            .len();
         assert_eq!(bytes, entry.bytes, "{}: planned size is exact", entry.file);
         assert!(bytes <= limits.file_bytes, "{}", entry.file);
         let log = read(dir, &entry.file);
@@ -72,8 +74,15 @@ fn check_files(dir: &Path, manifest: &Manifest, limits: Limits) -> BTreeSet<Stri
         let results = runs[0]["results"].as_array().expect("results");
         assert_eq!(results.len(), entry.results, "{}", entry.file);
         assert!(results.len() <= limits.results_per_run, "{}", entry.file);
-        assert_eq!(runs[0]["automationDetails"]["id"], format!("{}/", entry.category));
-        assert!(categories.insert(entry.category.clone()), "{}", entry.category);
+        assert_eq!(
+            runs[0]["automationDetails"]["id"],
+            format!("{}/", entry.category)
+        );
+        assert!(
+            categories.insert(entry.category.clone()),
+            "{}",
+            entry.category
+        );
         for result in results {
             assert_eq!(result["properties"]["account"], entry.account.as_str());
             let fingerprint = result["partialFingerprints"]["kmsAudit/v1"].as_str();
@@ -127,11 +136,18 @@ fn one_file_per_complete_account_and_none_for_accounts_not_fully_scanned() {
             ("333333333333", "kms-audit/o-test/333333333333")
         ]
     );
-    assert!(manifest.skipped[0].reason.contains("AssumeRole: AccessDenied"));
+    assert!(
+        manifest.skipped[0]
+            .reason
+            .contains("AssumeRole: AccessDenied")
+    );
     assert!(manifest.skipped[1].reason.contains("GetKeyPolicy failed"));
     assert_eq!(manifest.suppressed_left_out, 1);
     check_files(dir.path(), &manifest, GITHUB_LIMITS);
-    assert_eq!(read_manifest(&dir.path().join(MANIFEST)).expect("manifest"), manifest);
+    assert_eq!(
+        read_manifest(&dir.path().join(MANIFEST)).expect("manifest"),
+        manifest
+    );
 
     // Kept with their suppression; the category left to the uploader.
     let options = SarifOptions {
@@ -177,7 +193,11 @@ fn an_account_over_the_limits_splits_by_region_then_check_then_bucket() {
     let parts: Vec<String> = manifest
         .files
         .iter()
-        .map(|f| f.category.trim_start_matches("kms-audit/o-test/").to_string())
+        .map(|f| {
+            f.category
+                .trim_start_matches("kms-audit/o-test/")
+                .to_string()
+        })
         .collect();
     let mut want = vec![
         "111111111111/eu-west-1".to_string(),
@@ -193,11 +213,18 @@ fn an_account_over_the_limits_splits_by_region_then_check_then_bucket() {
     want.push("111111111111/us-west-2".to_string());
     want.push("222222222222".to_string());
     assert_eq!(parts, want);
-    assert_eq!(manifest.files[2].file, "111111111111.us-east-1.ROT001.0.sarif");
+    assert_eq!(
+        manifest.files[2].file,
+        "111111111111.us-east-1.ROT001.0.sarif"
+    );
     assert_eq!(manifest.files[2].bucket, Some(format!("0/{buckets}")));
     assert_eq!(manifest.files[parts.len() - 2].results, 0, "empty region");
     let written = check_files(dir.path(), &manifest, limits);
-    let all: BTreeSet<String> = report.findings.iter().map(|f| f.fingerprint.clone()).collect();
+    let all: BTreeSet<String> = report
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.clone())
+        .collect();
     assert_eq!(written, all, "every finding exactly once");
 }
 
@@ -267,6 +294,10 @@ fn buckets_are_stable_when_they_double() {
     for finding in &report.findings {
         let two = bucket_of(finding, 2);
         let four = bucket_of(finding, 4);
-        assert_eq!(four % 2, two, "bucket i of 4 takes only from bucket i mod 2 of 2");
+        assert_eq!(
+            four % 2,
+            two,
+            "bucket i of 4 takes only from bucket i mod 2 of 2"
+        );
     }
 }
