@@ -65,7 +65,7 @@ fn the_github_workflow_installs_the_release_and_uploads_one_sarif_file_per_accou
         .find(|r| r.contains("releases/download"))
         .expect("an install step");
     assert!(install.contains("https://github.com/kms-audit/kms-audit/releases/download/v"));
-    assert!(install.contains("x86_64-unknown-linux-gnu.tar.gz"));
+    assert!(install.contains("x86_64-unknown-linux-gnu") && install.contains(".tar.gz"));
     assert!(install.contains("${KMS_AUDIT_SHA256}") && install.contains("sha256sum --check"));
     assert!(workflow["env"]["KMS_AUDIT_VERSION"].is_string());
     step(steps, "aws-actions/configure-aws-credentials@");
