@@ -48,12 +48,13 @@ const FIRST_ACCOUNT: u64 = 100_000_000_000;
 const OUTSIDER: &str = "999988887777";
 const TRUSTED: &str = "444455556666";
 
-struct Args {
-    out: PathBuf,
-    keys: usize,
-    accounts: usize,
-    regions: usize,
-    declared: usize,
+/// What to generate (tests that need a large inventory include this file as a module).
+pub struct Args {
+    pub out: PathBuf,
+    pub keys: usize,
+    pub accounts: usize,
+    pub regions: usize,
+    pub declared: usize,
 }
 
 fn usage(problem: &str) -> ! {
@@ -285,10 +286,14 @@ fn main() {
     if raw.len() == 4 && raw[1] == "--parse" {
         return parse_experiment(&raw[2], &raw[3]);
     }
-    let args = parse_args();
+    generate(&parse_args());
+}
+
+/// Writes `scan.json`, `config.yaml` and `spec.yaml` into `args.out`.
+pub fn generate(args: &Args) {
     std::fs::create_dir_all(&args.out).expect("create --out");
     let started = std::time::Instant::now();
-    let keys: Vec<KeyRecord> = (0..args.keys).map(|n| key(n, &args)).collect();
+    let keys: Vec<KeyRecord> = (0..args.keys).map(|n| key(n, args)).collect();
     let mut targets = Vec::new();
     for a in 0..args.accounts {
         for region in &REGIONS[..args.regions] {

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole kms-audit test suite: unit tests, CLI tests and end-to-end scans against the
-# local AWS emulator (installed into .venv on first use). Extra arguments go to `cargo test`.
+# local AWS emulator (installed into .venv on first use) and SARIF validation with Microsoft's
+# SARIF Multitool (installed into .tools on first use). Extra arguments go to `cargo test`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup-emulator.sh
 scripts/setup-test-python.sh
+# Microsoft's SARIF Multitool, for the GitHub code scanning tests (tests/sarif_github.rs).
+scripts/setup-sarif-multitool.sh >/dev/null
 cargo test --all-targets --locked "$@"

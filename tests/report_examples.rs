@@ -36,48 +36,97 @@ fn assert_parses(args: &[String]) {
     }
 }
 
+fn step<'a>(steps: &'a [Value], uses: &str) -> &'a Value {
+    steps
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with(uses)))
+        .unwrap_or_else(|| panic!("a {uses} step"))
+}
+
 #[test]
-fn the_github_workflow_scans_with_oidc_and_uploads_sarif() {
-    let workflow: Value = serde_saphyr::from_str(&example("examples/github-actions/kms-audit.yml"))
-        .expect("the workflow is YAML");
-    assert_eq!(workflow["permissions"]["id-token"], "write", "OIDC");
-    assert_eq!(
-        workflow["permissions"]["security-events"], "write",
-        "SARIF upload"
-    );
+fn the_github_workflow_installs_the_release_and_uploads_one_sarif_file_per_account() {
+    let text = example("examples/github-actions/kms-audit.yml");
+    let workflow: Value = serde_saphyr::from_str(&text).expect("the workflow is YAML");
     let on = &workflow["on"];
     assert!(on["schedule"][0]["cron"].is_string(), "scheduled: {on}");
-    let steps = workflow["jobs"]["audit"]["steps"]
-        .as_array()
-        .expect("steps");
-    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    let jobs = &workflow["jobs"];
+
+    // scan: the pinned release tarball, checked, no build; OIDC; one SARIF file per account.
+    let scan_job = &jobs["scan"];
+    assert_eq!(scan_job["permissions"]["id-token"], "write", "OIDC");
+    let steps = scan_job["steps"].as_array().expect("steps");
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
     assert!(
-        uses.iter()
-            .any(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
+        runs.iter().all(|r| !r.contains("cargo ")),
+        "no build on the runner"
     );
-    let upload = steps
+    let install = runs
         .iter()
-        .find(|s| {
-            s["uses"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
-        })
-        .expect("upload-sarif step");
-    assert_eq!(upload["with"]["sarif_file"], "out/scan.sarif");
+        .find(|r| r.contains("releases/download"))
+        .expect("an install step");
+    assert!(install.contains("https://github.com/kms-audit/kms-audit/releases/download/v"));
+    assert!(install.contains("x86_64-unknown-linux-gnu") && install.contains(".tar.gz"));
+    assert!(install.contains("${KMS_AUDIT_SHA256}") && install.contains("sha256sum --check"));
+    assert!(workflow["env"]["KMS_AUDIT_VERSION"].is_string());
+    step(steps, "aws-actions/configure-aws-credentials@");
     let scan = steps
         .iter()
         .find(|s| s["id"] == "scan")
         .and_then(|s| s["run"].as_str())
         .expect("scan step");
-    let args = command_line(
-        scan,
-        &[(
-            "${{ steps.baseline.outputs.args }}",
-            "--baseline baseline/scan.json",
-        )],
+    let args = command_line(scan, &[("$BASELINE_ARGS", "--baseline baseline/scan.json")]);
+    assert!(args.iter().any(|a| a == "sarif=out/sarif/"), "{args:?}");
+    assert!(
+        args.iter().any(|a| a == "--sarif-keep-suppressed"),
+        "{args:?}"
     );
-    assert!(args.iter().any(|a| a == "sarif=out/scan.sarif"), "{args:?}");
     assert_parses(&args);
+    let list = steps
+        .iter()
+        .find(|s| s["id"] == "files")
+        .and_then(|s| s["run"].as_str())
+        .expect("the step that lists the files");
+    assert!(list.contains("[.files[] | {file, category}]"), "{list}");
+    // The fields it reads are the manifest's.
+    let entry = kms_audit::report::sarif::split::FileEntry {
+        file: "a.sarif".into(),
+        category: "c".into(),
+        account: "111111111111".into(),
+        region: None,
+        check: None,
+        bucket: None,
+        results: 0,
+        bytes: 0,
+    };
+    let entry = serde_json::to_value(&entry).expect("json");
+    assert!(entry["file"].is_string() && entry["category"].is_string());
+
+    // upload: one job per file, with its category; then the suppressions become dismissals.
+    let upload_job = &jobs["upload"];
+    assert_eq!(upload_job["needs"], "scan");
+    assert_eq!(upload_job["permissions"]["security-events"], "write");
+    assert_eq!(
+        upload_job["strategy"]["matrix"]["sarif"],
+        "${{ fromJSON(needs.scan.outputs.files) }}"
+    );
+    let steps = upload_job["steps"].as_array().expect("steps");
+    let upload = step(steps, "github/codeql-action/upload-sarif@v4");
+    assert_eq!(
+        upload["with"]["sarif_file"],
+        "sarif/${{ matrix.sarif.file }}"
+    );
+    assert_eq!(upload["with"]["category"], "${{ matrix.sarif.category }}");
+    let dismiss = step(steps, "advanced-security/dismiss-alerts@");
+    assert_eq!(
+        dismiss["with"]["sarif-id"],
+        "${{ steps.upload.outputs.sarif-id }}"
+    );
+    assert_eq!(dismiss["with"]["sarif-file"], upload["with"]["sarif_file"]);
+    assert!(
+        jobs["verdict"]["steps"][0]["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("exit \"$CODE\""))
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ fn render(report: &Report, format: Format) -> String {
 }
 
 fn sarif_validator() -> jsonschema::Validator {
-    let path = report_fixture::root().join("../shared/schemas/sarif-schema-2.1.0.json");
+    let path = report_fixture::sarif_schema();
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|err| panic!("the SARIF schema at {}: {err}", path.display()));
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
@@ -368,7 +368,39 @@ fn sarif_validates_and_has_what_github_code_scanning_needs() {
         let tags = rule["properties"]["tags"].as_array().expect("tags");
         assert!(tags.contains(&Value::from("security")));
     }
+    assert_eq!(
+        run["tool"]["driver"]["informationUri"],
+        "https://github.com/kms-audit/kms-audit"
+    );
+    for rule in rules {
+        assert!(
+            rule["helpUri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://github.com/kms-audit/kms-audit/blob/main/")),
+            "{}",
+            rule["id"]
+        );
+    }
+    assert_eq!(run["automationDetails"]["id"], "kms-audit/o-a1b2c3d4e5/");
+    // Suppressed findings are left out by default: GitHub shows SARIF suppressions as open.
     let results = run["results"].as_array().expect("results");
+    let shown: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
+    assert!(shown.len() < report.findings.len());
+    assert_eq!(results.len(), shown.len());
+    assert!(results.iter().all(|r| r.get("suppressions").is_none()));
+    let options = kms_audit::report::sarif::SarifOptions {
+        keep_suppressed: true,
+        ..Default::default()
+    };
+    let mut kept = Vec::new();
+    kms_audit::report::sarif::render_with(&report, &options, &mut kept).expect("render");
+    let kept: Value = serde_json::from_slice(&kept).expect("json");
+    assert_valid_sarif(&kept);
+    let results = kept["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), report.findings.len());
     for (result, finding) in results.iter().zip(&report.findings) {
         assert_eq!(result["ruleId"], finding.check_id.as_str());
@@ -399,6 +431,7 @@ fn sarif_validates_and_has_what_github_code_scanning_needs() {
                     uri,
                     format!("aws/{}/{}/kms/{key_id}", finding.account, finding.region)
                 );
+                assert_eq!(location["physicalLocation"]["region"]["startLine"], 1);
             }
         }
         if let Some(arn) = &finding.key_arn {

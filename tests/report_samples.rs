@@ -94,7 +94,7 @@ fn reports_validate_against_the_json_schema() {
 
 #[test]
 fn the_sarif_sample_validates_against_the_sarif_schema() {
-    let path = report_fixture::root().join("../shared/schemas/sarif-schema-2.1.0.json");
+    let path = report_fixture::sarif_schema();
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(&path)
             .unwrap_or_else(|err| panic!("the SARIF schema at {}: {err}", path.display())),

@@ -35,7 +35,7 @@ pub struct MergeArgs {
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
-    super::writable::check_outputs(&args.output.outputs)?;
+    args.output.check()?;
     let inputs = args.analysis.load()?;
     let shards = shard_files(&args.shards)?
         .iter()

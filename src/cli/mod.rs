@@ -9,6 +9,7 @@ mod merge;
 mod output;
 mod publish;
 mod report;
+mod sarif;
 mod scan;
 mod spec;
 mod writable;

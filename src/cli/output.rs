@@ -5,9 +5,10 @@ use std::io::{BufWriter, IsTerminal, Write};
 
 use clap::Args;
 
+use super::sarif::SarifArgs;
 use crate::exit::FailPolicy;
 use crate::model::{Report, Severity};
-use crate::report::{self, Format, OutputTarget, RenderOptions};
+use crate::report::{self, Format, OutputTarget, RenderOptions, sarif};
 
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
@@ -27,6 +28,9 @@ pub struct OutputArgs {
     /// With --baseline: only findings that are new since the baseline make the run fail.
     #[arg(long, requires = "baseline")]
     pub new_only: bool,
+    /// SARIF for GitHub code scanning: --sarif-split, --sarif-category, ...
+    #[command(flatten)]
+    pub sarif: SarifArgs,
 }
 
 impl OutputArgs {
@@ -35,6 +39,21 @@ impl OutputArgs {
             threshold: self.fail_on.0,
             new_only: self.new_only,
         }
+    }
+
+    /// Flag combinations that cannot work, checked before any scanning.
+    /// Checked before any work: the SARIF flags fit together, and every `-o` path can be
+    /// written (a split SARIF target as a directory).
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.sarif.check(self.format, &self.outputs)?;
+        for output in &self.outputs {
+            if self.sarif.is_split(output) {
+                super::writable::check_directory(output)?;
+            } else {
+                super::writable::check_outputs(std::slice::from_ref(output))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -59,6 +78,7 @@ const STDOUT_BUFFER: usize = 256 * 1024;
 pub fn emit(report: &Report, args: &OutputArgs) -> anyhow::Result<()> {
     let (format, outputs) = (args.format, &args.outputs);
     let fail_policy = args.fail_policy();
+    let sarif_options = args.sarif.options();
     let mut failures = Vec::new();
     for output in outputs {
         // Files never get colour, and tables in files are 100 columns wide.
@@ -66,9 +86,14 @@ pub fn emit(report: &Report, args: &OutputArgs) -> anyhow::Result<()> {
             fail_policy,
             ..RenderOptions::default()
         };
-        let written = report::write_atomic_with(&output.path, |out| {
-            report::render_to(report, output.format, options, out)
-        });
+        let written = if args.sarif.is_split(output) {
+            sarif::split::write_split(report, &sarif_options, &output.path).map(|_| ())
+        } else {
+            report::write_atomic_with(&output.path, |out| match output.format {
+                Format::Sarif => sarif::render_with(report, &sarif_options, out),
+                _ => report::render_to(report, output.format, options, out),
+            })
+        };
         if let Err(err) = written {
             failures.push(format!(
                 "could not write the {} report to {}: {err}",
@@ -86,7 +111,11 @@ pub fn emit(report: &Report, args: &OutputArgs) -> anyhow::Result<()> {
         fail_policy,
     };
     let mut out = BufWriter::with_capacity(STDOUT_BUFFER, stdout.lock());
-    match report::render_to(report, format, options, &mut out).and_then(|()| out.flush()) {
+    let rendered = match format {
+        Format::Sarif => sarif::render_with(report, &sarif_options, &mut out),
+        _ => report::render_to(report, format, options, &mut out),
+    };
+    match rendered.and_then(|()| out.flush()) {
         Ok(()) => {}
         // `kms-audit ... | head`: the reader has what it wanted.
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}

@@ -29,7 +29,7 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
-    super::writable::check_outputs(&args.output.outputs)?;
+    args.output.check()?;
     let inputs = args.analysis.load()?;
     let mut report = json::read_report(&args.scan)?;
     if args.keep_findings {

@@ -178,7 +178,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
         );
     }
     // Every input file and output path is checked before the first AWS call.
-    super::writable::check_outputs(&args.output.outputs)?;
+    args.output.check()?;
     let mut inputs = args.analysis.load()?;
     if !args.regions.is_empty() {
         inputs.spec_scope.regions.clone_from(&args.regions);

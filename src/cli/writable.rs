@@ -20,6 +20,33 @@ pub fn check_outputs(outputs: &[OutputTarget]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Checks a target that names a directory (`-o sarif=DIR/`): it is a directory or does not exist
+/// yet, and its nearest existing ancestor accepts new entries (the writer creates the rest).
+pub fn check_directory(output: &OutputTarget) -> anyhow::Result<()> {
+    let fail = |why: String| {
+        anyhow::anyhow!(
+            "cannot write the {} reports to the directory {}: {why}",
+            output.format,
+            output.path.display()
+        )
+    };
+    let mut existing = output.path.as_path();
+    loop {
+        match std::fs::metadata(existing) {
+            Ok(meta) if meta.is_dir() => break,
+            Ok(_) => return Err(fail(format!("{} is not a directory", existing.display()))),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                existing = match existing.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent,
+                    _ => Path::new("."),
+                };
+            }
+            Err(err) => return Err(fail(format!("cannot use {}: {err}", existing.display()))),
+        }
+    }
+    check_one(&existing.join("index.json")).map_err(fail)
+}
+
 fn check_one(path: &Path) -> Result<(), String> {
     if path.is_dir() {
         return Err("it is a directory; -o takes FORMAT=FILE".to_string());

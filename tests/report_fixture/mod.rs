@@ -52,3 +52,15 @@ pub fn analyzed() -> Report {
     analyze::finish(&mut report, &inputs());
     report
 }
+
+/// The official SARIF 2.1.0 schema: `shared/schemas/` beside the checkout, or beside one of
+/// its parent directories (a worktree of it).
+pub fn sarif_schema() -> PathBuf {
+    let name = "shared/schemas/sarif-schema-2.1.0.json";
+    root()
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| root().join("..").join(name))
+}

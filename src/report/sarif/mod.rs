@@ -1,22 +1,30 @@
 //! The SARIF 2.1.0 report, shaped for GitHub code scanning.
 //!
 //! - One rule per check of the catalog (plus `SUP001`, the expired suppression), with short and
-//!   full description, help text and markdown, `helpUri`, `properties.security-severity` (GitHub's
-//!   severity: critical 9.5, high 8.0, medium 5.5, low 3.0, info 1.0) and tags.
+//!   full description, help text and markdown, `helpUri` (the check's catalog entry),
+//!   `properties.security-severity` (GitHub's severity: critical 9.5, high 8.0, medium 5.5,
+//!   low 3.0, info 1.0) and tags; the driver names kms-audit's `informationUri`.
 //! - One result per finding: `ruleId`, `ruleIndex`, `level` (critical/high → error, medium →
 //!   warning, low/info → note; an expired suppression is always a warning), the message, one
 //!   location whose `physicalLocation.artifactLocation.uri` is the spec file and line for drift
 //!   findings (and the suppressions file for `SUP001`), else the stable per-key path
-//!   `aws/<account>/<region>/kms/<key-id>`, and whose logical location is the key ARN;
-//!   `partialFingerprints` hold the finding's stable fingerprint (`kmsAudit/v1`, and as
-//!   `primaryLocationLineHash` so upload tools do not try to hash lines of a file that is not in
-//!   the repository).
-//! - Suppressed findings carry a SARIF `suppressions` entry (kind `external`, status `accepted`,
-//!   the reason as justification): GitHub shows them as dismissed; they never fail the run.
+//!   `aws/<account>/<region>/kms/<key-id>` at line 1 (GitHub needs a `region.startLine`), and
+//!   whose logical location is the key ARN; `partialFingerprints` hold the finding's stable
+//!   fingerprint (`kmsAudit/v1`, and as `primaryLocationLineHash` so upload tools do not try to
+//!   hash lines of a file that is not in the repository).
+//! - Suppressed findings are left out: GitHub does not honour SARIF `suppressions` (they would
+//!   arrive as open alerts). [`SarifOptions::keep_suppressed`] keeps them, with a `suppressions`
+//!   entry (kind `external`, status `accepted`, the reason as justification), for a workflow
+//!   that dismisses them (see `docs/github-code-scanning.md`).
 //! - With a baseline, `baselineState` is `new` or `unchanged`.
 //! - Coverage gaps are tool execution notifications (warnings) of the invocation.
+//! - `automationDetails.id` is the GitHub category and a `/`, `<prefix>/<org-or-account>/` for one file;
+//!   [`split`] writes one file per account (and smaller parts when an account alone exceeds
+//!   GitHub's limits).
 //!
 //! Hand-written serde structs of the parts kms-audit emits (as zizmor, ruff and cargo-deny do).
+
+pub mod split;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -30,23 +38,74 @@ use crate::suppress::EXPIRED_CHECK_ID;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// kms-audit's home page: the driver's `informationUri`.
+pub const INFORMATION_URI: &str = "https://github.com/kms-audit/kms-audit";
+
 /// The key of the stable fingerprint in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "kmsAudit/v1";
+
+/// The default category prefix (`--sarif-category`).
+pub const DEFAULT_CATEGORY_PREFIX: &str = "kms-audit";
+
+/// GitHub code scanning's hard limit of results per run: a run with more is rejected whole.
+pub const MAX_RESULTS_PER_RUN: usize = 25_000;
+
+/// What goes into SARIF meant for GitHub code scanning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SarifOptions {
+    /// The first segment of every category (`automationDetails.id`).
+    pub category_prefix: String,
+    /// Write `automationDetails.id`; without it the uploader's `category` applies.
+    pub automation_details: bool,
+    /// Keep suppressed findings, with a SARIF `suppressions` entry.
+    pub keep_suppressed: bool,
+}
+
+impl Default for SarifOptions {
+    fn default() -> Self {
+        SarifOptions {
+            category_prefix: DEFAULT_CATEGORY_PREFIX.to_string(),
+            automation_details: true,
+            keep_suppressed: false,
+        }
+    }
+}
+
+impl SarifOptions {
+    /// Whether `finding` goes into SARIF.
+    pub fn includes(&self, finding: &Finding) -> bool {
+        self.keep_suppressed || finding.suppressed.is_none()
+    }
+}
+
+/// The middle segment of a category: the organization id, else the account when the report
+/// covers one account, else `accounts`.
+pub fn scope(report: &Report) -> &str {
+    if let Some(org) = report.organization_id.as_deref().filter(|o| !o.is_empty()) {
+        return org;
+    }
+    let mut accounts = report.targets.iter().map(|t| t.account.as_str());
+    match accounts.next() {
+        Some(first) if accounts.all(|a| a == first) => first,
+        _ => "accounts",
+    }
+}
 
 #[derive(Serialize)]
 struct Log<'a> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
-    runs: Vec<Run<'a>>,
+    runs: [Run<'a>; 1],
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
-    tool: Tool,
-    automation_details: AutomationDetails,
-    invocations: Vec<Invocation>,
+    tool: Tool<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    automation_details: Option<AutomationDetails>,
+    invocations: [Invocation; 1],
     results: Results<'a>,
     properties: Value,
 }
@@ -54,7 +113,7 @@ struct Run<'a> {
 /// The results, each built from its finding only when it is written, so the document never
 /// holds all of them.
 struct Results<'a> {
-    findings: &'a [Finding],
+    findings: &'a [&'a Finding],
     metas: &'a [&'static CheckMeta],
 }
 
@@ -69,17 +128,18 @@ impl Serialize for Results<'_> {
 }
 
 #[derive(Serialize)]
-struct Tool {
-    driver: Driver,
+struct Tool<'a> {
+    driver: Driver<'a>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Driver {
-    name: String,
-    version: String,
-    semantic_version: String,
-    rules: Vec<Rule>,
+struct Driver<'a> {
+    name: &'a str,
+    version: &'a str,
+    semantic_version: &'a str,
+    information_uri: &'static str,
+    rules: &'a [Rule],
 }
 
 #[derive(Serialize)]
@@ -180,8 +240,7 @@ struct Location {
 #[serde(rename_all = "camelCase")]
 struct PhysicalLocation {
     artifact_location: ArtifactLocation,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<Region>,
+    region: Region,
 }
 
 #[derive(Serialize)]
@@ -212,42 +271,139 @@ struct Suppression {
     properties: Value,
 }
 
-/// Writes the SARIF log: the rules and invocation first, then the results one at a time.
-pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let metas = super::all_check_meta();
-    let rules = metas
-        .iter()
-        .map(|meta| rule(meta, effective_severity(report, meta)))
-        .collect();
+/// What every run of one report shares: the rules, built once.
+pub(crate) struct Rules {
+    metas: Vec<&'static CheckMeta>,
+    rules: Vec<Rule>,
+}
+
+impl Rules {
+    pub(crate) fn of(report: &Report) -> Rules {
+        let metas = super::all_check_meta();
+        let rules = metas
+            .iter()
+            .map(|meta| rule(meta, effective_severity(report, meta)))
+            .collect();
+        Rules { metas, rules }
+    }
+}
+
+/// One run of a SARIF log: the findings it holds and what identifies it.
+pub(crate) struct RunSpec<'a> {
+    pub category: Option<String>,
+    pub findings: &'a [&'a Finding],
+    /// Coverage gaps as notifications (a single file; the parts of a split have none).
+    pub with_gaps: bool,
+    pub properties: Value,
+}
+
+/// Writes a SARIF log of one run: the rules and invocation first, then the results one at a
+/// time. `pretty` indents (a single file, for people); the parts of a split are compact.
+pub(crate) fn write_log(
+    report: &Report,
+    rules: &Rules,
+    run: &RunSpec<'_>,
+    pretty: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let log = Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
-        runs: vec![Run {
+        runs: [Run {
             tool: Tool {
                 driver: Driver {
-                    name: report.tool.name.clone(),
-                    version: report.tool.version.clone(),
-                    semantic_version: report.tool.version.clone(),
-                    rules,
+                    name: &report.tool.name,
+                    version: &report.tool.version,
+                    semantic_version: &report.tool.version,
+                    information_uri: INFORMATION_URI,
+                    rules: &rules.rules,
                 },
             },
-            automation_details: AutomationDetails {
-                id: "kms-audit/".to_string(),
-            },
-            invocations: vec![invocation(report)],
-            results: Results {
-                findings: &report.findings,
-                metas: &metas,
-            },
-            properties: json!({
-                "organization_id": report.organization_id,
-                "incomplete": report.is_incomplete(),
-                "summary": report.summary,
+            // GitHub takes the id up to its last `/` as the category (and the rest as a run
+            // id), as upload-sarif does with its `category` input.
+            automation_details: run.category.as_ref().map(|category| AutomationDetails {
+                id: format!("{category}/"),
             }),
+            invocations: [invocation(report, run.with_gaps)],
+            results: Results {
+                findings: run.findings,
+                metas: &rules.metas,
+            },
+            properties: run.properties.clone(),
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, &log)?;
+    } else {
+        serde_json::to_writer(&mut *out, &log)?;
+    }
     out.write_all(b"\n")
+}
+
+/// The bytes of one result as a compact part writes it (to size the parts of a split).
+pub(crate) fn result_len(finding: &Finding, rules: &Rules) -> u64 {
+    let mut counter = ByteCounter(0);
+    // Counting cannot fail, and every result serializes.
+    let _ = serde_json::to_writer(&mut counter, &result(finding, &rules.metas));
+    counter.0
+}
+
+/// A writer that only counts.
+pub(crate) struct ByteCounter(pub u64);
+
+impl Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes the SARIF log of the whole report as one file, with the default options.
+pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    render_with(report, &SarifOptions::default(), out)
+}
+
+/// Writes the SARIF log of the whole report as one run, category `<prefix>/<org-or-account>`.
+/// More results than GitHub accepts in a run is an error (the upload would be rejected whole):
+/// [`split`] writes such a report as one file per account.
+pub fn render_with(
+    report: &Report,
+    options: &SarifOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let findings: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| options.includes(f))
+        .collect();
+    if findings.len() > MAX_RESULTS_PER_RUN {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} results are more than GitHub code scanning accepts in one SARIF run ({}); \
+                 write one file per account with -o sarif=DIR/",
+                findings.len(),
+                MAX_RESULTS_PER_RUN
+            ),
+        ));
+    }
+    let rules = Rules::of(report);
+    let run = RunSpec {
+        category: options
+            .automation_details
+            .then(|| format!("{}/{}", options.category_prefix, scope(report))),
+        findings: &findings,
+        with_gaps: true,
+        properties: json!({
+            "organization_id": report.organization_id,
+            "incomplete": report.is_incomplete(),
+            "summary": report.summary,
+        }),
+    };
+    write_log(report, &rules, &run, true, out)
 }
 
 /// The severity GitHub should show for a rule: the severity its findings have in this report
@@ -318,7 +474,7 @@ fn rule(meta: &CheckMeta, severity: Severity) -> Rule {
             text: meta.rationale.clone(),
         },
         help: Help { text, markdown },
-        help_uri: meta.references.first().cloned(),
+        help_uri: Some(help_uri(&meta.id)),
         default_configuration: Configuration {
             level: level(&meta.id, meta.severity),
         },
@@ -335,7 +491,17 @@ fn rule(meta: &CheckMeta, severity: Severity) -> Rule {
     }
 }
 
-fn invocation(report: &Report) -> Invocation {
+/// Where a check is documented: its catalog entry (the expired suppression: the suppressions
+/// section of the README).
+pub fn help_uri(check_id: &str) -> String {
+    if check_id == EXPIRED_CHECK_ID {
+        format!("{INFORMATION_URI}/blob/main/README.md#suppressions")
+    } else {
+        format!("{INFORMATION_URI}/blob/main/checks/{check_id}.yaml")
+    }
+}
+
+fn invocation(report: &Report, with_gaps: bool) -> Invocation {
     let time = |t: &str| (!t.is_empty()).then(|| t.to_string());
     Invocation {
         execution_successful: true,
@@ -344,6 +510,7 @@ fn invocation(report: &Report) -> Invocation {
         tool_execution_notifications: report
             .coverage_gaps
             .iter()
+            .filter(|_| with_gaps)
             .map(|gap| {
                 let mut place = gap.account.clone();
                 for part in [&gap.region, &gap.key_arn].into_iter().flatten() {
@@ -370,11 +537,12 @@ fn result(finding: &Finding, metas: &[&CheckMeta]) -> SarifResult {
     let (uri, region) = match &finding.spec {
         Some(spec) => (
             path_to_uri(&spec.file),
-            Some(Region {
+            Region {
                 start_line: spec.line.max(1),
-            }),
+            },
         ),
-        None => (super::resource_path(finding), None),
+        // A synthetic location: GitHub requires a start line, and the whole "file" is line 1.
+        None => (super::resource_path(finding), Region { start_line: 1 }),
     };
     let logical = match &finding.key_arn {
         Some(arn) => LogicalLocation {
