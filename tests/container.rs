@@ -480,7 +480,7 @@ async fn a_scan_inside_the_image_reports_what_the_host_binary_reports() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
 
-    let version = run(&mut Command::new("podman").args(["run", "--rm", &image, "--version"]));
+    let version = run(Command::new("podman").args(["run", "--rm", &image, "--version"]));
     let host_version = run(command().arg("--version"));
     assert_eq!(version.code, 0, "{}", version.stderr);
     assert_eq!(version.stdout, host_version.stdout, "the same kms-audit");
