@@ -21,6 +21,7 @@ pub fn parse(text: &str) -> Option<Node> {
         at: 0,
         line: 1,
         line_start: 0,
+        counted: (0, 0),
         depth: 0,
     };
     reader.skip_ws();
@@ -36,16 +37,26 @@ struct Reader<'a> {
     line: u64,
     /// Byte offset where the current line starts.
     line_start: usize,
+    /// The last position whose column was counted, and its characters from the line start.
+    counted: (usize, u64),
     depth: usize,
 }
 
 impl Reader<'_> {
-    fn pos(&self) -> Pos {
-        // Columns count characters, as the YAML reader's do.
-        let column = self.text[self.line_start..self.at].chars().count() as u64 + 1;
+    fn pos(&mut self) -> Pos {
+        // Columns count characters, as the YAML reader's do: counted on from the last position
+        // asked for on the same line, so a one-line document (`terraform show -json`) stays
+        // linear.
+        let (from, base) = if self.counted.0 >= self.line_start && self.counted.0 <= self.at {
+            self.counted
+        } else {
+            (self.line_start, 0)
+        };
+        let chars = base + self.text[from..self.at].chars().count() as u64;
+        self.counted = (self.at, chars);
         Pos {
             line: self.line,
-            column,
+            column: chars + 1,
         }
     }
 
