@@ -55,12 +55,7 @@ pub fn analyzed() -> Report {
 
 /// The official SARIF 2.1.0 schema: `shared/schemas/` beside the checkout, or beside one of
 /// its parent directories (a worktree of it).
+/// The official SARIF 2.1.0 JSON Schema, kept in the repository (tests/fixtures/schemas/).
 pub fn sarif_schema() -> PathBuf {
-    let name = "shared/schemas/sarif-schema-2.1.0.json";
-    root()
-        .ancestors()
-        .skip(1)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| root().join("..").join(name))
+    root().join("tests/fixtures/schemas/sarif-schema-2.1.0.json")
 }
