@@ -10,7 +10,7 @@ fn kms_audit(args: &[&str]) -> Run {
     run(command().args(args))
 }
 
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "scan",
     "report",
     "merge",
@@ -19,6 +19,7 @@ const SUBCOMMANDS: [&str; 8] = [
     "spec",
     "completions",
     "man",
+    "publish",
 ];
 
 #[test]
@@ -151,6 +152,7 @@ fn man_dir_writes_one_page_per_subcommand() {
             "kms-audit.1".to_string(),
             "kms-audit-spec-validate.1".to_string(),
             "kms-audit-spec-import.1".to_string(),
+            "kms-audit-publish-securityhub.1".to_string(),
         ])
         .collect();
     expected.sort();
