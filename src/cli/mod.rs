@@ -32,7 +32,7 @@ pub use scan::ScanArgs;
     long_about = "Read-only compliance auditor and drift scanner for AWS KMS keys.\n\n\
         kms-audit inventories every KMS key in every region (aliases, state, deletion date, \
         rotation, multi-Region links, key policy, tags, grants) and writes table, JSON, CSV, \
-        SARIF, OCSF or ASFF reports. `scan` only ever calls read operations; `publish` is the \
+        SARIF, OCSF, ASFF, HTML and compliance-summary reports. `scan` only ever calls read operations; `publish` is the \
         one command that writes to AWS (findings into Security Hub), with its own role.\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 invalid input or fatal error \
         (nothing scanned), 3 scan incomplete (coverage gaps; wins over 1). --exit-zero-on \
