@@ -154,18 +154,7 @@ fn state(doc: &Node, builder: &mut Builder) {
                 builder.warn(pos, &address, "the instance has no attributes");
                 continue;
             };
-            builder.add(
-                kind,
-                &Attributes {
-                    node: attributes,
-                    naming: Naming::Snake,
-                    file: &file,
-                    address: &address,
-                    id: None,
-                    withheld: &[],
-                },
-                pos,
-            );
+            add_resource(builder, kind, attributes, &file, &address, pos);
         }
     }
 }
@@ -181,6 +170,27 @@ fn index_suffix(value: &Node) -> String {
 
 /// `terraform show -json`: `values` (a state) or `planned_values` (a plan), each a tree of
 /// modules whose resources carry their full address and their `values`.
+/// Adds one Terraform resource instance: both the raw state (`attributes`) and `show -json`
+/// (`values`) name fields in snake_case and carry no separate id.
+fn add_resource(
+    builder: &mut Builder,
+    kind: ResourceKind,
+    node: &Node,
+    file: &str,
+    address: &str,
+    pos: Pos,
+) {
+    let attrs = Attributes {
+        node,
+        naming: Naming::Snake,
+        file,
+        address,
+        id: None,
+        withheld: &[],
+    };
+    builder.add(kind, &attrs, pos);
+}
+
 fn show_json(doc: &Node, builder: &mut Builder) {
     let (root, plan) = match (doc.get("planned_values"), doc.get("values")) {
         (Some(planned), _) => (planned, true),
@@ -228,18 +238,7 @@ fn show_json(doc: &Node, builder: &mut Builder) {
                 builder.warn(pos, &address, "the resource has no values");
                 continue;
             };
-            builder.add(
-                kind,
-                &Attributes {
-                    node: values,
-                    naming: Naming::Snake,
-                    file: &file,
-                    address: &address,
-                    id: None,
-                    withheld: &[],
-                },
-                pos,
-            );
+            add_resource(builder, kind, values, &file, &address, pos);
         }
         // Depth first, in file order.
         let children = module
