@@ -149,7 +149,7 @@ fn organizations(endpoint: &str) -> aws_sdk_organizations::Client {
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(ACCESS_KEY, SECRET, None, None, "bench"))
-        .http_client(kms_audit::aws::https_client())
+        .http_client(kms_audit::scan::aws::https_client())
         .build();
     aws_sdk_organizations::Client::from_conf(config)
 }
@@ -160,7 +160,7 @@ fn sts(endpoint: &str) -> aws_sdk_sts::Client {
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(ACCESS_KEY, SECRET, None, None, "bench"))
-        .http_client(kms_audit::aws::https_client())
+        .http_client(kms_audit::scan::aws::https_client())
         .build();
     aws_sdk_sts::Client::from_conf(config)
 }

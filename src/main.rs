@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use kms_audit::analysis::exit::Outcome;
 use kms_audit::cli::{self, Cli};
-use kms_audit::exit::Outcome;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

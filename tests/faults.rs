@@ -173,7 +173,7 @@ async fn the_scanner_only_sends_read_operations() {
     let proxy = FaultProxy::start(&emulator.endpoint, (ACCESS_KEY, DEFAULT_ACCOUNT));
     let (_, report) = scan(&proxy.endpoint);
     assert_eq!(report["summary"]["keys"], 13);
-    let allowed: BTreeSet<&str> = kms_audit::aws::OPERATIONS.iter().copied().collect();
+    let allowed: BTreeSet<&str> = kms_audit::scan::aws::OPERATIONS.iter().copied().collect();
     let sent: BTreeSet<String> = proxy
         .log()
         .iter()

@@ -30,17 +30,17 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use kms_audit::analyze::{self, AnalysisInputs};
-use kms_audit::baseline::Baseline;
-use kms_audit::config;
+use kms_audit::analysis::baseline::Baseline;
+use kms_audit::analysis::suppress::Suppressions;
+use kms_audit::analysis::{self, AnalysisInputs};
+use kms_audit::inputs::config;
+use kms_audit::inputs::spec::{self, DeclaredKey};
 use kms_audit::model::{KeyRecord, Report, Rotation, Target, TargetStatus};
 use kms_audit::policy::policy_diff;
 use kms_audit::policy::{AnalysisContext, KeyPolicy, analyze as analyze_policy, canonicalize};
 use kms_audit::report::json::parse_report;
 use kms_audit::report::{self, Format, RenderOptions};
-use kms_audit::spec::{self, DeclaredKey};
-use kms_audit::suppress::Suppressions;
-use kms_audit::targets::accounts_file;
+use kms_audit::scan::targets::accounts_file;
 use serde_json::{Map, Value, json};
 
 // --- the harness ------------------------------------------------------------------------------
@@ -1094,7 +1094,7 @@ fn suppressions_files_under_fuzz() {
             let suppressions =
                 Suppressions::parse("suppressions.yaml", text).map_err(|e| e.to_string())?;
             let mut findings = findings.clone();
-            kms_audit::suppress::apply(&mut findings, &suppressions, today);
+            kms_audit::analysis::suppress::apply(&mut findings, &suppressions, today);
             Ok(())
         },
     );
@@ -1303,7 +1303,7 @@ fn live_report(template: &Report, sets: &[spec::SpecSet]) -> Report {
 
 /// Drift of the live keys from a (mutated) spec: every finding message is one line.
 fn check_drift(live: &Report, set: &spec::SpecSet, unmanaged: bool) -> Result<(), String> {
-    for finding in kms_audit::drift::detect(live, set, unmanaged) {
+    for finding in kms_audit::analysis::drift::detect(live, set, unmanaged) {
         if finding.message.trim().is_empty() || finding.message.lines().count() != 1 {
             return Err(format!(
                 "a drift finding's message is not one line: {:?}",
@@ -1641,9 +1641,9 @@ fn check_report(
     }
     let mut analyzed = report.clone();
     if variant & 2 == 2 {
-        analyze::finish(&mut analyzed, &inputs);
+        analysis::finish(&mut analyzed, &inputs);
     } else {
-        analyze::analyze(&mut analyzed, &inputs);
+        analysis::analyze(&mut analyzed, &inputs);
     }
     for finding in &analyzed.findings {
         if finding.message.trim().is_empty() || finding.message.lines().count() != 1 {

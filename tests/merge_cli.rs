@@ -81,7 +81,7 @@ fn the_fixtures_are_valid_shard_reports() {
             .collect();
         assert!(errors.is_empty(), "shard {k}: {errors:?}");
         let account = report["targets"][0]["account"].as_str().expect("account");
-        assert_eq!(kms_audit::shard::shard_of(account, 3), k, "{account}");
+        assert_eq!(kms_audit::scan::shard::shard_of(account, 3), k, "{account}");
     }
 }
 
@@ -347,7 +347,7 @@ fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
         .find(|d| d["kind"] == "ConfigMap")
         .and_then(|d| d["data"]["kms-audit.yaml"].as_str())
         .expect("config");
-    kms_audit::config::parse(config, "kms-audit.yaml").expect("a valid config");
+    kms_audit::inputs::config::parse(config, "kms-audit.yaml").expect("a valid config");
 
     let shards = job("kms-audit-shards");
     assert_eq!(shards["spec"]["completionMode"], "Indexed");

@@ -184,7 +184,7 @@ fn assert_account_rule(proxy: &FaultProxy, org: &SeededOrg) -> usize {
             "{operation} is not a publish operation"
         );
     }
-    assert!(!kms_audit::aws::OPERATIONS.contains(&"securityhub:BatchImportFindings"));
+    assert!(!kms_audit::scan::aws::OPERATIONS.contains(&"securityhub:BatchImportFindings"));
     sent
 }
 

@@ -3,8 +3,8 @@
 //! through OIDC needs.
 
 use clap::Parser;
+use kms_audit::analysis::suppress::Suppressions;
 use kms_audit::cli::Cli;
-use kms_audit::suppress::Suppressions;
 use serde_json::Value;
 
 fn example(path: &str) -> String {
@@ -141,7 +141,8 @@ fn the_kubernetes_cronjob_command_and_inputs_are_valid() {
         .find(|d| d["kind"] == "ConfigMap")
         .expect("ConfigMap");
     let config = inputs["data"]["kms-audit.yaml"].as_str().expect("config");
-    kms_audit::config::parse(config, "kms-audit.yaml").expect("the example config is valid");
+    kms_audit::inputs::config::parse(config, "kms-audit.yaml")
+        .expect("the example config is valid");
     let suppressions = inputs["data"]["suppressions.yaml"]
         .as_str()
         .expect("suppressions");

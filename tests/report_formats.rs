@@ -203,7 +203,7 @@ fn the_table_fills_a_wide_terminal_and_shortens_messages() {
 
 #[test]
 fn the_closing_line_explains_the_exit_code() {
-    use kms_audit::exit::FailPolicy;
+    use kms_audit::analysis::exit::FailPolicy;
     let mut report = report_fixture::analyzed();
     report.coverage_gaps.clear();
     report

@@ -192,7 +192,7 @@ async fn three_shards_merged_equal_one_scan_of_the_organization() {
         // Exactly the accounts the rule gives this shard, with every region.
         let expected: BTreeSet<String> = org_accounts
             .iter()
-            .filter(|a| kms_audit::shard::shard_of(a, 3) == k)
+            .filter(|a| kms_audit::scan::shard::shard_of(a, 3) == k)
             .cloned()
             .collect();
         let targets = shard["targets"].as_array().expect("targets");
@@ -313,7 +313,7 @@ async fn three_shards_merged_equal_one_scan_of_the_organization() {
     let report = out.json();
     let lost: Vec<&String> = org_accounts
         .iter()
-        .filter(|a| kms_audit::shard::shard_of(a, 3) == 3)
+        .filter(|a| kms_audit::scan::shard::shard_of(a, 3) == 3)
         .collect();
     let gaps: Vec<&str> = report["coverage_gaps"]
         .as_array()

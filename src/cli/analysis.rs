@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::analyze::AnalysisInputs;
-use crate::baseline::Baseline;
-use crate::suppress::Suppressions;
+use crate::analysis::AnalysisInputs;
+use crate::analysis::baseline::Baseline;
+use crate::analysis::suppress::Suppressions;
 
 #[derive(Debug, Clone, Args)]
 pub struct AnalysisArgs {
@@ -45,17 +45,17 @@ impl AnalysisArgs {
     pub fn load(&self) -> anyhow::Result<AnalysisInputs> {
         let mut inputs = AnalysisInputs::default();
         if let Some(path) = &self.config {
-            inputs.config = crate::config::load(path)?;
+            inputs.config = crate::inputs::config::load(path)?;
         }
         if !self.specs.is_empty() {
-            let mut specs = crate::spec::load(&self.specs)?;
+            let mut specs = crate::inputs::spec::load(&self.specs)?;
             specs.forget_field_sources();
             for warning in &specs.warnings {
                 tracing::warn!("{warning}");
             }
             inputs.specs = Some(specs);
         }
-        inputs.spec_scope = crate::drift::Scope {
+        inputs.spec_scope = crate::analysis::drift::Scope {
             ignore: self.spec_scope_ignore,
             regions: inputs.config.regions.clone(),
             exclude_regions: Vec::new(),

@@ -7,8 +7,8 @@ use clap::{Args, ValueEnum};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
+use crate::analysis::exit::Outcome;
 use crate::catalog::{self, CheckMeta};
-use crate::exit::Outcome;
 
 const WIDTH: usize = 80;
 
@@ -49,7 +49,7 @@ pub fn run_checks(args: ChecksArgs) -> anyhow::Result<Outcome> {
 pub fn run_explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
     let wanted = args.check.trim();
     // The catalog, then kms-audit's built-in findings (SUP001 expired-suppression).
-    let builtin = crate::suppress::expired_meta();
+    let builtin = crate::analysis::suppress::expired_meta();
     let meta = catalog::lookup(wanted).or_else(|| {
         (builtin.id.eq_ignore_ascii_case(wanted) || builtin.name == wanted).then_some(builtin)
     });

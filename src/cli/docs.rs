@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, ValueEnum};
 
 use super::Cli;
-use crate::exit::Outcome;
+use crate::analysis::exit::Outcome;
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

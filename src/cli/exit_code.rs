@@ -6,7 +6,7 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::exit::{FailPolicy, Outcome};
+use crate::analysis::exit::{FailPolicy, Outcome};
 use crate::model::Report;
 
 #[derive(Debug, Clone, Default, Args)]

@@ -10,10 +10,10 @@ use clap::Args;
 use super::analysis::AnalysisArgs;
 use super::exit_code::ExitArgs;
 use super::output::{self, OutputArgs};
-use crate::analyze;
-use crate::exit::Outcome;
-use crate::merge::{self, ShardReport};
+use crate::analysis;
+use crate::analysis::exit::Outcome;
 use crate::report::json;
+use crate::scan::merge::{self, ShardReport};
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -51,7 +51,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     // The shards' own findings are dropped and the analysis runs once on the whole inventory,
     // as `kms-audit report` does: one set of inputs, and checks that compare keys (MRK001) or
     // declared keys with every account (drift) see everything.
-    analyze::analyze(&mut report, &inputs);
+    analysis::analyze(&mut report, &inputs);
     output::emit(&report, &args.output)?;
     Ok(args.exit.outcome(&report, &args.output.fail_policy()))
 }

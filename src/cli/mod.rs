@@ -1,4 +1,4 @@
-//! The command line (DESIGN "Command line"): parsing, and running each subcommand.
+//! The command line (docs/cli.md): parsing, and running each subcommand.
 
 mod analysis;
 mod checks;
@@ -16,7 +16,7 @@ mod writable;
 
 use clap::{Parser, Subcommand};
 
-use crate::exit::Outcome;
+use crate::analysis::exit::Outcome;
 pub use analysis::AnalysisArgs;
 pub use exit_code::{ExitArgs, ZeroOn};
 pub use merge::MergeArgs;

@@ -6,7 +6,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use clap::Args;
 
 use super::sarif::SarifArgs;
-use crate::exit::FailPolicy;
+use crate::analysis::exit::FailPolicy;
 use crate::model::{Report, Severity};
 use crate::report::{self, Format, OutputTarget, RenderOptions, sarif};
 

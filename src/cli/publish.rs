@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::aws::{AwsOptions, RetryMode};
-use crate::exit::Outcome;
+use crate::analysis::exit::Outcome;
 use crate::publish::{self, DEFAULT_PUBLISHER_ROLE, PublishRequest};
+use crate::scan::aws::{AwsOptions, RetryMode};
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
@@ -94,7 +94,7 @@ fn run_security_hub(args: SecurityHubArgs) -> anyhow::Result<Outcome> {
         Some(path) => {
             let baseline = publish::input::read_baseline(path)
                 .map_err(|err| anyhow::anyhow!("invalid --baseline: {err}"))?;
-            crate::baseline::apply(&mut report, &baseline);
+            crate::analysis::baseline::apply(&mut report, &baseline);
             Some(path.display().to_string())
         }
         None => None,

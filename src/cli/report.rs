@@ -7,8 +7,8 @@ use clap::Args;
 use super::analysis::AnalysisArgs;
 use super::exit_code::ExitArgs;
 use super::output::{self, OutputArgs};
-use crate::analyze;
-use crate::exit::Outcome;
+use crate::analysis;
+use crate::analysis::exit::Outcome;
 use crate::report::json;
 
 #[derive(Debug, Args)]
@@ -33,9 +33,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     let inputs = args.analysis.load()?;
     let mut report = json::read_report(&args.scan)?;
     if args.keep_findings {
-        analyze::finish(&mut report, &inputs);
+        analysis::finish(&mut report, &inputs);
     } else {
-        analyze::analyze(&mut report, &inputs);
+        analysis::analyze(&mut report, &inputs);
     }
     output::emit(&report, &args.output)?;
     Ok(args.exit.outcome(&report, &args.output.fail_policy()))

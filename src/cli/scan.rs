@@ -9,13 +9,13 @@ use clap::Args;
 use super::analysis::AnalysisArgs;
 use super::exit_code::ExitArgs;
 use super::output::{self, OutputArgs};
-use crate::analyze;
-use crate::aws::{AwsOptions, RetryMode};
-use crate::exit::Outcome;
-use crate::progress::ProgressMode;
-use crate::scan::{self, ScanRequest};
-use crate::shard::Shard;
-use crate::targets::AccountSelection;
+use crate::analysis;
+use crate::analysis::exit::Outcome;
+use crate::scan::aws::{AwsOptions, RetryMode};
+use crate::scan::pipeline::{self, ScanRequest};
+use crate::scan::progress::ProgressMode;
+use crate::scan::shard::Shard;
+use crate::scan::targets::AccountSelection;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -159,7 +159,7 @@ fn shard(args: &ScanArgs) -> anyhow::Result<Option<Shard>> {
     match (&args.shard_index_env, args.shards) {
         (Some(var), Some(count)) => {
             let value = std::env::var_os(var).map(|v| v.to_string_lossy().into_owned());
-            let shard = crate::shard::from_env_index(var, value.as_deref(), count)
+            let shard = crate::scan::shard::from_env_index(var, value.as_deref(), count)
                 .map_err(anyhow::Error::msg)?;
             tracing::info!("shard {shard} ({var}={})", shard.index - 1);
             Ok(Some(shard))
@@ -171,7 +171,7 @@ fn shard(args: &ScanArgs) -> anyhow::Result<Option<Shard>> {
 pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let shard = shard(&args)?;
     if let Some(region) = &args.region
-        && crate::targets::regions::lookup(region).is_none()
+        && crate::model::regions::lookup(region).is_none()
     {
         anyhow::bail!(
             "unknown region '{region}' in --region: use an AWS region code such as us-east-1 or eu-west-1"
@@ -233,8 +233,8 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let mut report = runtime.block_on(scan::run(&request))?;
-    analyze::analyze(&mut report, &inputs);
+    let mut report = runtime.block_on(pipeline::run(&request))?;
+    analysis::analyze(&mut report, &inputs);
 
     output::emit(&report, &args.output)?;
     Ok(args.exit.outcome(&report, &args.output.fail_policy()))

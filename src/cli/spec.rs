@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::exit::Outcome;
-use crate::spec::{self, SourceFormat, SpecErrors};
+use crate::analysis::exit::Outcome;
+use crate::inputs::spec::{self, SourceFormat, SpecErrors};
 
 #[derive(Debug, Args)]
 pub struct SpecArgs {
@@ -89,7 +89,7 @@ fn validate(args: ValidateArgs) -> anyhow::Result<Outcome> {
 
 fn import(args: ImportArgs) -> anyhow::Result<Outcome> {
     let file = args.file.display().to_string();
-    let text = crate::input::read_text(&args.file, crate::input::SPEC_LIMIT)
+    let text = crate::inputs::input::read_text(&args.file, crate::inputs::input::SPEC_LIMIT)
         .with_context(|| format!("cannot read {file}"))?;
     let doc = spec::node::parse(&text, &file).map_err(|err| SpecErrors(vec![err]))?;
     let (format, what) = (spec::detect_format(&doc), describe(args.tool));

@@ -1,6 +1,6 @@
 //! The plain data every stage passes on: the inventory of keys, coverage, findings and the report.
 //!
-//! Field names are the stable JSON contract of DESIGN.md ("JSON report"); renaming one is a
+//! Field names are the stable JSON contract of the JSON report (docs/json-report.md); renaming one is a
 //! breaking change for every dashboard that ingests kms-audit output.
 
 use std::collections::BTreeMap;
@@ -15,6 +15,9 @@ mod compact_json;
 mod evidence;
 mod policy_document;
 mod tags;
+
+pub mod regions;
+pub mod timestamp;
 
 pub use evidence::Evidence;
 pub use policy_document::PolicyDocument;

@@ -35,7 +35,7 @@ pub fn read(path: &Path) -> Result<Report, ReadError> {
 }
 
 /// Reads only the findings of an earlier report (`--baseline`): its inventory is skipped too.
-pub fn read_baseline(path: &Path) -> Result<crate::baseline::Baseline, ReadError> {
+pub fn read_baseline(path: &Path) -> Result<crate::analysis::baseline::Baseline, ReadError> {
     let file = path.display().to_string();
     if path.as_os_str() != "-"
         && let Ok(handle) = File::open(path)
@@ -45,13 +45,14 @@ pub fn read_baseline(path: &Path) -> Result<crate::baseline::Baseline, ReadError
         ))
         && input.schema_version == SCHEMA_VERSION
     {
-        return Ok(crate::baseline::Baseline {
+        return Ok(crate::analysis::baseline::Baseline {
             file,
             findings: input.findings.into_iter().map(Into::into).collect(),
         });
     }
     // Standard input, or not a readable report of this version: the full reader says why.
-    json::read_report(path).map(|report| crate::baseline::Baseline::from_report(file, report))
+    json::read_report(path)
+        .map(|report| crate::analysis::baseline::Baseline::from_report(file, report))
 }
 
 #[derive(Deserialize)]

@@ -21,16 +21,16 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::StreamExt;
 use tokio::time::Instant;
 
-use crate::aws::credentials::{RoleToAssume, assume_role};
-use crate::aws::{ApiCallCounter, AwsOptions, AwsSetupError, CallError};
 use crate::model::Report;
 use crate::report::asff::AsffBuilder;
+use crate::scan::aws::credentials::{RoleToAssume, assume_role};
+use crate::scan::aws::{ApiCallCounter, AwsOptions, AwsSetupError, CallError};
 
 use batch::{Batch, Batcher, Group};
 use securityhub::{FailedFinding, SecurityHub};
 pub use summary::{FailedBatch, PublishSummary, TargetResult};
 
-/// Every AWS operation `publish` sends. Not part of `kms_audit::aws::OPERATIONS` (the scanner's
+/// Every AWS operation `publish` sends. Not part of `kms_audit::scan::aws::OPERATIONS` (the scanner's
 /// read-only allowlist); `examples/iam/kms-audit-publisher-policy.json` grants exactly the
 /// Security Hub one in each account, and the runner's policy the STS ones.
 pub const OPERATIONS: &[&str] = &[
@@ -81,7 +81,7 @@ pub async fn publish(
     request: &PublishRequest,
     report: &Report,
 ) -> Result<PublishSummary, PublishError> {
-    let started_at = crate::time::now_rfc3339();
+    let started_at = crate::model::timestamp::now_rfc3339();
     let mut summary = PublishSummary {
         destination: "securityhub".to_string(),
         report: request.report_name.clone(),
@@ -91,8 +91,8 @@ pub async fn publish(
     };
     let groups = batch::groups(report);
     let counter = ApiCallCounter::default();
-    let base = crate::aws::load_base_config(&request.aws).await?;
-    crate::aws::check_credentials(&base, &request.aws).await?;
+    let base = crate::scan::aws::load_base_config(&request.aws).await?;
+    crate::scan::aws::check_credentials(&base, &request.aws).await?;
     let caller = caller_identity(&base, &counter).await?;
     summary.caller_account = caller.account.clone();
 
@@ -137,7 +137,7 @@ pub async fn publish(
         .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
     summary.refresh_totals();
     summary.api_calls = counter.snapshot();
-    summary.finished_at = crate::time::now_rfc3339();
+    summary.finished_at = crate::model::timestamp::now_rfc3339();
     Ok(summary)
 }
 
@@ -145,7 +145,7 @@ async fn caller_identity(
     base: &SdkConfig,
     counter: &ApiCallCounter,
 ) -> Result<Caller, PublishError> {
-    let identity = crate::aws::sts_client(base, counter)
+    let identity = crate::scan::aws::sts_client(base, counter)
         .get_caller_identity()
         .send()
         .await

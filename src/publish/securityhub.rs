@@ -21,7 +21,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 use serde::Deserialize;
 
-use crate::aws::{ApiCallCounter, CallError};
+use crate::scan::aws::{ApiCallCounter, CallError};
 
 /// The signing name and IAM prefix of Security Hub.
 const SERVICE: &str = "securityhub";
@@ -157,7 +157,7 @@ impl SecurityHub {
         let credentials = credentials.provide_credentials().await.map_err(|err| {
             Attempt::Final(CallError::new(
                 Some("CredentialsError"),
-                crate::aws::errors::error_chain(&err),
+                crate::scan::aws::errors::error_chain(&err),
             ))
         })?;
         let request = signed_request(&credentials.into(), region, url, body)
@@ -170,7 +170,7 @@ impl SecurityHub {
             };
             Attempt::Retryable(CallError::new(
                 Some(class),
-                crate::aws::errors::error_chain(&err),
+                crate::scan::aws::errors::error_chain(&err),
             ))
         })?;
         let status = response.status().as_u16();
@@ -184,7 +184,7 @@ impl SecurityHub {
             .map_err(|err| {
                 Attempt::Retryable(CallError::new(
                     Some("ConnectionError"),
-                    crate::aws::errors::error_chain(&err),
+                    crate::scan::aws::errors::error_chain(&err),
                 ))
             })?
             .into_bytes();

@@ -125,7 +125,7 @@ pub struct RenderOptions {
     /// Width of the table and compliance table in columns; `None`: [`DEFAULT_WIDTH`].
     pub width: Option<usize>,
     /// What makes the run fail, so the table's last line can give the exit code and why.
-    pub fail_policy: crate::exit::FailPolicy,
+    pub fail_policy: crate::analysis::exit::FailPolicy,
 }
 
 /// The table width when the output is not a terminal (files, pipes, CI logs).
@@ -175,7 +175,7 @@ pub fn check_meta(check_id: &str) -> Option<&'static CheckMeta> {
         .iter()
         .find(|meta| meta.id == check_id)
         .or_else(|| {
-            let expired = crate::suppress::expired_meta();
+            let expired = crate::analysis::suppress::expired_meta();
             (expired.id == check_id).then_some(expired)
         })
 }
@@ -183,7 +183,7 @@ pub fn check_meta(check_id: &str) -> Option<&'static CheckMeta> {
 /// Every rule a report can cite: the catalog, then the built-in entries.
 pub fn all_check_meta() -> Vec<&'static CheckMeta> {
     let mut all: Vec<&'static CheckMeta> = catalog::all().iter().collect();
-    all.push(crate::suppress::expired_meta());
+    all.push(crate::analysis::suppress::expired_meta());
     all
 }
 

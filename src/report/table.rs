@@ -16,7 +16,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::RenderOptions;
-use crate::exit::{FailPolicy, Outcome};
+use crate::analysis::exit::{FailPolicy, Outcome};
 use crate::model::{BaselineState, Finding, Report, Severity, TargetStatus};
 
 /// Writes the table report section by section (and the findings one severity at a time), so

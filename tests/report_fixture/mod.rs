@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use kms_audit::analyze::{self, AnalysisInputs};
-use kms_audit::baseline::Baseline;
+use kms_audit::analysis::baseline::Baseline;
+use kms_audit::analysis::suppress::Suppressions;
+use kms_audit::analysis::{self, AnalysisInputs};
 use kms_audit::model::Report;
 use kms_audit::report::json::read_report;
-use kms_audit::suppress::Suppressions;
 use time::macros::date;
 
 pub fn root() -> PathBuf {
@@ -49,7 +49,7 @@ pub fn inputs() -> AnalysisInputs {
 /// The fixture after the suppression and baseline stages: what every sample is rendered from.
 pub fn analyzed() -> Report {
     let mut report = raw_scan();
-    analyze::finish(&mut report, &inputs());
+    analysis::finish(&mut report, &inputs());
     report
 }
 

@@ -36,7 +36,7 @@ fn organizations(endpoint: &str) -> aws_sdk_organizations::Client {
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(ACCESS_KEY, SECRET, None, None, "tests"))
-        .http_client(kms_audit::aws::https_client())
+        .http_client(kms_audit::scan::aws::https_client())
         .build();
     aws_sdk_organizations::Client::from_conf(config)
 }
@@ -47,7 +47,7 @@ fn sts(endpoint: &str) -> aws_sdk_sts::Client {
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(ACCESS_KEY, SECRET, None, None, "tests"))
-        .http_client(kms_audit::aws::https_client())
+        .http_client(kms_audit::scan::aws::https_client())
         .build();
     aws_sdk_sts::Client::from_conf(config)
 }

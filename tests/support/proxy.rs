@@ -403,7 +403,7 @@ fn credential_scope(request: &Request) -> (String, String, String) {
     let access_key = parts.next().unwrap_or_default().to_string();
     let _date = parts.next();
     let region = parts.next().unwrap_or_default().to_string();
-    // Services are named by their IAM prefix, as in kms_audit::aws::OPERATIONS.
+    // Services are named by their IAM prefix, as in kms_audit::scan::aws::OPERATIONS.
     let service = match parts.next().unwrap_or_default() {
         "tagging" => "tag",
         other => other,

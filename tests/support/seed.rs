@@ -68,7 +68,7 @@ fn sdk_config(
                 "kms-audit-tests",
             )),
         )
-        .http_client(kms_audit::aws::https_client())
+        .http_client(kms_audit::scan::aws::https_client())
         .build()
 }
 

@@ -32,9 +32,9 @@ use std::io::Write;
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
+use crate::analysis::suppress::EXPIRED_CHECK_ID;
 use crate::catalog::CheckMeta;
 use crate::model::{BaselineState, Finding, Report, Severity};
-use crate::suppress::EXPIRED_CHECK_ID;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

@@ -1,0 +1,194 @@
+//! The compliance checks: one module per check, each a pure function of the inventory, the
+//! config and the organization context. No check calls AWS.
+//!
+//! [`REGISTRY`] maps every non-drift catalog id to its implementation; the drift ids
+//! (`DRF001`–`DRF006`, [`DRIFT_CHECK_IDS`]) are implemented by the drift module, which compares
+//! the inventory with declared specs. A test keeps catalog, registry and drift ids one to one.
+//!
+//! # Keys with unknown fields
+//!
+//! A field the scan could not read is listed in the key's `unknown` and has a coverage gap,
+//! which makes the report incomplete (exit code 3, which wins over 1). A check that needs an
+//! unknown field does not evaluate that key: it neither reports a finding (it would be a guess,
+//! e.g. ROT001 on a key whose spec or origin is unknown, ALI001 when the aliases could not be
+//! listed) nor counts it as passing (the gap is in the report and fails the run). The key
+//! policy is the exception: a policy that cannot be read or parsed is itself a finding (POL003),
+//! because it is the key's access control and must never pass silently. Each check module
+//! states which fields it needs.
+
+mod key_disabled;
+mod no_alias;
+mod pending_deletion;
+mod policy;
+mod replica_inconsistent;
+mod required_tags;
+mod rotation_disabled;
+mod rotation_period;
+mod untrusted_grantee;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+
+use time::OffsetDateTime;
+
+use crate::catalog::{self, CheckMeta};
+use crate::inputs::config::Config;
+use crate::model::{CoverageGap, Finding, Inventory, KeyRecord, Target};
+
+/// Everything a check may look at.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckContext<'a> {
+    pub inventory: &'a Inventory,
+    /// The account×region targets of the scan (MRK001 needs to know which were scanned).
+    pub targets: &'a [Target],
+    pub coverage_gaps: &'a [CoverageGap],
+    pub config: &'a Config,
+    /// The time "days left" is measured from (DEL001).
+    pub now: OffsetDateTime,
+    /// The auditor's organization (config `organization_id`, else the one found by `--org`).
+    pub organization_id: Option<&'a str>,
+    /// The organization's member accounts, when known (POL002 trusts them).
+    pub organization_accounts: Option<&'a BTreeSet<String>>,
+}
+
+/// One run of the checks over an inventory: the context, plus what the checks share so that
+/// no work is done twice (each key policy is parsed and analysed once for POL001–POL003).
+pub struct CheckRun<'a> {
+    ctx: CheckContext<'a>,
+    policies: policy::PolicyAnalyses<'a>,
+}
+
+impl<'a> CheckRun<'a> {
+    pub fn new(ctx: CheckContext<'a>) -> Self {
+        CheckRun {
+            ctx,
+            policies: policy::PolicyAnalyses::default(),
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for CheckRun<'a> {
+    type Target = CheckContext<'a>;
+    fn deref(&self) -> &CheckContext<'a> {
+        &self.ctx
+    }
+}
+
+/// One check implementation.
+pub struct Check {
+    pub id: &'static str,
+    /// Every finding of this check in the inventory; `meta` is the check's catalog entry.
+    pub run: fn(&CheckMeta, &CheckRun<'_>) -> Vec<Finding>,
+}
+
+/// The compliance checks, in catalog order.
+pub const REGISTRY: &[Check] = &[
+    Check {
+        id: "ROT001",
+        run: rotation_disabled::run,
+    },
+    Check {
+        id: "ROT002",
+        run: rotation_period::run,
+    },
+    Check {
+        id: "DEL001",
+        run: pending_deletion::run,
+    },
+    Check {
+        id: "STA001",
+        run: key_disabled::run,
+    },
+    Check {
+        id: "POL001",
+        run: policy::public::run,
+    },
+    Check {
+        id: "POL002",
+        run: policy::cross_account::run,
+    },
+    Check {
+        id: "POL003",
+        run: policy::unreadable::run,
+    },
+    Check {
+        id: "GRT001",
+        run: untrusted_grantee::run,
+    },
+    Check {
+        id: "MRK001",
+        run: replica_inconsistent::run,
+    },
+    Check {
+        id: "ALI001",
+        run: no_alias::run,
+    },
+    Check {
+        id: "TAG001",
+        run: required_tags::run,
+    },
+];
+
+/// Catalog ids implemented by the drift module (comparison with declared specs), not here.
+pub const DRIFT_CHECK_IDS: &[&str] = crate::analysis::drift::CHECK_IDS;
+
+/// Runs every enabled check and applies the config's severity overrides.
+pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
+    let run = CheckRun::new(*ctx);
+    let mut findings = Vec::new();
+    for check in REGISTRY {
+        if !ctx.config.is_enabled(check.id) {
+            continue;
+        }
+        let Some(meta) = catalog::lookup(check.id) else {
+            // Impossible with a consistent build (tested); never panic a scan over it.
+            tracing::error!("check {} has no catalog entry; skipped", check.id);
+            continue;
+        };
+        findings.extend((check.run)(meta, &run));
+    }
+    ctx.config.apply_overrides(&mut findings);
+    findings
+}
+
+// --- helpers shared by the checks ---------------------------------------------------------
+
+const PENDING_DELETION_STATES: [&str; 2] = ["PendingDeletion", "PendingReplicaDeletion"];
+
+fn is_pending_deletion(key: &KeyRecord) -> bool {
+    key.key_state
+        .as_deref()
+        .is_some_and(|s| PENDING_DELETION_STATES.contains(&s))
+}
+
+/// Whether a field was read (not listed in `unknown`).
+fn known(key: &KeyRecord, field: &str) -> bool {
+    !key.unknown.iter().any(|f| f == field)
+}
+
+/// Whether DescribeKey's fields (state, manager, spec, origin, …) are known.
+fn metadata_known(key: &KeyRecord) -> bool {
+    known(key, "metadata") && key.key_manager.is_some()
+}
+
+/// `--key-id <arn> --region <region>`: the arguments every AWS CLI remediation needs.
+fn cli_key_args(key: &KeyRecord) -> String {
+    let id = if key.arn.is_empty() {
+        &key.key_id
+    } else {
+        &key.arn
+    };
+    format!("--key-id {id} --region {}", key.region)
+}
+
+/// The region field of an ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`).
+fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|s| !s.is_empty())
+}
+
+/// The account field of an ARN.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|s| !s.is_empty())
+}

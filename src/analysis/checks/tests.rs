@@ -1,0 +1,682 @@
+//! Table-driven tests on JSON inventory fixtures (`tests/fixtures/checks/*.json`).
+//!
+//! Every fixture key carries `expect`: the exact check ids (with multiplicity) that must fire on
+//! it, so each fixture tests both directions: nothing missing, nothing extra. `defaults` is
+//! merged into every key; a key without `arn` gets one from its account, region and key id.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::*;
+use crate::inputs::config::{self, Config};
+use crate::model::{CoverageGap, Finding, Inventory, KeyRecord, Severity, Target};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    #[allow(dead_code)]
+    description: String,
+    now: String,
+    /// Config file text (YAML), parsed like `--config`.
+    #[serde(default)]
+    config: Option<String>,
+    #[serde(default)]
+    organization_id: Option<String>,
+    #[serde(default)]
+    organization_accounts: Option<BTreeSet<String>>,
+    targets: Vec<Target>,
+    #[serde(default)]
+    coverage_gaps: Vec<CoverageGap>,
+    defaults: Value,
+    keys: Vec<Value>,
+}
+
+struct Loaded {
+    name: &'static str,
+    inventory: Inventory,
+    targets: Vec<Target>,
+    gaps: Vec<CoverageGap>,
+    config: Config,
+    now: OffsetDateTime,
+    organization_id: Option<String>,
+    organization_accounts: Option<BTreeSet<String>>,
+    /// arn → (expected check ids, sorted; note)
+    expected: BTreeMap<String, (Vec<String>, String)>,
+}
+
+impl Loaded {
+    fn ctx(&self) -> CheckContext<'_> {
+        CheckContext {
+            inventory: &self.inventory,
+            targets: &self.targets,
+            coverage_gaps: &self.gaps,
+            config: &self.config,
+            now: self.now,
+            organization_id: self
+                .config
+                .organization_id
+                .as_deref()
+                .or(self.organization_id.as_deref()),
+            organization_accounts: self.organization_accounts.as_ref(),
+        }
+    }
+
+    fn run(&self) -> Vec<Finding> {
+        run_all(&self.ctx())
+    }
+
+    fn key(&self, key_id: &str) -> &KeyRecord {
+        self.inventory
+            .keys
+            .iter()
+            .find(|k| k.key_id == key_id)
+            .unwrap_or_else(|| panic!("{}: no key {key_id}", self.name))
+    }
+
+    /// The findings on the (first) key with this id.
+    fn findings_on(&self, key_id: &str) -> Vec<Finding> {
+        let arn = self.key(key_id).arn.clone();
+        self.run()
+            .into_iter()
+            .filter(|f| f.key_arn.as_deref() == Some(arn.as_str()))
+            .collect()
+    }
+}
+
+const FIXTURES: &[(&str, &str)] = &[
+    (
+        "rotation",
+        include_str!("../../../tests/fixtures/checks/rotation.json"),
+    ),
+    (
+        "lifecycle",
+        include_str!("../../../tests/fixtures/checks/lifecycle.json"),
+    ),
+    (
+        "policy",
+        include_str!("../../../tests/fixtures/checks/policy.json"),
+    ),
+    (
+        "grants",
+        include_str!("../../../tests/fixtures/checks/grants.json"),
+    ),
+    (
+        "multi_region",
+        include_str!("../../../tests/fixtures/checks/multi_region.json"),
+    ),
+];
+
+fn load(name: &'static str) -> Loaded {
+    let text = FIXTURES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("no fixture {name}"));
+    let fixture: Fixture =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    let config = match &fixture.config {
+        Some(yaml) => {
+            config::parse(yaml, &format!("{name}.json config")).unwrap_or_else(|e| panic!("{e}"))
+        }
+        None => Config::default(),
+    };
+    let mut inventory = Inventory::default();
+    let mut expected = BTreeMap::new();
+    for raw in fixture.keys {
+        let mut merged = fixture.defaults.clone();
+        let Value::Object(fields) = raw else {
+            panic!("{name}: a key is not an object");
+        };
+        let mut fields = fields;
+        let expect: Vec<String> = serde_json::from_value(
+            fields
+                .remove("expect")
+                .unwrap_or_else(|| panic!("{name}: every key needs `expect`: {fields:?}")),
+        )
+        .expect("expect is a list of check ids");
+        let note = fields
+            .remove("note")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        for (k, v) in fields {
+            merged[k] = v;
+        }
+        if merged.get("arn").is_none() {
+            let arn = format!(
+                "arn:aws:kms:{}:{}:key/{}",
+                merged["region"].as_str().expect("region"),
+                merged["account"].as_str().expect("account"),
+                merged["key_id"].as_str().expect("key_id")
+            );
+            merged["arn"] = Value::String(arn);
+        }
+        let key: KeyRecord = serde_json::from_value(merged.clone())
+            .unwrap_or_else(|e| panic!("{name}: key {merged}: {e}"));
+        let mut expect = expect;
+        expect.sort();
+        assert!(
+            expected.insert(key.arn.clone(), (expect, note)).is_none(),
+            "{name}: duplicate key {}",
+            key.arn
+        );
+        inventory.keys.push(key);
+    }
+    Loaded {
+        name,
+        inventory,
+        targets: fixture.targets,
+        gaps: fixture.coverage_gaps,
+        config,
+        now: OffsetDateTime::parse(&fixture.now, &Rfc3339).expect("now"),
+        organization_id: fixture.organization_id,
+        organization_accounts: fixture.organization_accounts,
+        expected,
+    }
+}
+
+/// Every key gets exactly its expected findings: none missing, none extra.
+fn assert_fixture(name: &'static str) {
+    let loaded = load(name);
+    let findings = loaded.run();
+    let mut actual: BTreeMap<String, Vec<String>> = loaded
+        .expected
+        .keys()
+        .map(|arn| (arn.clone(), Vec::new()))
+        .collect();
+    for finding in &findings {
+        let arn = finding
+            .key_arn
+            .clone()
+            .expect("check findings name their key");
+        actual
+            .get_mut(&arn)
+            .unwrap_or_else(|| panic!("{name}: finding on a key not in the fixture: {arn}"))
+            .push(finding.check_id.to_string());
+    }
+    let mut wrong = Vec::new();
+    for (arn, (expect, note)) in &loaded.expected {
+        let mut got = actual.remove(arn).unwrap_or_default();
+        got.sort();
+        if &got != expect {
+            let messages: Vec<&str> = findings
+                .iter()
+                .filter(|f| f.key_arn.as_deref() == Some(arn.as_str()))
+                .map(|f| f.message.as_str())
+                .collect();
+            wrong.push(format!(
+                "  {arn} ({note}): expected {expect:?}, got {got:?} {messages:#?}"
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "fixture {name}: {} key(s) with wrong findings:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    // Every finding is complete and carries its catalog identity.
+    for f in &findings {
+        let meta = catalog::lookup(&f.check_id).expect("catalog entry");
+        assert_eq!(f.name, meta.name);
+        assert!(!f.message.is_empty() && !f.remediation.is_empty(), "{f:?}");
+        assert!(f.evidence.value().is_object(), "{f:?}");
+        assert_eq!(f.fingerprint.len(), 32);
+    }
+    let fingerprints: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    assert_eq!(
+        fingerprints.len(),
+        findings.len(),
+        "{name}: fingerprints are unique"
+    );
+}
+
+#[test]
+fn rotation_fixture() {
+    assert_fixture("rotation");
+}
+
+#[test]
+fn lifecycle_fixture() {
+    assert_fixture("lifecycle");
+}
+
+#[test]
+fn policy_fixture() {
+    assert_fixture("policy");
+}
+
+#[test]
+fn grants_fixture() {
+    assert_fixture("grants");
+}
+
+#[test]
+fn multi_region_fixture() {
+    assert_fixture("multi_region");
+}
+
+// --- registry and catalog -----------------------------------------------------------------
+
+#[test]
+fn catalog_and_implementations_are_one_to_one() {
+    let catalog_ids: BTreeSet<&str> = catalog::all().iter().map(|m| m.id.as_str()).collect();
+    let mut registry_ids = BTreeSet::new();
+    for check in REGISTRY {
+        assert!(
+            registry_ids.insert(check.id),
+            "{} is registered twice",
+            check.id
+        );
+        assert!(
+            catalog_ids.contains(check.id),
+            "{} is implemented but has no checks/{}.yaml",
+            check.id,
+            check.id
+        );
+    }
+    let drift_ids: BTreeSet<&str> = DRIFT_CHECK_IDS.iter().copied().collect();
+    assert!(
+        registry_ids.is_disjoint(&drift_ids),
+        "a drift id is registered as a compliance check"
+    );
+    // Drift ids (DRF001–DRF006) are implemented by the drift module, not by this registry.
+    let covered: BTreeSet<&str> = registry_ids.union(&drift_ids).copied().collect();
+    let unimplemented: Vec<&&str> = catalog_ids.difference(&covered).collect();
+    assert!(
+        unimplemented.is_empty(),
+        "catalog entries without an implementation: {unimplemented:?}"
+    );
+    let unknown_drift: Vec<&&str> = drift_ids.difference(&catalog_ids).collect();
+    assert!(
+        unknown_drift.is_empty(),
+        "drift ids not in the catalog: {unknown_drift:?}"
+    );
+    // Registry order is catalog order, so `kms-audit checks` and reports agree.
+    let catalog_order: Vec<&str> = catalog::all()
+        .iter()
+        .map(|m| m.id.as_str())
+        .filter(|id| registry_ids.contains(id))
+        .collect();
+    let registry_order: Vec<&str> = REGISTRY.iter().map(|c| c.id).collect();
+    assert_eq!(catalog_order, registry_order);
+}
+
+#[test]
+fn every_registered_check_fires_in_some_fixture() {
+    let mut fired = BTreeSet::new();
+    for (name, _) in FIXTURES {
+        for f in load(name).run() {
+            fired.insert(f.check_id);
+        }
+    }
+    for check in REGISTRY {
+        assert!(
+            fired.contains(check.id),
+            "{} never fires in the fixtures",
+            check.id
+        );
+    }
+}
+
+// --- evidence, messages, remediation ------------------------------------------------------
+
+#[test]
+fn rot001_evidence_and_replica_remediation_names_the_primary() {
+    let loaded = load("rotation");
+    let f = &loaded.findings_on("rot-off")[0];
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(f.evidence["rotation_enabled"], json!(false));
+    assert_eq!(f.evidence["key_spec"], json!("SYMMETRIC_DEFAULT"));
+    assert!(
+        f.remediation.contains(
+            "aws kms enable-key-rotation --key-id arn:aws:kms:us-east-1:111111111111:key/rot-off --region us-east-1"
+        ),
+        "{}",
+        f.remediation
+    );
+
+    let loaded = load("multi_region");
+    let replica: Vec<Finding> = loaded
+        .run()
+        .into_iter()
+        .filter(|f| {
+            f.check_id == "ROT001"
+                && f.key_arn.as_deref()
+                    == Some("arn:aws:kms:eu-west-1:111111111111:key/mrk-rotation-off")
+        })
+        .collect();
+    assert_eq!(replica.len(), 1);
+    assert!(
+        replica[0].remediation.contains(
+            "--key-id arn:aws:kms:us-east-1:111111111111:key/mrk-rotation-off --region us-east-1"
+        ),
+        "{}",
+        replica[0].remediation
+    );
+}
+
+#[test]
+fn rot002_names_the_period_and_the_maximum() {
+    let f = &load("rotation").findings_on("rot-730")[0];
+    assert_eq!(f.evidence["rotation_period_days"], json!(730));
+    assert_eq!(f.evidence["max_rotation_period_days"], json!(365));
+    assert!(f.message.contains("730 days"), "{}", f.message);
+}
+
+#[test]
+fn rot002_follows_max_rotation_period_days() {
+    let mut loaded = load("rotation");
+    loaded.config = config::parse("max_rotation_period_days: 800\n", "c.yaml").expect("config");
+    assert!(
+        loaded.findings_on("rot-730").is_empty(),
+        "730 <= 800: no ROT002"
+    );
+    loaded.config = config::parse("max_rotation_period_days: 180\n", "c.yaml").expect("config");
+    let ids: Vec<String> = loaded
+        .findings_on("rot-365")
+        .into_iter()
+        .map(|f| f.check_id.to_string())
+        .collect();
+    assert_eq!(ids, ["ROT002"]);
+    assert!(loaded.findings_on("rot-90").is_empty());
+    assert!(
+        loaded.findings_on("aws-managed").is_empty(),
+        "an AWS-managed key's yearly rotation is not the customer's to change"
+    );
+}
+
+#[test]
+fn del001_evidence_has_deletion_date_and_days_left() {
+    let loaded = load("lifecycle");
+    let f = &loaded.findings_on("pending-deletion")[0];
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.evidence["deletion_date"], json!("2026-03-08T12:00:00Z"));
+    assert_eq!(f.evidence["days_left"], json!(7));
+    assert_eq!(f.evidence["as_of"], json!("2026-03-01T00:00:00Z"));
+    assert!(
+        f.message.contains("2026-03-08T12:00:00Z (7 days left)"),
+        "{}",
+        f.message
+    );
+    assert!(f.remediation.contains("aws kms cancel-key-deletion"));
+
+    let past = &loaded.findings_on("pending-deletion-past")[0];
+    assert_eq!(past.evidence["days_left"], json!(0));
+    let waiting = &loaded.findings_on("pending-replica-deletion")[0];
+    assert_eq!(waiting.evidence["days_left"], Value::Null);
+    assert!(
+        waiting.message.contains("waits for its replicas"),
+        "{}",
+        waiting.message
+    );
+}
+
+#[test]
+fn del001_days_left_moves_with_now_but_the_fingerprint_does_not() {
+    let mut loaded = load("lifecycle");
+    let before = loaded.findings_on("pending-deletion")[0].clone();
+    loaded.now += time::Duration::days(6);
+    let after = loaded.findings_on("pending-deletion")[0].clone();
+    assert_eq!(after.evidence["days_left"], json!(1));
+    assert!(after.message.contains("(1 day left)"), "{}", after.message);
+    assert_eq!(before.fingerprint, after.fingerprint);
+}
+
+#[test]
+fn del001_days_left_is_whole_days() {
+    let now = OffsetDateTime::parse("2026-03-01T00:00:00Z", &Rfc3339).expect("now");
+    let days = |d: &str| pending_deletion::days_left(d, now);
+    assert_eq!(days("2026-03-31T00:00:00Z"), Some(30));
+    assert_eq!(days("2026-03-01T23:59:59Z"), Some(0));
+    assert_eq!(days("2026-03-02T00:00:00Z"), Some(1));
+    assert_eq!(days("2025-01-01T00:00:00Z"), Some(0));
+    assert_eq!(days("not a date"), None);
+}
+
+#[test]
+fn tag001_lists_every_missing_tag_and_is_off_without_required_tags() {
+    let mut loaded = load("lifecycle");
+    let f = &loaded.findings_on("no-tags")[0];
+    assert_eq!(
+        f.evidence["missing_tags"],
+        json!(["owner", "data-classification"])
+    );
+    assert!(
+        f.remediation.contains(
+            "--tags TagKey=owner,TagValue=<value> TagKey=data-classification,TagValue=<value>"
+        ),
+        "{}",
+        f.remediation
+    );
+    let f = &loaded.findings_on("tag-case-differs")[0];
+    assert_eq!(f.evidence["missing_tags"], json!(["owner"]));
+
+    loaded.config = Config::default();
+    assert!(
+        loaded.run().iter().all(|f| f.check_id != "TAG001"),
+        "TAG001 is off while required_tags is empty"
+    );
+}
+
+#[test]
+fn pol001_names_the_statement_and_the_reason() {
+    let loaded = load("policy");
+    let f = &loaded.findings_on("wildcard-principal-arn")[0];
+    assert_eq!(f.severity, Severity::Critical);
+    assert_eq!(f.evidence["sid"], json!("Wild"));
+    assert_eq!(f.evidence["statement_index"], json!(1));
+    assert_eq!(
+        f.evidence["statement"]["Condition"],
+        json!({"StringLike": {"aws:PrincipalArn": "*"}})
+    );
+    assert!(f.message.contains("statement \"Wild\""), "{}", f.message);
+    let reason = f.evidence["reason"].as_str().expect("reason");
+    assert!(reason.contains("aws:PrincipalArn"), "{reason}");
+
+    let f = &loaded.findings_on("not-principal")[0];
+    assert!(
+        f.evidence["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("NotPrincipal")),
+        "{f:?}"
+    );
+    let f = &loaded.findings_on("public-no-sid")[0];
+    assert!(f.message.contains("statement[1]"), "{}", f.message);
+
+    let partly = &loaded.findings_on("public-partly-denied")[0];
+    assert_eq!(partly.evidence["denied_actions"], json!(["kms:Decrypt"]));
+
+    let two = loaded.findings_on("two-public-statements");
+    assert_eq!(two.len(), 2);
+    assert_ne!(
+        two[0].fingerprint, two[1].fingerprint,
+        "one fingerprint per statement"
+    );
+}
+
+#[test]
+fn pol002_names_the_account_and_every_statement_reaching_it() {
+    let loaded = load("policy");
+    let f = &loaded.findings_on("stranger-two-statements")[0];
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.evidence["account"], json!("444444444444"));
+    assert_eq!(f.evidence["grants"].as_array().map(Vec::len), Some(2));
+    assert!(
+        f.message.contains("account 444444444444") && f.message.contains("\"S1\", \"S2\""),
+        "{}",
+        f.message
+    );
+    let mixed = &loaded.findings_on("mixed")[0];
+    assert_eq!(mixed.evidence["account"], json!("444444444444"));
+    let org = &loaded.findings_on("foreign-org")[0];
+    assert_eq!(org.evidence["organization"], json!("o-zzzzzzzzzz"));
+    let accounts: BTreeSet<String> = loaded
+        .findings_on("two-strangers")
+        .iter()
+        .map(|f| {
+            f.evidence["account"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        BTreeSet::from(["444444444444".to_string(), "555555555555".to_string()])
+    );
+}
+
+#[test]
+fn pol002_trusts_organization_members_only_when_the_organization_is_known() {
+    let mut loaded = load("policy");
+    assert!(loaded.findings_on("org-member").is_empty());
+    loaded.organization_accounts = None;
+    let ids: Vec<String> = loaded
+        .findings_on("org-member")
+        .into_iter()
+        .map(|f| f.check_id.to_string())
+        .collect();
+    assert_eq!(ids, ["POL002"], "membership unknown: not trusted");
+    // Listing the account as trusted always works.
+    loaded.config = config::parse(
+        "trusted_accounts: ['222222222222', '333333333333']\n",
+        "c.yaml",
+    )
+    .expect("config");
+    assert!(loaded.findings_on("org-member").is_empty());
+}
+
+#[test]
+fn pol002_deleted_principals_are_evidence_not_findings() {
+    let loaded = load("policy");
+    assert!(loaded.findings_on("deleted-principal").is_empty());
+    let mut with_stranger = load("policy");
+    let key = with_stranger
+        .inventory
+        .keys
+        .iter_mut()
+        .find(|k| k.key_id == "deleted-principal")
+        .expect("key");
+    let mut document = key.policy.as_ref().expect("policy").to_value();
+    document["Statement"]
+        .as_array_mut()
+        .expect("statements")
+        .push(
+            json!({"Sid": "S", "Effect": "Allow", "Principal": {"AWS": "444444444444"},
+                     "Action": "kms:Decrypt", "Resource": "*"}),
+        );
+    key.policy = Some(document.into());
+    let f = &with_stranger.findings_on("deleted-principal")[0];
+    assert_eq!(
+        f.evidence["deleted_principals"],
+        json!(["AROAXXXXXXXXXXXXXXXXX"])
+    );
+}
+
+#[test]
+fn pol003_carries_the_aws_error_code() {
+    let loaded = load("policy");
+    let f = &loaded.findings_on("policy-denied")[0];
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(f.evidence["error_code"], json!("AccessDeniedException"));
+    assert_eq!(f.evidence["operation"], json!("GetKeyPolicy"));
+    assert!(f.message.contains("AccessDeniedException"), "{}", f.message);
+    let f = &loaded.findings_on("policy-no-statement")[0];
+    assert!(f.message.contains("no Statement"), "{}", f.message);
+}
+
+#[test]
+fn grt001_one_finding_per_grant_with_its_principals() {
+    let loaded = load("grants");
+    let f = &loaded.findings_on("stranger-retiring")[0];
+    assert_eq!(f.evidence["grant_id"], json!("g-ret"));
+    assert_eq!(f.evidence["untrusted_accounts"], json!(["444444444444"]));
+    assert!(f.message.contains("retiring"), "{}", f.message);
+    assert!(
+        f.remediation.contains("aws kms revoke-grant")
+            && f.remediation.contains("--grant-id g-ret"),
+        "{}",
+        f.remediation
+    );
+    let two = loaded.findings_on("two-bad-grants");
+    let ids: BTreeSet<&str> = two
+        .iter()
+        .map(|f| f.evidence["grant_id"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(ids, BTreeSet::from(["g-1", "g-2"]));
+}
+
+#[test]
+fn mrk001_lists_the_differences() {
+    let loaded = load("multi_region");
+    let replica = |id: &str| -> Vec<Finding> {
+        let arn = format!("arn:aws:kms:eu-west-1:111111111111:key/{id}");
+        loaded
+            .run()
+            .into_iter()
+            .filter(|f| f.check_id == "MRK001" && f.key_arn.as_deref() == Some(arn.as_str()))
+            .collect()
+    };
+    let f = &replica("mrk-policy")[0];
+    assert_eq!(f.evidence["differences"], json!(["policy"]));
+    assert!(
+        f.evidence["policy"]["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("Extra")),
+        "{}",
+        f.evidence
+    );
+    let f = &replica("mrk-tags")[0];
+    assert_eq!(f.evidence["differences"], json!(["tags"]));
+    assert!(
+        f.remediation.contains("TagKey=env,TagValue=prod")
+            && f.remediation.contains("untag-resource")
+            && f.remediation.contains("--tag-keys extra"),
+        "{}",
+        f.remediation
+    );
+    let f = &replica("mrk-disabled")[0];
+    assert_eq!(
+        f.evidence["key_state"],
+        json!({"primary": "Enabled", "replica": "Disabled"})
+    );
+    let f = &replica("mrk-orphan")[0];
+    assert_eq!(f.evidence["differences"], json!(["primary_missing"]));
+    assert!(f.message.contains("no longer exists"), "{}", f.message);
+    assert!(replica("mrk-policy-unknown").is_empty());
+}
+
+// --- config overrides ----------------------------------------------------------------------
+
+#[test]
+fn disabled_checks_do_not_run_and_severity_overrides_apply() {
+    let mut loaded = load("rotation");
+    loaded.config = config::parse(
+        "checks:\n  ROT001: {enabled: false}\n  pending-deletion: {severity: critical}\n",
+        "c.yaml",
+    )
+    .expect("config");
+    let findings = loaded.run();
+    assert!(findings.iter().all(|f| f.check_id != "ROT001"));
+    let del: Vec<&Finding> = findings.iter().filter(|f| f.check_id == "DEL001").collect();
+    assert!(!del.is_empty());
+    assert!(del.iter().all(|f| f.severity == Severity::Critical));
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f.check_id == "ROT002")
+            .all(|f| f.severity == Severity::Low)
+    );
+}
+
+#[test]
+fn findings_are_deterministic() {
+    for (name, _) in FIXTURES {
+        let loaded = load(name);
+        assert_eq!(loaded.run(), loaded.run(), "{name}");
+    }
+}
