@@ -262,7 +262,7 @@ fn parse_experiment(file: &str, via: &str) {
             serde_json::from_value(value).expect("a report")
         }
         "typed" => serde_json::from_str(&text()).expect("a report"),
-        "reader" => kms_audit::report::json::read_report(std::path::Path::new(file))
+        "reader" => kms_audit::model::saved_report::read_report(std::path::Path::new(file))
             .unwrap_or_else(|err| usage(&err.to_string())),
         other => usage(&format!(
             "--parse: unknown way {other} (value, typed or reader)"

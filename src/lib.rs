@@ -20,3 +20,6 @@ pub mod policy;
 pub mod publish;
 pub mod report;
 pub mod scan;
+
+#[cfg(test)]
+mod layering_tests;

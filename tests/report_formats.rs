@@ -600,6 +600,6 @@ fn asff_is_a_batch_import_request() {
 fn json_round_trips() {
     let report = report_fixture::analyzed();
     let text = render(&report, Format::Json);
-    let back = kms_audit::report::json::parse_report("sample.json", &text).expect("parses");
+    let back = kms_audit::model::saved_report::parse_report("sample.json", &text).expect("parses");
     assert_eq!(back, report);
 }

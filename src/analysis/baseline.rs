@@ -22,8 +22,8 @@ pub struct Baseline {
 
 impl Baseline {
     /// Reads a JSON report written by `kms-audit scan`, `report` or `merge`.
-    pub fn load(path: &Path) -> Result<Baseline, crate::report::json::ReadError> {
-        let report = crate::report::json::read_report(path)?;
+    pub fn load(path: &Path) -> Result<Baseline, crate::model::saved_report::ReadError> {
+        let report = crate::model::saved_report::read_report(path)?;
         Ok(Baseline::from_report(path.display().to_string(), report))
     }
 

@@ -210,7 +210,7 @@ impl Suppression {
                 .key_arn
                 .iter()
                 .map(String::as_str)
-                .chain(crate::report::key_id(finding))
+                .chain(crate::model::arn::key_id(finding))
                 .chain(finding.aliases.iter().map(String::as_str))
                 .any(|candidate| g.is_match(candidate))
         });

@@ -12,7 +12,7 @@ use super::exit_code::ExitArgs;
 use super::output::{self, OutputArgs};
 use crate::analysis;
 use crate::analysis::exit::Outcome;
-use crate::report::json;
+use crate::model::saved_report;
 use crate::scan::merge::{self, ShardReport};
 
 #[derive(Debug, Args)]
@@ -42,7 +42,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
         .map(|path| {
             Ok(ShardReport {
                 file: path.display().to_string(),
-                report: json::read_report(path)?,
+                report: saved_report::read_report(path)?,
             })
         })
         .collect::<anyhow::Result<Vec<ShardReport>>>()?;

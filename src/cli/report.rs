@@ -9,7 +9,7 @@ use super::exit_code::ExitArgs;
 use super::output::{self, OutputArgs};
 use crate::analysis;
 use crate::analysis::exit::Outcome;
-use crate::report::json;
+use crate::model::saved_report;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -31,7 +31,7 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     args.output.check()?;
     let inputs = args.analysis.load()?;
-    let mut report = json::read_report(&args.scan)?;
+    let mut report = saved_report::read_report(&args.scan)?;
     if args.keep_findings {
         analysis::finish(&mut report, &inputs);
     } else {

@@ -91,7 +91,7 @@ fn import(args: ImportArgs) -> anyhow::Result<Outcome> {
     let file = args.file.display().to_string();
     let text = crate::inputs::input::read_text(&args.file, crate::inputs::input::SPEC_LIMIT)
         .with_context(|| format!("cannot read {file}"))?;
-    let doc = spec::node::parse(&text, &file).map_err(|err| SpecErrors(vec![err]))?;
+    let doc = spec::parse_document(&text, &file).map_err(|err| SpecErrors(vec![err]))?;
     let (format, what) = (spec::detect_format(&doc), describe(args.tool));
     let imported = match (args.tool, format) {
         (ImportTool::Terraform, SourceFormat::Terraform) => spec::terraform::import(&doc, &file),

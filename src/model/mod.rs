@@ -16,7 +16,9 @@ mod evidence;
 mod policy_document;
 mod tags;
 
+pub mod arn;
 pub mod regions;
+pub mod saved_report;
 pub mod timestamp;
 
 pub use evidence::Evidence;

@@ -402,7 +402,8 @@ mod tests {
         let text =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/reports/sample.json"))
                 .expect("sample report");
-        let report = crate::report::json::parse_report("sample.json", &text).expect("report");
+        let report =
+            crate::model::saved_report::parse_report("sample.json", &text).expect("report");
         let groups = groups(&report);
         let keys: Vec<(&str, &str)> = groups
             .iter()

@@ -11,17 +11,17 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::model::saved_report::{self, ReadError};
 use crate::model::{
     BaselineState, CoverageGap, Finding, Inventory, KeyRecord, Report, Rotation, SCHEMA_VERSION,
     Severity, SpecLocation, Suppressed, Tags, Target, Text, ToolInfo,
 };
-use crate::report::json::{self, ReadError};
 
 /// Reads `path` (`-`: standard input, read by the full reader) as a report for publishing:
 /// key policies, grants and evidence left out.
 pub fn read(path: &Path) -> Result<Report, ReadError> {
     if path.as_os_str() == "-" {
-        return json::read_report(path);
+        return saved_report::read_report(path);
     }
     let file = File::open(path).map_err(|error| ReadError::Io {
         file: path.display().to_string(),
@@ -30,7 +30,7 @@ pub fn read(path: &Path) -> Result<Report, ReadError> {
     match serde_json::from_reader::<_, Input>(BufReader::with_capacity(256 * 1024, file)) {
         Ok(input) if input.schema_version == SCHEMA_VERSION => Ok(input.into_report()),
         // Wrong version, broken or not a report: the full reader says exactly why.
-        _ => json::read_report(path),
+        _ => saved_report::read_report(path),
     }
 }
 
@@ -51,7 +51,7 @@ pub fn read_baseline(path: &Path) -> Result<crate::analysis::baseline::Baseline,
         });
     }
     // Standard input, or not a readable report of this version: the full reader says why.
-    json::read_report(path)
+    saved_report::read_report(path)
         .map(|report| crate::analysis::baseline::Baseline::from_report(file, report))
 }
 
@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn publishes_the_same_asff_as_the_full_report() {
         let slim = read(&sample()).expect("slim");
-        let full = json::read_report(&sample()).expect("full");
+        let full = saved_report::read_report(&sample()).expect("full");
         let (slim_builder, full_builder) =
             (asff::AsffBuilder::new(&slim), asff::AsffBuilder::new(&full));
         assert_eq!(slim.findings.len(), full.findings.len());
@@ -223,7 +223,7 @@ mod tests {
     #[test]
     fn a_baseline_keeps_only_findings() {
         let baseline = read_baseline(&sample()).expect("baseline");
-        let full = json::read_report(&sample()).expect("full");
+        let full = saved_report::read_report(&sample()).expect("full");
         let fingerprints =
             |f: &[Finding]| f.iter().map(|f| f.fingerprint.clone()).collect::<Vec<_>>();
         assert_eq!(

@@ -653,7 +653,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> Report {
-        crate::report::json::parse_report(
+        crate::model::saved_report::parse_report(
             "scan.json",
             include_str!("../../tests/fixtures/reports/scan.json"),
         )

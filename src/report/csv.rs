@@ -66,7 +66,7 @@ fn row(report: &Report, f: &Finding) -> [String; 19] {
         f.name.to_string(),
         f.account.to_string(),
         f.region.to_string(),
-        super::key_id(f).unwrap_or_default().to_string(),
+        crate::model::arn::key_id(f).unwrap_or_default().to_string(),
         f.aliases.join(";"),
         f.key_arn.clone().unwrap_or_default(),
         f.message.clone(),

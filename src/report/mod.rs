@@ -21,6 +21,7 @@ use std::io::Write;
 use std::str::FromStr;
 
 use crate::catalog::{self, CheckMeta};
+use crate::model::arn::key_id;
 use crate::model::{Finding, Report};
 
 pub use output::{OutputTarget, write_atomic, write_atomic_with};
@@ -187,18 +188,6 @@ pub fn all_check_meta() -> Vec<&'static CheckMeta> {
     all
 }
 
-/// The key id of a key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID` → `ID`).
-pub fn key_id_of_arn(arn: &str) -> Option<&str> {
-    arn.split_once(":key/")
-        .map(|(_, id)| id)
-        .filter(|id| !id.is_empty())
-}
-
-/// The key id of the finding's key, when it names a live key.
-pub fn key_id(finding: &Finding) -> Option<&str> {
-    finding.key_arn.as_deref().and_then(key_id_of_arn)
-}
-
 /// How a person recognises the finding's key: its first alias, else its key id, else `-`.
 pub fn key_label(finding: &Finding) -> &str {
     finding
@@ -257,7 +246,7 @@ mod tests {
 
     #[test]
     fn every_format_passes_on_the_writers_error_kind() {
-        let report = json::parse_report(
+        let report = crate::model::saved_report::parse_report(
             "scan.json",
             include_str!("../../tests/fixtures/reports/scan.json"),
         )
@@ -267,18 +256,6 @@ mod tests {
                 .expect_err("the write fails");
             assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{format}");
         }
-    }
-
-    #[test]
-    fn key_ids_come_from_key_arns_only() {
-        assert_eq!(
-            key_id_of_arn("arn:aws:kms:us-east-1:111111111111:key/abc"),
-            Some("abc")
-        );
-        assert_eq!(
-            key_id_of_arn("arn:aws:kms:us-east-1:111111111111:alias/x"),
-            None
-        );
     }
 
     #[test]

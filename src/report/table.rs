@@ -455,7 +455,7 @@ fn gaps(report: &Report, style: &Style, out: &mut String) {
         if let Some(arn) = &gap.key_arn {
             place.push_str(&format!(
                 " key {}",
-                super::key_id_of_arn(arn).unwrap_or(arn)
+                crate::model::arn::key_id_of_arn(arn).unwrap_or(arn)
             ));
         }
         push_wrapped(out, &place, "  ", style.width);

@@ -9,7 +9,7 @@ use kms_audit::analysis::baseline::Baseline;
 use kms_audit::analysis::suppress::Suppressions;
 use kms_audit::analysis::{self, AnalysisInputs};
 use kms_audit::model::Report;
-use kms_audit::report::json::read_report;
+use kms_audit::model::saved_report::read_report;
 use time::macros::date;
 
 pub fn root() -> PathBuf {

@@ -256,7 +256,7 @@ mod tests {
             text.starts_with("# header\\rwith a carriage return\n"),
             "{text}"
         );
-        let doc = super::super::node::parse(&text, "import.yaml").expect("loads again");
+        let doc = super::super::parse_document(&text, "import.yaml").expect("loads again");
         assert!(doc.get("keys").is_some(), "{text}");
     }
 }

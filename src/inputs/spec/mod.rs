@@ -29,6 +29,17 @@ use serde_json::Value;
 use crate::model::SpecLocation;
 pub use node::Pos;
 
+/// Parses one spec document. An empty file is a `Null` node. Plain JSON takes a fast path
+/// ([`json`]) with the same result; anything else, errors included, is read as YAML.
+pub fn parse_document(text: &str, file: &str) -> Result<node::Node, SpecError> {
+    if text.trim_start().starts_with(['{', '['])
+        && let Some(node) = json::parse(text)
+    {
+        return Ok(node);
+    }
+    node::parse_yaml(text, file)
+}
+
 /// One key as declared: identity (account + region + alias, or key ARN) and the attributes to
 /// compare. `None` means "not declared": drift does not compare it.
 #[derive(Debug, Clone, PartialEq)]
@@ -407,7 +418,7 @@ fn load_file(path: &Path, explicit: bool, set: &mut SpecSet, errors: &mut Vec<Sp
         errors.push(SpecError::file(&file, ZIP_REFUSAL));
         return;
     }
-    let doc = match node::parse(&text, &file) {
+    let doc = match parse_document(&text, &file) {
         Ok(doc) => doc,
         Err(err) => {
             errors.push(err);

@@ -125,17 +125,6 @@ impl Node {
     }
 }
 
-/// Parses one document. An empty file is a `Null` node. Plain JSON takes a fast path
-/// ([`super::json`]) with the same result; anything else, errors included, is read as YAML.
-pub fn parse(text: &str, file: &str) -> Result<Node, SpecError> {
-    if text.trim_start().starts_with(['{', '['])
-        && let Some(node) = super::json::parse(text)
-    {
-        return Ok(node);
-    }
-    parse_yaml(text, file)
-}
-
 /// Parses one document as YAML (JSON being YAML's flow style), never taking the JSON fast path
 /// (the fuzz suite compares the two).
 pub fn parse_yaml(text: &str, file: &str) -> Result<Node, SpecError> {
@@ -268,6 +257,7 @@ impl<'de> Visitor<'de> for RawVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inputs::spec::parse_document as parse;
 
     #[test]
     fn yaml_nodes_and_keys_remember_lines_and_columns() {

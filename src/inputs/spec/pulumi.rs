@@ -191,7 +191,7 @@ fn plaintext(node: &Node) -> Option<Node> {
                 .find(|(k, _)| k.name == "plaintext")?
                 .1
                 .as_str()?;
-            let mut value = super::node::parse(text, "").ok()?;
+            let mut value = super::parse_document(text, "").ok()?;
             relocate(&mut value, node.pos);
             // A plaintext secret holds no further secrets.
             (!has_secret(&value)).then_some(value)
