@@ -2,9 +2,8 @@
 //!
 //! Each entry holds what a user needs to understand and act on a finding (title, rationale,
 //! remediation, references, framework mappings). `kms-audit checks` lists the catalog and
-//! `kms-audit explain ID` prints one entry; a test keeps catalog and implementations one to one.
-
-use std::sync::LazyLock;
+//! `kms-audit explain ID` prints one entry. The registries that implement the checks compile
+//! their files in ([`catalog_file!`]); the build's catalog is [`crate::analysis::catalog`].
 
 use serde::{Deserialize, Serialize};
 
@@ -30,44 +29,68 @@ pub struct CheckMeta {
     pub frameworks: Vec<String>,
 }
 
-macro_rules! catalog_files {
-    ($($id:literal),* $(,)?) => {
-        &[$(($id, include_str!(concat!("../checks/", $id, ".yaml")))),*]
+/// One catalog file compiled into the binary: a check id and the text of its `checks/ID.yaml`.
+///
+/// Each registry that implements checks (the compliance checks, drift, suppressions) carries the
+/// catalog files of its own checks, so the id is written once, next to the implementation.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogFile {
+    pub id: &'static str,
+    pub yaml: &'static str,
+}
+
+/// `catalog_file!("ROT001")`: the compiled-in `checks/ROT001.yaml`.
+macro_rules! catalog_file {
+    ($id:literal) => {
+        $crate::catalog::CatalogFile {
+            id: $id,
+            yaml: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/checks/",
+                $id,
+                ".yaml"
+            )),
+        }
     };
 }
+pub(crate) use catalog_file;
 
-/// The embedded catalog sources, in catalog order.
-const SOURCES: &[(&str, &str)] = catalog_files!(
-    "ROT001", "ROT002", "DEL001", "STA001", "POL001", "POL002", "POL003", "GRT001", "MRK001",
-    "ALI001", "TAG001", "DRF001", "DRF002", "DRF003", "DRF004", "DRF005", "DRF006",
-);
-
-static CATALOG: LazyLock<Vec<CheckMeta>> = LazyLock::new(|| {
-    SOURCES
-        .iter()
-        .filter_map(
-            |(id, text)| match serde_saphyr::from_str::<CheckMeta>(text) {
-                Ok(meta) => Some(meta),
-                // A broken entry is a build defect caught by the catalog tests; never panic a scan.
-                Err(err) => {
-                    tracing::error!("catalog entry checks/{id}.yaml is invalid: {err}");
-                    None
-                }
-            },
-        )
-        .collect()
-});
-
-/// Every check, in catalog order.
-pub fn all() -> &'static [CheckMeta] {
-    &CATALOG
+/// Parses one catalog file. A broken entry is a build defect caught by the catalog tests; it is
+/// logged and left out, never a panic in a scan.
+pub fn parse(file: &CatalogFile) -> Option<CheckMeta> {
+    match serde_saphyr::from_str::<CheckMeta>(file.yaml) {
+        Ok(meta) => Some(meta),
+        Err(err) => {
+            tracing::error!("catalog entry checks/{}.yaml is invalid: {err}", file.id);
+            None
+        }
+    }
 }
 
-/// A check by id or name (case-insensitive id).
-pub fn lookup(id_or_name: &str) -> Option<&'static CheckMeta> {
-    all()
-        .iter()
-        .find(|meta| meta.id.eq_ignore_ascii_case(id_or_name) || meta.name == id_or_name)
+/// The checks a build implements, in catalog order (the order of the registries).
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    entries: Vec<CheckMeta>,
+}
+
+impl Catalog {
+    pub fn from_files<'a>(files: impl IntoIterator<Item = &'a CatalogFile>) -> Catalog {
+        Catalog {
+            entries: files.into_iter().filter_map(parse).collect(),
+        }
+    }
+
+    /// Every check, in catalog order.
+    pub fn all(&self) -> &[CheckMeta] {
+        &self.entries
+    }
+
+    /// A check by id or name (case-insensitive id).
+    pub fn lookup(&self, id_or_name: &str) -> Option<&CheckMeta> {
+        self.entries
+            .iter()
+            .find(|meta| meta.id.eq_ignore_ascii_case(id_or_name) || meta.name == id_or_name)
+    }
 }
 
 #[cfg(test)]
@@ -75,37 +98,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_catalog_file_parses_and_matches_its_file_name() {
-        assert_eq!(all().len(), SOURCES.len(), "every entry parses");
-        for ((file_id, _), meta) in SOURCES.iter().zip(all()) {
-            assert_eq!(*file_id, meta.id, "checks/{file_id}.yaml holds its own id");
-            assert!(!meta.title.is_empty() && !meta.rationale.is_empty());
-            assert!(!meta.remediation.is_empty() && !meta.references.is_empty());
-        }
-    }
-
-    #[test]
-    fn ids_and_names_are_unique() {
-        let mut ids: Vec<&str> = all().iter().map(|m| m.id.as_str()).collect();
-        let mut names: Vec<&str> = all().iter().map(|m| m.name.as_str()).collect();
-        ids.sort();
-        ids.dedup();
-        names.sort();
-        names.dedup();
-        assert_eq!(ids.len(), all().len());
-        assert_eq!(names.len(), all().len());
-    }
-
-    #[test]
-    fn lookup_by_id_or_name() {
+    fn a_broken_file_is_left_out_and_the_rest_parse() {
+        let good = CatalogFile {
+            id: "ROT001",
+            yaml: include_str!("../checks/ROT001.yaml"),
+        };
+        let broken = CatalogFile {
+            id: "BAD001",
+            yaml: "id: [",
+        };
+        let catalog = Catalog::from_files([&good, &broken]);
+        assert_eq!(catalog.all().len(), 1);
         assert_eq!(
-            lookup("rot001").map(|m| m.name.as_str()),
+            catalog.lookup("rot001").map(|m| m.name.as_str()),
             Some("rotation-disabled")
         );
         assert_eq!(
-            lookup("public-key-policy").map(|m| m.id.as_str()),
-            Some("POL001")
+            catalog.lookup("rotation-disabled").map(|m| m.id.as_str()),
+            Some("ROT001")
         );
-        assert!(lookup("NOPE999").is_none());
+        assert!(catalog.lookup("NOPE999").is_none());
     }
 }

@@ -1046,7 +1046,7 @@ fn config_files_under_fuzz() {
         &config_corpus(),
         &[],
         |text| {
-            config::parse(text, "kms-audit.yaml")
+            config::parse(text, "kms-audit.yaml", kms_audit::analysis::catalog())
                 .map(drop)
                 .map_err(|e| e.to_string())
         },
@@ -1130,7 +1130,11 @@ type Loader = fn(&Path) -> Option<String>;
 /// Every loader of a file named on the command line.
 fn loaders() -> [(&'static str, Loader); 5] {
     [
-        ("config", |p| config::load(p).err().map(|e| e.to_string())),
+        ("config", |p| {
+            config::load(p, kms_audit::analysis::catalog())
+                .err()
+                .map(|e| e.to_string())
+        }),
         ("suppressions", |p| {
             Suppressions::load(p).err().map(|e| e.to_string())
         }),

@@ -347,7 +347,8 @@ fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
         .find(|d| d["kind"] == "ConfigMap")
         .and_then(|d| d["data"]["kms-audit.yaml"].as_str())
         .expect("config");
-    kms_audit::inputs::config::parse(config, "kms-audit.yaml").expect("a valid config");
+    kms_audit::inputs::config::parse(config, "kms-audit.yaml", kms_audit::analysis::catalog())
+        .expect("a valid config");
 
     let shards = job("kms-audit-shards");
     assert_eq!(shards["spec"]["completionMode"], "Indexed");

@@ -141,7 +141,7 @@ fn the_kubernetes_cronjob_command_and_inputs_are_valid() {
         .find(|d| d["kind"] == "ConfigMap")
         .expect("ConfigMap");
     let config = inputs["data"]["kms-audit.yaml"].as_str().expect("config");
-    kms_audit::inputs::config::parse(config, "kms-audit.yaml")
+    kms_audit::inputs::config::parse(config, "kms-audit.yaml", kms_audit::analysis::catalog())
         .expect("the example config is valid");
     let suppressions = inputs["data"]["suppressions.yaml"]
         .as_str()

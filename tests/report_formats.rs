@@ -342,7 +342,7 @@ fn sarif_validates_and_has_what_github_code_scanning_needs() {
         .iter()
         .map(|r| r["id"].as_str().unwrap_or(""))
         .collect();
-    for meta in kms_audit::catalog::all() {
+    for meta in kms_audit::analysis::catalog().all() {
         assert!(rule_ids.contains(&meta.id.as_str()), "rule for {}", meta.id);
     }
     assert!(rule_ids.contains(&"SUP001"));

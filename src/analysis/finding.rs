@@ -129,7 +129,6 @@ pub fn fingerprint(check_id: &str, subject: &str, discriminator: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog;
 
     fn key() -> KeyRecord {
         KeyRecord {
@@ -144,7 +143,9 @@ mod tests {
 
     #[test]
     fn findings_carry_catalog_metadata_and_a_stable_fingerprint() {
-        let check = catalog::lookup("ROT001").expect("catalog");
+        let check = crate::analysis::catalog()
+            .lookup("ROT001")
+            .expect("catalog");
         let a = FindingBuilder::for_key(check, &key(), "rotation is off").build();
         let b = FindingBuilder::for_key(check, &key(), "a different message").build();
         assert_eq!(a.name, "rotation-disabled");
@@ -163,7 +164,9 @@ mod tests {
 
     #[test]
     fn declared_findings_without_a_key_use_account_region_alias() {
-        let check = catalog::lookup("DRF001").expect("catalog");
+        let check = crate::analysis::catalog()
+            .lookup("DRF001")
+            .expect("catalog");
         let f = FindingBuilder::for_declared(
             check,
             "111111111111",

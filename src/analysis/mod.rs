@@ -11,6 +11,41 @@ pub mod exit;
 pub mod finding;
 pub mod suppress;
 
+use std::sync::LazyLock;
+
+use crate::catalog::Catalog;
+
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+    Catalog::from_files(
+        checks::REGISTRY
+            .iter()
+            .map(|check| &check.catalog)
+            .chain(drift::CHECKS),
+    )
+});
+
+static EVERY_RULE: LazyLock<Catalog> = LazyLock::new(|| {
+    Catalog::from_files(
+        checks::REGISTRY
+            .iter()
+            .map(|check| &check.catalog)
+            .chain(drift::CHECKS)
+            .chain([&suppress::EXPIRED_CATALOG]),
+    )
+});
+
+/// The checks this build runs, in catalog order: the compliance checks, then drift. This is
+/// what `kms-audit checks` lists and what the config and suppressions may name.
+pub fn catalog() -> &'static Catalog {
+    &CATALOG
+}
+
+/// Every rule a report can cite: the catalog, then the findings kms-audit raises about its own
+/// inputs (`SUP001`, an expired suppression).
+pub fn every_rule() -> &'static Catalog {
+    &EVERY_RULE
+}
+
 use crate::model::{Finding, Report};
 
 /// Everything the analysis needs besides the inventory, loaded and validated before any AWS call.

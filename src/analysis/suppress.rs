@@ -28,36 +28,22 @@ use time::Date;
 use time::macros::format_description;
 
 use crate::analysis::finding::fingerprint;
-use crate::catalog::{self, CheckMeta};
+use crate::catalog::{self, CatalogFile, CheckMeta, catalog_file};
 use crate::model::{Finding, Severity, SpecLocation, Suppressed};
 
 /// The id of the finding raised for an expired suppression. Reserved: no catalog check uses it.
 pub const EXPIRED_CHECK_ID: &str = "SUP001";
 
-static EXPIRED_META: LazyLock<CheckMeta> = LazyLock::new(|| CheckMeta {
-    id: EXPIRED_CHECK_ID.to_string(),
-    name: "expired-suppression".to_string(),
-    severity: Severity::Low,
-    category: "suppressions".to_string(),
-    title: "A suppression has expired and no longer hides its finding".to_string(),
-    rationale: "Every suppression carries an expiry date so that accepted risks are reviewed. \
-        Once the date has passed, the suppression stops suppressing: the finding it covered is \
-        reported again at its own severity, and this finding, on the same key, points at the \
-        entry in the suppressions file."
-        .to_string(),
-    remediation: "Fix the underlying finding and delete the entry, or, after review, renew the \
-        entry with a new `expires` date (YYYY-MM-DD, the last day it holds)."
-        .to_string(),
-    references: vec![
-        "https://docs.github.com/en/code-security/code-scanning/managing-code-scanning-alerts"
-            .to_string(),
-    ],
-    frameworks: Vec::new(),
-});
+/// The catalog file of `SUP001`.
+pub const EXPIRED_CATALOG: CatalogFile = catalog_file!("SUP001");
 
-/// The documentation of the expired-suppression finding (`SUP001`), shaped like a catalog entry.
-pub fn expired_meta() -> &'static CheckMeta {
-    &EXPIRED_META
+static EXPIRED_META: LazyLock<Option<CheckMeta>> =
+    LazyLock::new(|| catalog::parse(&EXPIRED_CATALOG));
+
+/// The documentation of the expired-suppression finding (`SUP001`, `checks/SUP001.yaml`).
+/// `None` only in a broken build (the catalog tests parse every file).
+pub fn expired_meta() -> Option<&'static CheckMeta> {
+    EXPIRED_META.as_ref()
 }
 
 /// A loaded, validated suppressions file.
@@ -151,12 +137,14 @@ impl Suppressions {
             let line = spanned.referenced.line();
             let entry = spanned.value;
             let at = |message: String| invalid(format!("line {line}: {message}"));
-            let check = catalog::lookup(entry.check.trim()).ok_or_else(|| {
-                at(format!(
-                    "unknown check '{}' (see `kms-audit checks` for ids and names)",
-                    entry.check
-                ))
-            })?;
+            let check = crate::analysis::catalog()
+                .lookup(entry.check.trim())
+                .ok_or_else(|| {
+                    at(format!(
+                        "unknown check '{}' (see `kms-audit checks` for ids and names)",
+                        entry.check
+                    ))
+                })?;
             if entry.reason.trim().is_empty() {
                 return Err(at("`reason` must say why the finding is accepted".into()));
             }
@@ -274,7 +262,7 @@ pub fn apply(findings: &mut Vec<Finding>, suppressions: &Suppressions, today: Da
             }
             None => {
                 for entry in expired {
-                    expired_findings.push(expired_finding(&suppressions.file, entry, finding));
+                    expired_findings.extend(expired_finding(&suppressions.file, entry, finding));
                 }
             }
         }
@@ -293,10 +281,10 @@ pub fn apply(findings: &mut Vec<Finding>, suppressions: &Suppressions, today: Da
 }
 
 /// The `SUP001` finding for an expired entry that matched `finding`.
-fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Finding {
-    let meta = expired_meta();
+fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Option<Finding> {
+    let meta = expired_meta()?;
     let expires = format_date(entry.expires);
-    Finding {
+    Some(Finding {
         check_id: meta.id.as_str().into(),
         name: meta.name.as_str().into(),
         severity: meta.severity,
@@ -323,7 +311,7 @@ fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Findin
         }),
         suppressed: None,
         baseline: None,
-    }
+    })
 }
 
 /// Today's date in UTC: the day suppressions are judged against.
@@ -385,7 +373,7 @@ mod tests {
     use time::macros::date;
 
     fn finding(check: &str, alias: &str) -> Finding {
-        let meta = catalog::lookup(check).expect("catalog");
+        let meta = crate::analysis::catalog().lookup(check).expect("catalog");
         Finding {
             check_id: meta.id.as_str().into(),
             name: meta.name.as_str().into(),

@@ -45,7 +45,7 @@ impl AnalysisArgs {
     pub fn load(&self) -> anyhow::Result<AnalysisInputs> {
         let mut inputs = AnalysisInputs::default();
         if let Some(path) = &self.config {
-            inputs.config = crate::inputs::config::load(path)?;
+            inputs.config = crate::inputs::config::load(path, crate::analysis::catalog())?;
         }
         if !self.specs.is_empty() {
             let mut specs = crate::inputs::spec::load(&self.specs)?;

@@ -8,7 +8,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::analysis::exit::Outcome;
-use crate::catalog::{self, CheckMeta};
+use crate::catalog::CheckMeta;
 
 const WIDTH: usize = 80;
 
@@ -34,9 +34,9 @@ pub struct ExplainArgs {
 
 pub fn run_checks(args: ChecksArgs) -> anyhow::Result<Outcome> {
     let text = match args.format {
-        CatalogFormat::Table => render_table(catalog::all()),
+        CatalogFormat::Table => render_table(crate::analysis::catalog().all()),
         CatalogFormat::Json => {
-            let mut text = serde_json::to_string_pretty(catalog::all())
+            let mut text = serde_json::to_string_pretty(crate::analysis::catalog().all())
                 .context("could not serialize the catalog")?;
             text.push('\n');
             text
@@ -48,11 +48,8 @@ pub fn run_checks(args: ChecksArgs) -> anyhow::Result<Outcome> {
 
 pub fn run_explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
     let wanted = args.check.trim();
-    // The catalog, then kms-audit's built-in findings (SUP001 expired-suppression).
-    let builtin = crate::analysis::suppress::expired_meta();
-    let meta = catalog::lookup(wanted).or_else(|| {
-        (builtin.id.eq_ignore_ascii_case(wanted) || builtin.name == wanted).then_some(builtin)
-    });
+    // The catalog, then kms-audit's findings about its own inputs (SUP001 expired-suppression).
+    let meta = crate::analysis::every_rule().lookup(wanted);
     let Some(meta) = meta else {
         anyhow::bail!(
             "unknown check '{}': run `kms-audit checks` for the ids and names",
@@ -154,8 +151,8 @@ mod tests {
 
     #[test]
     fn the_table_lists_every_check_within_80_columns() {
-        let text = render_table(catalog::all());
-        for meta in catalog::all() {
+        let text = render_table(crate::analysis::catalog().all());
+        for meta in crate::analysis::catalog().all() {
             assert!(text.contains(&meta.id), "{}", meta.id);
         }
         for line in text.lines() {
@@ -165,7 +162,7 @@ mod tests {
 
     #[test]
     fn explain_prints_every_part_wrapped() {
-        let meta = catalog::lookup("ROT001").expect("ROT001");
+        let meta = crate::analysis::catalog().lookup("ROT001").expect("ROT001");
         let text = render_explain(meta);
         assert!(
             text.starts_with("ROT001 rotation-disabled (severity medium, category rotation)\n")

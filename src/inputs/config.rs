@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::catalog;
+use crate::catalog::Catalog;
 use crate::model::{Finding, Severity};
 
 /// `max_rotation_period_days` when the config does not set it.
@@ -134,8 +134,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Reads and validates a config file.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
+/// Reads and validates a config file; `catalog` holds the checks its `checks:` may name.
+pub fn load(path: &Path, catalog: &Catalog) -> Result<Config, ConfigError> {
     let file = path.display().to_string();
     let text = crate::inputs::input::read_text(path, crate::inputs::input::SETTINGS_LIMIT)
         .map_err(|err| ConfigError {
@@ -145,13 +145,14 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             field: None,
             message: format!("cannot read it: {err}"),
         })?;
-    let mut config = parse(&text, &file)?;
+    let mut config = parse(&text, &file, catalog)?;
     config.source = Some(path.to_path_buf());
     Ok(config)
 }
 
-/// Parses and validates config text; `file` names it in errors.
-pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+/// Parses and validates config text; `file` names it in errors, `catalog` holds the checks its
+/// `checks:` may name.
+pub fn parse(text: &str, file: &str, catalog: &Catalog) -> Result<Config, ConfigError> {
     // An empty file (or one with only comments) is a valid config with every default.
     if text
         .lines()
@@ -170,7 +171,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
             message: crate::inputs::yaml::message(&err),
         }
     })?;
-    raw.validate(file)
+    raw.validate(file, catalog)
 }
 
 // --- the file as written ------------------------------------------------------------------
@@ -233,151 +234,217 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for SpannedMap<V> {
     }
 }
 
-impl RawConfig {
-    fn validate(self, file: &str) -> Result<Config, ConfigError> {
-        let error = |at: &serde_saphyr::Location, field: String, message: String| ConfigError {
-            file: file.to_string(),
+/// Builds the errors of one config file.
+struct Errors<'a> {
+    file: &'a str,
+}
+
+impl Errors<'_> {
+    fn at(&self, at: &serde_saphyr::Location, field: String, message: String) -> ConfigError {
+        ConfigError {
+            file: self.file.to_string(),
             line: Some(at.line()),
             column: Some(at.column()),
             field: Some(field),
             message,
+        }
+    }
+}
+
+impl RawConfig {
+    /// Every field checked in file order; the first error stops (it names its line and field).
+    fn validate(self, file: &str, catalog: &Catalog) -> Result<Config, ConfigError> {
+        let errors = Errors { file };
+        let trusted_accounts = trusted_accounts(self.trusted_accounts, &errors)?;
+        let organization_id = organization_id(self.organization_id, &errors)?;
+        let max_rotation_period_days = max_rotation_period(self.max_rotation_period_days, &errors)?;
+        let required_tags = required_tags(self.required_tags, &errors)?;
+        let checks = check_overrides(self.checks, catalog, &errors)?;
+        let concurrency = concurrency(self.concurrency, &errors)?;
+        let regions = regions(self.regions, &errors)?;
+        let config = Config {
+            source: None,
+            trusted_accounts,
+            organization_id,
+            max_rotation_period_days: max_rotation_period_days
+                .unwrap_or(DEFAULT_MAX_ROTATION_PERIOD_DAYS),
+            required_tags,
+            report_unmanaged: self.report_unmanaged.unwrap_or(false),
+            checks,
+            concurrency,
+            regions,
         };
-        let mut config = Config::default();
-
-        for (i, account) in self.trusted_accounts.into_iter().flatten().enumerate() {
-            let id = account.value.trim();
-            if !crate::policy::is_account_id(id) {
-                return Err(error(
-                    &account.referenced,
-                    format!("trusted_accounts[{i}]"),
-                    format!("'{}' is not an AWS account id (12 digits)", account.value),
-                ));
-            }
-            config.trusted_accounts.insert(id.to_string());
-        }
-
-        if let Some(org) = self.organization_id {
-            if !is_organization_id(&org.value) {
-                return Err(error(
-                    &org.referenced,
-                    "organization_id".into(),
-                    format!(
-                        "'{}' is not an AWS Organizations id (o- followed by 10 to 32 lower-case letters or digits)",
-                        org.value
-                    ),
-                ));
-            }
-            config.organization_id = Some(org.value);
-        }
-
-        if let Some(days) = self.max_rotation_period_days {
-            if !ROTATION_PERIOD_RANGE.contains(&days.value) {
-                return Err(error(
-                    &days.referenced,
-                    "max_rotation_period_days".into(),
-                    format!(
-                        "{} is outside the rotation periods AWS allows ({} to {} days)",
-                        days.value,
-                        ROTATION_PERIOD_RANGE.start(),
-                        ROTATION_PERIOD_RANGE.end()
-                    ),
-                ));
-            }
-            config.max_rotation_period_days = days.value;
-        }
-
-        for (i, tag) in self.required_tags.into_iter().flatten().enumerate() {
-            let field = format!("required_tags[{i}]");
-            if tag.value.is_empty() || tag.value.chars().count() > 128 {
-                return Err(error(
-                    &tag.referenced,
-                    field,
-                    "a tag key is 1 to 128 characters".into(),
-                ));
-            }
-            if tag.value.to_ascii_lowercase().starts_with("aws:") {
-                return Err(error(
-                    &tag.referenced,
-                    field,
-                    format!(
-                        "'{}': tag keys starting with aws: are reserved for AWS and cannot be set on keys",
-                        tag.value
-                    ),
-                ));
-            }
-            if config.required_tags.contains(&tag.value) {
-                return Err(error(
-                    &tag.referenced,
-                    field,
-                    format!("'{}' is listed twice", tag.value),
-                ));
-            }
-            config.required_tags.push(tag.value);
-        }
-
-        config.report_unmanaged = self.report_unmanaged.unwrap_or(false);
-
-        for (key, raw) in self.checks.map(|m| m.0).into_iter().flatten() {
-            let Some(meta) = catalog::lookup(&key.value) else {
-                return Err(error(
-                    &key.referenced,
-                    format!("checks.{}", key.value),
-                    format!(
-                        "unknown check '{}' (run `kms-audit checks` for the ids and names)",
-                        key.value
-                    ),
-                ));
-            };
-            let severity = match raw.severity {
-                None => None,
-                Some(s) => Some(s.value.parse::<Severity>().map_err(|msg| {
-                    error(&s.referenced, format!("checks.{}.severity", key.value), msg)
-                })?),
-            };
-            let entry = CheckOverride {
-                enabled: raw.enabled,
-                severity,
-            };
-            if config.checks.insert(meta.id.clone(), entry).is_some() {
-                return Err(error(
-                    &key.referenced,
-                    format!("checks.{}", key.value),
-                    format!(
-                        "check {} ({}) is configured twice (by id and by name)",
-                        meta.id, meta.name
-                    ),
-                ));
-            }
-        }
-
-        if let Some(n) = self.concurrency {
-            if !(1..=1024).contains(&n.value) {
-                return Err(error(
-                    &n.referenced,
-                    "concurrency".into(),
-                    format!("{} is outside 1 to 1024", n.value),
-                ));
-            }
-            config.concurrency = Some(n.value);
-        }
-
-        for (i, region) in self.regions.into_iter().flatten().enumerate() {
-            if crate::model::regions::lookup(&region.value).is_none() {
-                return Err(error(
-                    &region.referenced,
-                    format!("regions[{i}]"),
-                    format!(
-                        "unknown region '{}': use AWS region codes such as us-east-1 or eu-west-1",
-                        region.value
-                    ),
-                ));
-            }
-            if !config.regions.contains(&region.value) {
-                config.regions.push(region.value);
-            }
-        }
         Ok(config)
     }
+}
+
+fn trusted_accounts(
+    accounts: Option<Vec<Spanned<String>>>,
+    errors: &Errors<'_>,
+) -> Result<BTreeSet<String>, ConfigError> {
+    let mut trusted = BTreeSet::new();
+    for (i, account) in accounts.into_iter().flatten().enumerate() {
+        let id = account.value.trim();
+        if !crate::policy::is_account_id(id) {
+            return Err(errors.at(
+                &account.referenced,
+                format!("trusted_accounts[{i}]"),
+                format!("'{}' is not an AWS account id (12 digits)", account.value),
+            ));
+        }
+        trusted.insert(id.to_string());
+    }
+    Ok(trusted)
+}
+
+fn organization_id(
+    org: Option<Spanned<String>>,
+    errors: &Errors<'_>,
+) -> Result<Option<String>, ConfigError> {
+    let Some(org) = org else { return Ok(None) };
+    if !is_organization_id(&org.value) {
+        return Err(errors.at(
+            &org.referenced,
+            "organization_id".into(),
+            format!(
+                "'{}' is not an AWS Organizations id (o- followed by 10 to 32 lower-case letters or digits)",
+                org.value
+            ),
+        ));
+    }
+    Ok(Some(org.value))
+}
+
+fn max_rotation_period(
+    days: Option<Spanned<u32>>,
+    errors: &Errors<'_>,
+) -> Result<Option<u32>, ConfigError> {
+    let Some(days) = days else { return Ok(None) };
+    if !ROTATION_PERIOD_RANGE.contains(&days.value) {
+        return Err(errors.at(
+            &days.referenced,
+            "max_rotation_period_days".into(),
+            format!(
+                "{} is outside the rotation periods AWS allows ({} to {} days)",
+                days.value,
+                ROTATION_PERIOD_RANGE.start(),
+                ROTATION_PERIOD_RANGE.end()
+            ),
+        ));
+    }
+    Ok(Some(days.value))
+}
+
+fn required_tags(
+    tags: Option<Vec<Spanned<String>>>,
+    errors: &Errors<'_>,
+) -> Result<Vec<String>, ConfigError> {
+    let mut required: Vec<String> = Vec::new();
+    for (i, tag) in tags.into_iter().flatten().enumerate() {
+        let field = format!("required_tags[{i}]");
+        if tag.value.is_empty() || tag.value.chars().count() > 128 {
+            return Err(errors.at(
+                &tag.referenced,
+                field,
+                "a tag key is 1 to 128 characters".into(),
+            ));
+        }
+        if tag.value.to_ascii_lowercase().starts_with("aws:") {
+            return Err(errors.at(
+                &tag.referenced,
+                field,
+                format!(
+                    "'{}': tag keys starting with aws: are reserved for AWS and cannot be set on keys",
+                    tag.value
+                ),
+            ));
+        }
+        if required.contains(&tag.value) {
+            return Err(errors.at(
+                &tag.referenced,
+                field,
+                format!("'{}' is listed twice", tag.value),
+            ));
+        }
+        required.push(tag.value);
+    }
+    Ok(required)
+}
+
+fn check_overrides(
+    checks: Option<SpannedMap<RawOverride>>,
+    catalog: &Catalog,
+    errors: &Errors<'_>,
+) -> Result<BTreeMap<String, CheckOverride>, ConfigError> {
+    let mut overrides = BTreeMap::new();
+    for (key, raw) in checks.map(|m| m.0).into_iter().flatten() {
+        let Some(meta) = catalog.lookup(&key.value) else {
+            return Err(errors.at(
+                &key.referenced,
+                format!("checks.{}", key.value),
+                format!(
+                    "unknown check '{}' (run `kms-audit checks` for the ids and names)",
+                    key.value
+                ),
+            ));
+        };
+        let severity = match raw.severity {
+            None => None,
+            Some(s) => Some(s.value.parse::<Severity>().map_err(|msg| {
+                errors.at(&s.referenced, format!("checks.{}.severity", key.value), msg)
+            })?),
+        };
+        let entry = CheckOverride {
+            enabled: raw.enabled,
+            severity,
+        };
+        if overrides.insert(meta.id.clone(), entry).is_some() {
+            return Err(errors.at(
+                &key.referenced,
+                format!("checks.{}", key.value),
+                format!(
+                    "check {} ({}) is configured twice (by id and by name)",
+                    meta.id, meta.name
+                ),
+            ));
+        }
+    }
+    Ok(overrides)
+}
+
+fn concurrency(n: Option<Spanned<u32>>, errors: &Errors<'_>) -> Result<Option<u32>, ConfigError> {
+    let Some(n) = n else { return Ok(None) };
+    if !(1..=1024).contains(&n.value) {
+        return Err(errors.at(
+            &n.referenced,
+            "concurrency".into(),
+            format!("{} is outside 1 to 1024", n.value),
+        ));
+    }
+    Ok(Some(n.value))
+}
+
+fn regions(
+    regions: Option<Vec<Spanned<String>>>,
+    errors: &Errors<'_>,
+) -> Result<Vec<String>, ConfigError> {
+    let mut selected: Vec<String> = Vec::new();
+    for (i, region) in regions.into_iter().flatten().enumerate() {
+        if crate::model::regions::lookup(&region.value).is_none() {
+            return Err(errors.at(
+                &region.referenced,
+                format!("regions[{i}]"),
+                format!(
+                    "unknown region '{}': use AWS region codes such as us-east-1 or eu-west-1",
+                    region.value
+                ),
+            ));
+        }
+        if !selected.contains(&region.value) {
+            selected.push(region.value);
+        }
+    }
+    Ok(selected)
 }
 
 fn is_organization_id(s: &str) -> bool {
@@ -476,6 +543,23 @@ fn field_at(text: &str, line: u64, column: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::catalog_file;
+
+    /// The checks these tests name (the build's catalog is assembled above this wing).
+    fn catalog() -> Catalog {
+        Catalog::from_files(&[
+            catalog_file!("ROT001"),
+            catalog_file!("ROT002"),
+            catalog_file!("GRT001"),
+            catalog_file!("ALI001"),
+            catalog_file!("TAG001"),
+            catalog_file!("DRF004"),
+        ])
+    }
+
+    fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        super::parse(text, file, &catalog())
+    }
 
     fn err(text: &str) -> ConfigError {
         parse(text, "kms-audit.yaml").expect_err("invalid config")
@@ -677,7 +761,7 @@ mod tests {
 
     #[test]
     fn unreadable_file_names_the_path() {
-        let e = load(Path::new("/nonexistent/kms-audit.yaml")).expect_err("missing");
+        let e = load(Path::new("/nonexistent/kms-audit.yaml"), &catalog()).expect_err("missing");
         assert!(e.line.is_none());
         assert!(
             e.to_string()

@@ -15,7 +15,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
 use serde::Serialize;
 
-use crate::catalog::{self, CheckMeta};
+use crate::catalog::CheckMeta;
 use crate::model::{KeyRecord, Report, TargetStatus};
 
 /// A framework kms-audit reports on, and how the catalog names it.
@@ -249,7 +249,7 @@ struct AccountFacts<'a> {
 pub fn summarize(report: &Report) -> ComplianceSummary {
     // The checks mapped to each (framework, control), in catalog order.
     let mut mapped: BTreeMap<(&str, String), Vec<&'static CheckMeta>> = BTreeMap::new();
-    for meta in catalog::all() {
+    for meta in crate::analysis::catalog().all() {
         for entry in &meta.frameworks {
             for (framework, control) in parse_mapping(entry).unwrap_or_default() {
                 mapped.entry((framework, control)).or_default().push(meta);
@@ -671,7 +671,7 @@ mod tests {
 
     #[test]
     fn every_catalog_mapping_names_a_known_framework() {
-        for meta in catalog::all() {
+        for meta in crate::analysis::catalog().all() {
             for entry in &meta.frameworks {
                 let parsed = parse_mapping(entry);
                 assert!(

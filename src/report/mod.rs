@@ -20,7 +20,7 @@ use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
 
-use crate::catalog::{self, CheckMeta};
+use crate::catalog::CheckMeta;
 use crate::model::arn::key_id;
 use crate::model::{Finding, Report};
 
@@ -169,23 +169,18 @@ pub fn render_to(
     }
 }
 
-/// The documentation of a finding's check: the catalog entry, or the built-in entry of the
-/// findings kms-audit raises about its own inputs (an expired suppression, `SUP001`).
+/// The documentation of a finding's check: the catalog entry, or the entry of the findings
+/// kms-audit raises about its own inputs (an expired suppression, `SUP001`).
 pub fn check_meta(check_id: &str) -> Option<&'static CheckMeta> {
-    catalog::all()
+    crate::analysis::every_rule()
+        .all()
         .iter()
         .find(|meta| meta.id == check_id)
-        .or_else(|| {
-            let expired = crate::analysis::suppress::expired_meta();
-            (expired.id == check_id).then_some(expired)
-        })
 }
 
-/// Every rule a report can cite: the catalog, then the built-in entries.
+/// Every rule a report can cite: the catalog, then `SUP001`.
 pub fn all_check_meta() -> Vec<&'static CheckMeta> {
-    let mut all: Vec<&'static CheckMeta> = catalog::all().iter().collect();
-    all.push(crate::analysis::suppress::expired_meta());
-    all
+    crate::analysis::every_rule().all().iter().collect()
 }
 
 /// How a person recognises the finding's key: its first alias, else its key id, else `-`.
@@ -260,11 +255,14 @@ mod tests {
 
     #[test]
     fn every_catalog_check_and_the_expired_suppression_have_metadata() {
-        for meta in catalog::all() {
+        for meta in crate::analysis::catalog().all() {
             assert_eq!(check_meta(&meta.id).map(|m| &m.id), Some(&meta.id));
         }
         assert!(check_meta("SUP001").is_some());
         assert!(check_meta("NOPE999").is_none());
-        assert_eq!(all_check_meta().len(), catalog::all().len() + 1);
+        assert_eq!(
+            all_check_meta().len(),
+            crate::analysis::catalog().all().len() + 1
+        );
     }
 }

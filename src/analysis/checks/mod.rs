@@ -1,9 +1,9 @@
 //! The compliance checks: one module per check, each a pure function of the inventory, the
 //! config and the organization context. No check calls AWS.
 //!
-//! [`REGISTRY`] maps every non-drift catalog id to its implementation; the drift ids
-//! (`DRF001`–`DRF006`, [`DRIFT_CHECK_IDS`]) are implemented by the drift module, which compares
-//! the inventory with declared specs. A test keeps catalog, registry and drift ids one to one.
+//! [`REGISTRY`] holds every compliance check with its catalog file; the drift checks
+//! (`DRF001`–`DRF006`, [`crate::analysis::drift::CHECKS`]) are implemented by the drift module,
+//! which compares the inventory with declared specs.
 //!
 //! # Keys with unknown fields
 //!
@@ -33,7 +33,7 @@ use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
-use crate::catalog::{self, CheckMeta};
+use crate::catalog::{CatalogFile, CheckMeta, catalog_file};
 use crate::inputs::config::Config;
 use crate::model::{CoverageGap, Finding, Inventory, KeyRecord, Target};
 
@@ -76,80 +76,84 @@ impl<'a> std::ops::Deref for CheckRun<'a> {
     }
 }
 
-/// One check implementation.
+/// One check implementation and its catalog file.
 pub struct Check {
-    pub id: &'static str,
+    pub catalog: CatalogFile,
     /// Every finding of this check in the inventory; `meta` is the check's catalog entry.
     pub run: fn(&CheckMeta, &CheckRun<'_>) -> Vec<Finding>,
 }
 
-/// The compliance checks, in catalog order.
+impl Check {
+    pub fn id(&self) -> &'static str {
+        self.catalog.id
+    }
+}
+
+/// The compliance checks, in catalog order. Adding a check: its module, its entry here with
+/// its `checks/ID.yaml`, and a fixture case (CONTRIBUTING.md, "Add a check").
 pub const REGISTRY: &[Check] = &[
     Check {
-        id: "ROT001",
+        catalog: catalog_file!("ROT001"),
         run: rotation_disabled::run,
     },
     Check {
-        id: "ROT002",
+        catalog: catalog_file!("ROT002"),
         run: rotation_period::run,
     },
     Check {
-        id: "DEL001",
+        catalog: catalog_file!("DEL001"),
         run: pending_deletion::run,
     },
     Check {
-        id: "STA001",
+        catalog: catalog_file!("STA001"),
         run: key_disabled::run,
     },
     Check {
-        id: "POL001",
+        catalog: catalog_file!("POL001"),
         run: policy::public::run,
     },
     Check {
-        id: "POL002",
+        catalog: catalog_file!("POL002"),
         run: policy::cross_account::run,
     },
     Check {
-        id: "POL003",
+        catalog: catalog_file!("POL003"),
         run: policy::unreadable::run,
     },
     Check {
-        id: "GRT001",
+        catalog: catalog_file!("GRT001"),
         run: untrusted_grantee::run,
     },
     Check {
-        id: "MRK001",
+        catalog: catalog_file!("MRK001"),
         run: replica_inconsistent::run,
     },
     Check {
-        id: "ALI001",
+        catalog: catalog_file!("ALI001"),
         run: no_alias::run,
     },
     Check {
-        id: "TAG001",
+        catalog: catalog_file!("TAG001"),
         run: required_tags::run,
     },
 ];
 
-/// Catalog ids implemented by the drift module (comparison with declared specs), not here.
-pub const DRIFT_CHECK_IDS: &[&str] = crate::analysis::drift::CHECK_IDS;
-
-/// Runs every enabled check and applies the config's severity overrides.
+/// Runs every enabled check. The config's severity overrides are applied once, to checks and
+/// drift alike, by [`crate::analysis::analyze`].
 pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
     let run = CheckRun::new(*ctx);
     let mut findings = Vec::new();
     for check in REGISTRY {
-        if !ctx.config.is_enabled(check.id) {
+        if !ctx.config.is_enabled(check.id()) {
             continue;
         }
-        let Some(meta) = catalog::lookup(check.id) else {
+        let Some(meta) = crate::analysis::catalog().lookup(check.id()) else {
             // Impossible with a consistent build (tested); never panic a scan over it.
-            tracing::error!("check {} has no catalog entry; skipped", check.id);
+            tracing::error!("check {} has no catalog entry; skipped", check.id());
             continue;
         };
         findings.extend((check.run)(meta, &run));
     }
-    ctx.config.apply_overrides(&mut findings);
     findings
 }
 

@@ -12,7 +12,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::*;
-use crate::inputs::config::{self, Config};
+use crate::catalog::{CatalogFile, CheckMeta};
+use crate::inputs::config::{Config, ConfigError};
+
+fn parse_config(text: &str, file: &str) -> Result<Config, ConfigError> {
+    crate::inputs::config::parse(text, file, crate::analysis::catalog())
+}
 use crate::model::{CoverageGap, Finding, Inventory, KeyRecord, Severity, Target};
 
 #[derive(Debug, Deserialize)]
@@ -120,7 +125,7 @@ fn load(name: &'static str) -> Loaded {
         serde_json::from_str(text).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
     let config = match &fixture.config {
         Some(yaml) => {
-            config::parse(yaml, &format!("{name}.json config")).unwrap_or_else(|e| panic!("{e}"))
+            parse_config(yaml, &format!("{name}.json config")).unwrap_or_else(|e| panic!("{e}"))
         }
         None => Config::default(),
     };
@@ -220,7 +225,9 @@ fn assert_fixture(name: &'static str) {
     );
     // Every finding is complete and carries its catalog identity.
     for f in &findings {
-        let meta = catalog::lookup(&f.check_id).expect("catalog entry");
+        let meta = crate::analysis::catalog()
+            .lookup(&f.check_id)
+            .expect("catalog entry");
         assert_eq!(f.name, meta.name);
         assert!(!f.message.is_empty() && !f.remediation.is_empty(), "{f:?}");
         assert!(f.evidence.value().is_object(), "{f:?}");
@@ -261,48 +268,120 @@ fn multi_region_fixture() {
 
 // --- registry and catalog -----------------------------------------------------------------
 
+/// Every compiled-in catalog file: the compliance checks, drift, and `SUP001`.
+fn every_catalog_file() -> Vec<&'static CatalogFile> {
+    REGISTRY
+        .iter()
+        .map(|check| &check.catalog)
+        .chain(crate::analysis::drift::CHECKS)
+        .chain([&crate::analysis::suppress::EXPIRED_CATALOG])
+        .collect()
+}
+
 #[test]
-fn catalog_and_implementations_are_one_to_one() {
-    let catalog_ids: BTreeSet<&str> = catalog::all().iter().map(|m| m.id.as_str()).collect();
-    let mut registry_ids = BTreeSet::new();
-    for check in REGISTRY {
+fn every_file_in_checks_is_carried_by_exactly_one_registry_entry() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("checks");
+    let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("checks/ is readable")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    let mut carried = BTreeSet::new();
+    for file in every_catalog_file() {
         assert!(
-            registry_ids.insert(check.id),
-            "{} is registered twice",
-            check.id
-        );
-        assert!(
-            catalog_ids.contains(check.id),
-            "{} is implemented but has no checks/{}.yaml",
-            check.id,
-            check.id
+            carried.insert(format!("{}.yaml", file.id)),
+            "checks/{}.yaml is registered twice",
+            file.id
         );
     }
-    let drift_ids: BTreeSet<&str> = DRIFT_CHECK_IDS.iter().copied().collect();
-    assert!(
-        registry_ids.is_disjoint(&drift_ids),
-        "a drift id is registered as a compliance check"
+    assert_eq!(
+        carried, on_disk,
+        "registered catalog files vs checks/*.yaml"
     );
-    // Drift ids (DRF001–DRF006) are implemented by the drift module, not by this registry.
-    let covered: BTreeSet<&str> = registry_ids.union(&drift_ids).copied().collect();
-    let unimplemented: Vec<&&str> = catalog_ids.difference(&covered).collect();
-    assert!(
-        unimplemented.is_empty(),
-        "catalog entries without an implementation: {unimplemented:?}"
-    );
-    let unknown_drift: Vec<&&str> = drift_ids.difference(&catalog_ids).collect();
-    assert!(
-        unknown_drift.is_empty(),
-        "drift ids not in the catalog: {unknown_drift:?}"
-    );
-    // Registry order is catalog order, so `kms-audit checks` and reports agree.
-    let catalog_order: Vec<&str> = catalog::all()
+}
+
+#[test]
+fn every_catalog_file_parses_holds_its_own_id_and_is_documented() {
+    let mut names = BTreeSet::new();
+    for file in every_catalog_file() {
+        let meta = crate::catalog::parse(file)
+            .unwrap_or_else(|| panic!("checks/{}.yaml does not parse", file.id));
+        assert_eq!(meta.id, file.id, "checks/{}.yaml holds its own id", file.id);
+        assert!(
+            names.insert(meta.name.clone()),
+            "name {} is used twice",
+            meta.name
+        );
+        assert!(
+            !meta.title.is_empty() && !meta.rationale.is_empty(),
+            "{}",
+            meta.id
+        );
+        assert!(
+            !meta.remediation.is_empty() && !meta.references.is_empty(),
+            "{}",
+            meta.id
+        );
+    }
+    // `kms-audit checks` lists the checks the registries run; reports may also cite SUP001.
+    let ids: Vec<&str> = crate::analysis::catalog()
+        .all()
         .iter()
         .map(|m| m.id.as_str())
-        .filter(|id| registry_ids.contains(id))
         .collect();
-    let registry_order: Vec<&str> = REGISTRY.iter().map(|c| c.id).collect();
-    assert_eq!(catalog_order, registry_order);
+    let expected: Vec<&str> = REGISTRY
+        .iter()
+        .map(Check::id)
+        .chain(crate::analysis::drift::CHECKS.iter().map(|f| f.id))
+        .collect();
+    assert_eq!(ids, expected);
+    assert_eq!(
+        crate::analysis::every_rule().all().len(),
+        expected.len() + 1
+    );
+}
+
+/// docs/checks.md carries the catalog table; it is generated from the catalog files
+/// (`KMS_AUDIT_BLESS=1 cargo test --lib checks_table` rewrites it).
+#[test]
+fn the_checks_table_in_the_docs_is_the_catalog() {
+    let mut metas: Vec<CheckMeta> = every_catalog_file()
+        .into_iter()
+        .filter_map(crate::catalog::parse)
+        .collect();
+    metas.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut table =
+        String::from("| Id | Name | Severity | What it finds |\n| --- | --- | --- | --- |\n");
+    for meta in &metas {
+        table.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            meta.id,
+            meta.name,
+            meta.severity,
+            meta.title.replace('|', "\\|")
+        ));
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/checks.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/checks.md");
+    let (start, end) = ("<!-- checks-table:start -->\n", "<!-- checks-table:end -->");
+    let from = doc.find(start).expect("start marker") + start.len();
+    let to = doc.find(end).expect("end marker");
+    if std::env::var_os("KMS_AUDIT_BLESS").is_some() {
+        let updated = format!("{}{table}{}", &doc[..from], &doc[to..]);
+        std::fs::write(&path, updated).expect("write docs/checks.md");
+        return;
+    }
+    assert_eq!(
+        &doc[from..to],
+        table,
+        "docs/checks.md is out of date: KMS_AUDIT_BLESS=1 cargo test --lib checks_table"
+    );
 }
 
 #[test]
@@ -315,9 +394,9 @@ fn every_registered_check_fires_in_some_fixture() {
     }
     for check in REGISTRY {
         assert!(
-            fired.contains(check.id),
+            fired.contains(check.id()),
             "{} never fires in the fixtures",
-            check.id
+            check.id()
         );
     }
 }
@@ -370,12 +449,12 @@ fn rot002_names_the_period_and_the_maximum() {
 #[test]
 fn rot002_follows_max_rotation_period_days() {
     let mut loaded = load("rotation");
-    loaded.config = config::parse("max_rotation_period_days: 800\n", "c.yaml").expect("config");
+    loaded.config = parse_config("max_rotation_period_days: 800\n", "c.yaml").expect("config");
     assert!(
         loaded.findings_on("rot-730").is_empty(),
         "730 <= 800: no ROT002"
     );
-    loaded.config = config::parse("max_rotation_period_days: 180\n", "c.yaml").expect("config");
+    loaded.config = parse_config("max_rotation_period_days: 180\n", "c.yaml").expect("config");
     let ids: Vec<String> = loaded
         .findings_on("rot-365")
         .into_iter()
@@ -542,7 +621,7 @@ fn pol002_trusts_organization_members_only_when_the_organization_is_known() {
         .collect();
     assert_eq!(ids, ["POL002"], "membership unknown: not trusted");
     // Listing the account as trusted always works.
-    loaded.config = config::parse(
+    loaded.config = parse_config(
         "trusted_accounts: ['222222222222', '333333333333']\n",
         "c.yaml",
     )
@@ -655,13 +734,27 @@ fn mrk001_lists_the_differences() {
 #[test]
 fn disabled_checks_do_not_run_and_severity_overrides_apply() {
     let mut loaded = load("rotation");
-    loaded.config = config::parse(
+    loaded.config = parse_config(
         "checks:\n  ROT001: {enabled: false}\n  pending-deletion: {severity: critical}\n",
         "c.yaml",
     )
     .expect("config");
-    let findings = loaded.run();
+    let mut findings = loaded.run();
     assert!(findings.iter().all(|f| f.check_id != "ROT001"));
+    // The checks keep their catalog severity; the analysis applies the overrides once, to
+    // checks and drift alike.
+    let catalog_severity = crate::analysis::catalog()
+        .lookup("DEL001")
+        .expect("DEL001")
+        .severity;
+    assert_ne!(catalog_severity, Severity::Critical);
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f.check_id == "DEL001")
+            .all(|f| f.severity == catalog_severity)
+    );
+    loaded.config.apply_overrides(&mut findings);
     let del: Vec<&Finding> = findings.iter().filter(|f| f.check_id == "DEL001").collect();
     assert!(!del.is_empty());
     assert!(del.iter().all(|f| f.severity == Severity::Critical));

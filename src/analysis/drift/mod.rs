@@ -20,18 +20,25 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Value, json};
 
 use crate::analysis::finding::FindingBuilder;
-use crate::catalog::{self, CheckMeta};
+use crate::catalog::{CatalogFile, CheckMeta, catalog_file};
 use crate::inputs::spec::{DeclaredKey, KmsArn, SpecSet};
 use crate::model::{
     CoverageGap, Finding, KeyRecord, MultiRegionKeyType, NotEvaluated, Report,
     SPEC_SCOPE_OPERATION, SpecSummary, TargetStatus,
 };
 
-/// Ids of the checks this module implements.
-pub const CHECK_IDS: &[&str] = &["DRF001", "DRF002", "DRF003", "DRF004", "DRF005", "DRF006"];
+/// The checks this module implements, with their catalog files.
+pub const CHECKS: &[CatalogFile] = &[
+    catalog_file!("DRF001"),
+    catalog_file!("DRF002"),
+    catalog_file!("DRF003"),
+    catalog_file!("DRF004"),
+    catalog_file!("DRF005"),
+    catalog_file!("DRF006"),
+];
 
 fn check(id: &str) -> Option<&'static CheckMeta> {
-    let meta = catalog::lookup(id);
+    let meta = crate::analysis::catalog().lookup(id);
     if meta.is_none() {
         tracing::error!("catalog entry {id} is missing");
     }
