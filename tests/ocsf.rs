@@ -208,7 +208,9 @@ async fn org_scans_with_and_without_a_baseline_validate_line_by_line() {
         let check = event["finding_info"]["analytic"]["uid"]
             .as_str()
             .expect("check");
-        let meta = kms_audit::analysis::catalog().lookup(check).expect("a catalog check");
+        let meta = kms_audit::analysis::catalog()
+            .lookup(check)
+            .expect("a catalog check");
         let standards: Vec<&String> = event["unmapped"]["compliance"]
             .as_object()
             .expect("compliance")

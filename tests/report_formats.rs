@@ -203,7 +203,7 @@ fn the_table_fills_a_wide_terminal_and_shortens_messages() {
 
 #[test]
 fn the_closing_line_explains_the_exit_code() {
-    use kms_audit::analysis::exit::FailPolicy;
+    use kms_audit::analysis::exit::{ExitZeroOn, FailPolicy};
     let mut report = report_fixture::analyzed();
     report.coverage_gaps.clear();
     report
@@ -233,6 +233,7 @@ fn the_closing_line_explains_the_exit_code() {
     let none = last(FailPolicy {
         threshold: None,
         new_only: false,
+        ..FailPolicy::default()
     });
     assert!(
         none.ends_with("exit code 0 because --fail-on none never fails on findings"),
@@ -241,11 +242,27 @@ fn the_closing_line_explains_the_exit_code() {
     let critical_new = last(FailPolicy {
         threshold: Some(Severity::Critical),
         new_only: true,
+        ..FailPolicy::default()
     });
     assert!(
         critical_new
             .ends_with("exit code 0 because no new finding is at or above --fail-on critical"),
         "{critical_new}"
+    );
+    // A shard pod's --exit-zero-on: the line gives the code the process exits with, and why.
+    let zero_on_findings = last(FailPolicy {
+        exit_zero_on: ExitZeroOn {
+            findings: true,
+            gaps: false,
+        },
+        ..FailPolicy::default()
+    });
+    assert!(
+        zero_on_findings.ends_with(
+            "exit code 0 because --exit-zero-on findings (without it, exit code 1 because \
+             4 findings are at or above --fail-on high)"
+        ),
+        "{zero_on_findings}"
     );
 }
 

@@ -32,6 +32,51 @@ impl Outcome {
     pub fn of_report(report: &Report, policy: &FailPolicy) -> Outcome {
         Outcome::of_scan(report.is_incomplete(), policy.fails(report))
     }
+
+    /// The exit code of the run: [`Outcome::of_report`] after `--exit-zero-on`. 3 still wins
+    /// over 1, but only among the outcomes left unmapped.
+    pub fn of_run(report: &Report, policy: &FailPolicy) -> Outcome {
+        policy
+            .exit_zero_on
+            .map(report.is_incomplete(), policy.fails(report))
+    }
+
+    /// What the outcome means, in a word or two.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Outcome::Clean => "clean",
+            Outcome::Findings => "findings",
+            Outcome::Invalid => "invalid input",
+            Outcome::Incomplete => "coverage gaps",
+        }
+    }
+}
+
+/// `--exit-zero-on findings,gaps`: outcomes the run reports as exit 0 instead of 1 (findings)
+/// and/or 3 (gaps). Exit 2 is never mapped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExitZeroOn {
+    pub findings: bool,
+    pub gaps: bool,
+}
+
+impl ExitZeroOn {
+    /// The outcome of a run with these (incomplete, failing findings) facts under this mapping.
+    pub fn map(self, incomplete: bool, failing_findings: bool) -> Outcome {
+        Outcome::of_scan(incomplete && !self.gaps, failing_findings && !self.findings)
+    }
+
+    /// The flag's value as a user writes it (`findings,gaps`), empty when nothing is mapped.
+    pub fn list(self) -> String {
+        let mut names = Vec::new();
+        if self.findings {
+            names.push("findings");
+        }
+        if self.gaps {
+            names.push("gaps");
+        }
+        names.join(",")
+    }
 }
 
 /// What makes a run fail (`--fail-on`, `--new-only`).
@@ -41,6 +86,8 @@ pub struct FailPolicy {
     pub threshold: Option<Severity>,
     /// Only findings the baseline marked `new` count.
     pub new_only: bool,
+    /// `--exit-zero-on`: outcomes reported as exit 0.
+    pub exit_zero_on: ExitZeroOn,
 }
 
 impl Default for FailPolicy {
@@ -49,6 +96,7 @@ impl Default for FailPolicy {
         FailPolicy {
             threshold: Some(Severity::High),
             new_only: false,
+            exit_zero_on: ExitZeroOn::default(),
         }
     }
 }
@@ -92,6 +140,7 @@ mod tests {
         let never = FailPolicy {
             threshold: None,
             new_only: false,
+            ..FailPolicy::default()
         };
         assert!(!never.is_failing(&finding(Severity::Critical)));
         let mut suppressed = finding(Severity::Critical);
@@ -103,6 +152,7 @@ mod tests {
         let new_only = FailPolicy {
             threshold: Some(Severity::Info),
             new_only: true,
+            ..FailPolicy::default()
         };
         let mut existing = finding(Severity::Critical);
         existing.baseline = Some(BaselineState::Existing);

@@ -6,7 +6,7 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::analysis::exit::{FailPolicy, Outcome};
+use crate::analysis::exit::{ExitZeroOn, FailPolicy, Outcome};
 use crate::model::Report;
 
 #[derive(Debug, Clone, Default, Args)]
@@ -30,51 +30,38 @@ pub enum ZeroOn {
 }
 
 impl ExitArgs {
-    /// The outcome of an analysed report under `policy` and this mapping.
+    /// The mapping as the analysis applies it.
+    pub fn mapping(&self) -> ExitZeroOn {
+        ExitZeroOn {
+            findings: self.exit_zero_on.contains(&ZeroOn::Findings),
+            gaps: self.exit_zero_on.contains(&ZeroOn::Gaps),
+        }
+    }
+
+    /// `policy` (from --fail-on and --new-only) with this mapping.
+    pub fn policy(&self, policy: FailPolicy) -> FailPolicy {
+        FailPolicy {
+            exit_zero_on: self.mapping(),
+            ..policy
+        }
+    }
+
+    /// The exit code of an analysed report under `policy` (which carries this mapping), with a
+    /// warning when the mapping changed it.
     pub fn outcome(&self, report: &Report, policy: &FailPolicy) -> Outcome {
         let real = Outcome::of_report(report, policy);
-        let mapped = self.map(report.is_incomplete(), policy.fails(report));
+        let mapped = Outcome::of_run(report, policy);
         if mapped != real {
             tracing::warn!(
                 "exit code {} ({}) instead of {} ({}): --exit-zero-on {}",
                 mapped.code(),
-                meaning(mapped),
+                mapped.meaning(),
                 real.code(),
-                meaning(real),
-                self.list()
+                real.meaning(),
+                policy.exit_zero_on.list()
             );
         }
         mapped
-    }
-
-    /// Exit 3 wins over 1 as ever, but only among the outcomes left unmapped.
-    fn map(&self, incomplete: bool, failing_findings: bool) -> Outcome {
-        Outcome::of_scan(
-            incomplete && !self.exit_zero_on.contains(&ZeroOn::Gaps),
-            failing_findings && !self.exit_zero_on.contains(&ZeroOn::Findings),
-        )
-    }
-
-    fn list(&self) -> String {
-        let mut names: Vec<&str> = [ZeroOn::Findings, ZeroOn::Gaps]
-            .into_iter()
-            .filter(|z| self.exit_zero_on.contains(z))
-            .map(|z| match z {
-                ZeroOn::Findings => "findings",
-                ZeroOn::Gaps => "gaps",
-            })
-            .collect();
-        names.dedup();
-        names.join(",")
-    }
-}
-
-fn meaning(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Clean => "clean",
-        Outcome::Findings => "findings",
-        Outcome::Invalid => "invalid input",
-        Outcome::Incomplete => "coverage gaps",
     }
 }
 
@@ -101,7 +88,9 @@ mod tests {
         for (zero_on, expected) in cases {
             let got: Vec<u8> = [(false, false), (false, true), (true, false), (true, true)]
                 .into_iter()
-                .map(|(incomplete, failing)| args(zero_on).map(incomplete, failing).code())
+                .map(|(incomplete, failing)| {
+                    args(zero_on).mapping().map(incomplete, failing).code()
+                })
                 .collect();
             assert_eq!(got, expected, "--exit-zero-on {zero_on:?}");
         }
@@ -110,7 +99,10 @@ mod tests {
     #[test]
     fn the_list_is_named_once_in_order() {
         use ZeroOn::{Findings, Gaps};
-        assert_eq!(args(&[Gaps, Findings, Gaps]).list(), "findings,gaps");
-        assert_eq!(args(&[Gaps]).list(), "gaps");
+        assert_eq!(
+            args(&[Gaps, Findings, Gaps]).mapping().list(),
+            "findings,gaps"
+        );
+        assert_eq!(args(&[Gaps]).mapping().list(), "gaps");
     }
 }

@@ -52,8 +52,9 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     // as `kms-audit report` does: one set of inputs, and checks that compare keys (MRK001) or
     // declared keys with every account (drift) see everything.
     analysis::analyze(&mut report, &inputs);
-    output::emit(&report, &args.output)?;
-    Ok(args.exit.outcome(&report, &args.output.fail_policy()))
+    let policy = args.exit.policy(args.output.fail_policy());
+    output::emit(&report, &args.output, policy)?;
+    Ok(args.exit.outcome(&report, &policy))
 }
 
 /// The shard report files named by the arguments: files as given, directories replaced by the

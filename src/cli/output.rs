@@ -38,6 +38,7 @@ impl OutputArgs {
         FailPolicy {
             threshold: self.fail_on.0,
             new_only: self.new_only,
+            ..FailPolicy::default()
         }
     }
 
@@ -73,11 +74,11 @@ pub fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 /// The stdout buffer: the report is streamed in large writes, not held whole.
 const STDOUT_BUFFER: usize = 256 * 1024;
 
-/// Writes every requested file, then the stdout report. A file that cannot be written does not
+/// Writes every requested file, then the stdout report; `fail_policy` gives the table's last
+/// line its exit code. A file that cannot be written does not
 /// stop the others (nor stdout); the run then fails (exit 2) naming each such path.
-pub fn emit(report: &Report, args: &OutputArgs) -> anyhow::Result<()> {
+pub fn emit(report: &Report, args: &OutputArgs, fail_policy: FailPolicy) -> anyhow::Result<()> {
     let (format, outputs) = (args.format, &args.outputs);
-    let fail_policy = args.fail_policy();
     let sarif_options = args.sarif.options();
     let mut failures = Vec::new();
     for output in outputs {

@@ -37,6 +37,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         analysis::analyze(&mut report, &inputs);
     }
-    output::emit(&report, &args.output)?;
-    Ok(args.exit.outcome(&report, &args.output.fail_policy()))
+    let policy = args.exit.policy(args.output.fail_policy());
+    output::emit(&report, &args.output, policy)?;
+    Ok(args.exit.outcome(&report, &policy))
 }

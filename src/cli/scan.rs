@@ -236,6 +236,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut report = runtime.block_on(pipeline::run(&request))?;
     analysis::analyze(&mut report, &inputs);
 
-    output::emit(&report, &args.output)?;
-    Ok(args.exit.outcome(&report, &args.output.fail_policy()))
+    let policy = args.exit.policy(args.output.fail_policy());
+    output::emit(&report, &args.output, policy)?;
+    Ok(args.exit.outcome(&report, &policy))
 }

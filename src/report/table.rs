@@ -532,12 +532,13 @@ fn closing_line(report: &Report, policy: &FailPolicy, style: &Style, out: &mut S
         })
         .collect();
     let suppressed = report.findings.len() - active.len();
-    let outcome = Outcome::of_report(report, policy);
+    let real = Outcome::of_report(report, policy);
+    let outcome = Outcome::of_run(report, policy);
     let threshold = policy
         .threshold
         .map_or("none".to_string(), |s| s.as_str().to_string());
     let failing = active.iter().filter(|f| policy.is_failing(f)).count();
-    let because = match outcome {
+    let reason = match real {
         Outcome::Incomplete => format!(
             "the scan is incomplete ({}{})",
             plural(report.summary.gaps, "coverage gap"),
@@ -566,6 +567,16 @@ fn closing_line(report: &Report, policy: &FailPolicy, style: &Style, out: &mut S
             "no {}finding is at or above --fail-on {threshold}",
             if policy.new_only { "new " } else { "" }
         ),
+    };
+    // `--exit-zero-on` (a shard pod of an Indexed Job): say what the code would have been.
+    let because = if outcome == real {
+        reason
+    } else {
+        format!(
+            "--exit-zero-on {} (without it, exit code {} because {reason})",
+            policy.exit_zero_on.list(),
+            real.code()
+        )
     };
     let line = format!(
         "{} ({}){} in {} × {}, {}; exit code {} because {because}",
