@@ -109,25 +109,43 @@ async fn seed_estate(endpoint: &str) -> (Expect, String, String) {
     seed::enable_rotation(&use1, k.key_id(), Some(730)).await;
     expect.add("rot-730", k.arn().expect("arn"), &["ROT002"]);
 
-    // Rotation never applies: asymmetric, HMAC, imported material, custom key store.
-    for (label, alias, spec, usage) in [
+    // Rotation never applies: asymmetric, HMAC, imported material, custom key store. KEY001
+    // fires on RSA-2048 used for encryption only.
+    for (label, alias, spec, usage, ids) in [
         (
             "rsa",
             "alias/rsa",
             KeySpec::Rsa2048,
             KeyUsageType::SignVerify,
+            &[][..],
+        ),
+        (
+            "rsa-2048-encrypt",
+            "alias/rsa-2048-encrypt",
+            KeySpec::Rsa2048,
+            KeyUsageType::EncryptDecrypt,
+            &["KEY001"][..],
+        ),
+        (
+            "rsa-3072-encrypt",
+            "alias/rsa-3072-encrypt",
+            KeySpec::Rsa3072,
+            KeyUsageType::EncryptDecrypt,
+            &[][..],
         ),
         (
             "ecc",
             "alias/ecc",
             KeySpec::EccNistP256,
             KeyUsageType::SignVerify,
+            &[][..],
         ),
         (
             "hmac",
             "alias/hmac",
             KeySpec::Hmac256,
             KeyUsageType::GenerateVerifyMac,
+            &[][..],
         ),
     ] {
         let k = seed::create_key(
@@ -141,7 +159,7 @@ async fn seed_estate(endpoint: &str) -> (Expect, String, String) {
         )
         .await;
         seed::alias(&use1, k.key_id(), alias).await;
-        expect.add(label, k.arn().expect("arn"), &[]);
+        expect.add(label, k.arn().expect("arn"), ids);
     }
     let k = seed::create_key(
         &use1,

@@ -31,6 +31,7 @@ const CIS_V5: &str = "cis-aws-foundations-v5.0";
 const FSBP: &str = "aws-fsbp";
 const PCI: &str = "pci-dss-4.0";
 const NIST: &str = "nist-800-53-r5";
+const CONTROL_TOWER: &str = "aws-control-tower";
 
 const CIS_ROTATION: &str = "Ensure rotation for customer-created symmetric CMKs is enabled";
 
@@ -88,12 +89,27 @@ const FRAMEWORKS: &[FrameworkDef] = &[
         name: "NIST SP 800-53 Rev. 5",
         controls: &[
             ("SC-12", "Cryptographic Key Establishment and Management"),
+            ("SC-13", "Cryptographic Protection"),
             ("SC-28", "Protection of Information at Rest"),
             ("AC-3", "Access Enforcement"),
             ("CA-7", "Continuous Monitoring"),
             ("CM-2", "Baseline Configuration"),
             ("CM-3", "Configuration Change Control"),
             ("CM-8", "System Component Inventory"),
+        ],
+    },
+    FrameworkDef {
+        id: CONTROL_TOWER,
+        name: "AWS Control Tower proactive controls",
+        controls: &[
+            (
+                "CT.KMS.PR.2",
+                "Require that an RSA key used for encryption is longer than 2048 bits",
+            ),
+            (
+                "CT.KMS.PR.3",
+                "Require that a key policy limits kms:CreateGrant to AWS services",
+            ),
         ],
     },
 ];
@@ -119,7 +135,8 @@ pub fn parse_mapping(entry: &str) -> Option<Vec<(&'static str, String)>> {
         }
         return (!out.is_empty()).then_some(out);
     }
-    let prefixes: [(&str, &'static str); 4] = [
+    let prefixes: [(&str, &'static str); 5] = [
+        ("AWS Control Tower ", CONTROL_TOWER),
         ("AWS FSBP ", FSBP),
         ("FSBP ", FSBP),
         ("PCI DSS 4.0 ", PCI),
@@ -553,8 +570,21 @@ pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::
                 column.set_cell_alignment(CellAlignment::Right);
             }
         }
-        // Account ids and statuses whole; the note is the column that wraps.
-        for (column, min) in [(1, 14), (2, 26)] {
+        // Control ids, account ids and statuses whole; the note is the column that wraps.
+        let longest_id = framework
+            .controls
+            .iter()
+            .map(|c| c.id.chars().count())
+            .max()
+            .unwrap_or(0);
+        // Long control ids (`CT.KMS.PR.2`) take their width from the status notes, which wrap.
+        let wide_ids = longest_id > "Control".len();
+        if wide_ids && let Some(column) = table.column_mut(0) {
+            let min = u16::try_from(longest_id + 2).unwrap_or(u16::MAX);
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
+        }
+        let status_min = if wide_ids { 24 } else { 26 };
+        for (column, min) in [(1, 14), (2, status_min), (8, 8)] {
             if let Some(column) = table.column_mut(column) {
                 column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
             }

@@ -24,6 +24,7 @@ mod replica_inconsistent;
 mod required_tags;
 mod rotation_disabled;
 mod rotation_period;
+mod short_rsa_encryption_key;
 mod untrusted_grantee;
 
 #[cfg(test)]
@@ -135,6 +136,10 @@ pub const REGISTRY: &[Check] = &[
     Check {
         catalog: catalog_file!("TAG001"),
         run: required_tags::run,
+    },
+    Check {
+        catalog: catalog_file!("KEY001"),
+        run: short_rsa_encryption_key::run,
     },
 ];
 

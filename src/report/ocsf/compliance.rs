@@ -15,6 +15,7 @@ pub const STANDARDS: &[&str] = &[
     "AWS FSBP",
     "PCI DSS 4.0",
     "NIST 800-53",
+    "AWS Control Tower",
 ];
 
 /// Splits one mapping into its standard and controls; `None` when the standard is unknown or no
