@@ -203,11 +203,11 @@ fn resources_that_cannot_be_imported_are_reported() {
         warnings,
         [
             format!(
-                "kms-audit: warning: {state}:389: aws_kms_key.never_created: the key has no ARN \
+                "kms-audit: warning: {state}:404: aws_kms_key.never_created: the key has no ARN \
                  in the state (never created?) (not imported)"
             ),
             format!(
-                "kms-audit: warning: {state}:377: aws_kms_alias.orphan: alias/orphan targets \
+                "kms-audit: warning: {state}:392: aws_kms_alias.orphan: alias/orphan targets \
                  99999999-0000-4000-8000-000000000009, which is not in this file (not imported)"
             ),
         ]

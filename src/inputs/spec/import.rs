@@ -564,9 +564,11 @@ impl Builder {
                     alias.source.pos.line,
                     alias.address,
                     alias.name,
+                    // `target_key_id` is what the configuration names; the provider always
+                    // derives `target_key_arn` from it.
                     alias
-                        .target_arn
-                        .or(alias.target_id)
+                        .target_id
+                        .or(alias.target_arn)
                         .unwrap_or_else(|| "no key".to_string())
                 )),
             }

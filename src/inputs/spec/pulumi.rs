@@ -20,6 +20,7 @@ pub const SECRET_SIG: &str = "4dabf18193072939515e22adb298388d";
 /// The outputs this importer reads (a secret elsewhere is no concern of drift).
 const READ_OUTPUTS: &[&str] = &[
     "arn",
+    "id",
     "description",
     "customerMasterKeySpec",
     "keySpec",

@@ -458,6 +458,7 @@ fn terraform_state_modules_count_for_each_replicas_aliases_and_policies() {
     assert_eq!(
         keys.keys().cloned().collect::<Vec<_>>(),
         [
+            "111111111111/eu-west-1/alias/imported",
             "111111111111/eu-west-1/alias/shared",
             "111111111111/us-east-1/alias/app-a",
             "111111111111/us-east-1/alias/app-b",
@@ -507,12 +508,28 @@ fn terraform_state_modules_count_for_each_replicas_aliases_and_policies() {
         "asymmetric keys do not rotate"
     );
 
+    // A multi-Region external key and its aws_kms_replica_external_key (their key material is
+    // sensitive and never read).
     let external = keys["111111111111/us-east-1/alias/imported"];
     assert_eq!(external.enable_key_rotation, None);
     assert_eq!(
         external.description.as_deref(),
         Some("Imported key material")
     );
+    assert_eq!(external.multi_region, Some(true));
+    assert_eq!(
+        external.replica_regions.as_deref(),
+        Some(&["eu-west-1".to_string()][..])
+    );
+    let external_eu = keys["111111111111/eu-west-1/alias/imported"];
+    assert_eq!(
+        external_eu.source.as_deref(),
+        Some("terraform: aws_kms_replica_external_key.imported_eu")
+    );
+    assert_eq!(external_eu.multi_region, Some(true));
+    assert_eq!(external_eu.replica_regions, None);
+    assert_eq!(external_eu.enabled, Some(true));
+    assert_eq!(external_eu.enable_key_rotation, None);
 
     assert_eq!(set.warnings.len(), 2, "{:#?}", set.warnings);
     assert!(
@@ -672,7 +689,8 @@ fn terraform_show_json_of_a_state_declares_the_example_keys() {
             .map(|p| p["Statement"].as_array().map(Vec::len)),
         Some(Some(2))
     );
-    // The name_prefix alias is found by its id: a further alias of payments.
+    // The name_prefix alias (the provider writes its generated name to `name`): a further
+    // alias of payments.
     let payments = keys["123456789012/us-east-1/alias/payments"];
     assert_eq!(
         payments.other_aliases,
@@ -732,6 +750,16 @@ fn an_alias_made_with_name_prefix_takes_its_name_from_id_or_arn() {
         )
     };
     for (attributes, want) in [
+        // As the provider writes it: the generated name in `name`, `id` and `arn`.
+        (
+            r#"{"name": "alias/app-20260101000000000000000001", "name_prefix": "alias/app-",
+                "id": "alias/app-20260101000000000000000001",
+                "arn": "arn:aws:kms:us-east-1:111111111111:alias/app-20260101000000000000000001",
+                "target_key_arn": "arn:aws:kms:us-east-1:111111111111:key/k1",
+                "target_key_id": "k1"}"#,
+            "alias/app-20260101000000000000000001",
+        ),
+        // Early provider versions did not read `name` back: only `id` and `arn` hold it.
         (
             r#"{"name": "", "name_prefix": "alias/app-", "id": "alias/app-123",
                 "arn": "arn:aws:kms:us-east-1:111111111111:alias/app-123", "target_key_id": "k1"}"#,
@@ -853,6 +881,7 @@ fn pulumi_export_components_replicas_aliases_and_policies() {
         [
             "111111111111/eu-west-1/alias/shared",
             "111111111111/us-east-1/alias/app-a",
+            "111111111111/us-east-1/alias/imported-20251001000000000000000001",
             "111111111111/us-east-1/alias/shared",
         ]
     );
@@ -872,6 +901,19 @@ fn pulumi_export_components_replicas_aliases_and_policies() {
     let app = keys["111111111111/us-east-1/alias/app-a"];
     assert_eq!(app.rotation_period_in_days, Some(180));
     assert_eq!(app.description.as_deref(), Some("App A"));
+    // An ExternalKey named by a namePrefix alias; its keyMaterialBase64 is a secret output
+    // kms-audit does not read: no warning for it.
+    let external = keys["111111111111/us-east-1/alias/imported-20251001000000000000000001"];
+    assert_eq!(
+        external.source.as_deref(),
+        Some("pulumi: aws:kms/externalKey:ExternalKey::imported")
+    );
+    assert_eq!(
+        external.description.as_deref(),
+        Some("Imported key material")
+    );
+    assert_eq!(external.multi_region, Some(false));
+    assert_eq!(external.enable_key_rotation, None);
     assert_eq!(set.warnings.len(), 1, "{:#?}", set.warnings);
     assert!(
         set.warnings[0].contains("aws:kms/alias:Alias::orphan"),
