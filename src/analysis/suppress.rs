@@ -29,7 +29,7 @@ use time::macros::format_description;
 
 use crate::analysis::finding::fingerprint;
 use crate::catalog::{self, CatalogFile, CheckMeta, catalog_file};
-use crate::model::{Finding, Severity, SpecLocation, Suppressed};
+use crate::model::{Finding, SpecLocation, Suppressed};
 
 /// The id of the finding raised for an expired suppression. Reserved: no catalog check uses it.
 pub const EXPIRED_CHECK_ID: &str = "SUP001";
@@ -370,6 +370,7 @@ impl Glob {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
     use time::macros::date;
 
     fn finding(check: &str, alias: &str) -> Finding {
