@@ -93,30 +93,139 @@ pub fn evaluate(
     report_unmanaged: bool,
     scope: &Scope,
 ) -> Evaluation {
-    let keys = &report.inventory.keys;
-    let by_arn: HashMap<&str, usize> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.arn.as_str(), i))
-        .collect();
-    let mut by_alias: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    for (i, key) in keys.iter().enumerate() {
-        for alias in &key.aliases {
-            by_alias.insert(
-                (key.account.as_str(), key.region.as_str(), alias.as_str()),
-                i,
-            );
+    let live = Live::index(report);
+    let mut tally = Tally {
+        evaluation: Evaluation {
+            summary: SpecSummary {
+                declared: specs.keys.len() as u64,
+                ..SpecSummary::default()
+            },
+            ..Evaluation::default()
+        },
+        matched: vec![false; live.keys.len()],
+        covered_replicas: BTreeSet::new(),
+    };
+    for declared in &specs.keys {
+        match live.find(declared) {
+            Some(i) => tally.found(declared, i, &live.keys[i]),
+            None => tally.not_found(declared, &live, scope),
         }
     }
-    let scanned: BTreeSet<(&str, &str)> = report
-        .targets
-        .iter()
-        .filter(|t| t.status == TargetStatus::Scanned)
-        .map(|t| (t.account.as_str(), t.region.as_str()))
-        .collect();
-    // Targets whose aliases could not be listed: a key declared by alias cannot be looked up
-    // there, so its absence proves nothing.
-    let alias_blind: BTreeSet<(&str, &str)> = keys
+    if report_unmanaged && let Some(meta) = check("DRF006") {
+        tally.unmanaged(meta, live.keys);
+    }
+    tally.evaluation
+}
+
+/// The live inventory indexed the two ways a declared key names its live key, and what the
+/// scan saw of each target: a declared key found nowhere is DRF001 only where the scan could
+/// have seen it.
+struct Live<'a> {
+    keys: &'a [KeyRecord],
+    by_arn: HashMap<&'a str, usize>,
+    by_alias: HashMap<(&'a str, &'a str, &'a str), usize>,
+    scanned: BTreeSet<(&'a str, &'a str)>,
+    /// Targets whose aliases could not be listed: a key declared by alias cannot be looked up
+    /// there, so its absence proves nothing.
+    alias_blind: BTreeSet<(&'a str, &'a str)>,
+    status: HashMap<(&'a str, &'a str), TargetStatus>,
+}
+
+impl<'a> Live<'a> {
+    /// Indexes are built once, so matching 10,000 declared keys stays linear.
+    fn index(report: &'a Report) -> Self {
+        let keys = &report.inventory.keys;
+        let by_arn: HashMap<&str, usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.arn.as_str(), i))
+            .collect();
+        let mut by_alias: HashMap<(&str, &str, &str), usize> = HashMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            for alias in &key.aliases {
+                by_alias.insert(
+                    (key.account.as_str(), key.region.as_str(), alias.as_str()),
+                    i,
+                );
+            }
+        }
+        let scanned: BTreeSet<(&str, &str)> = report
+            .targets
+            .iter()
+            .filter(|t| t.status == TargetStatus::Scanned)
+            .map(|t| (t.account.as_str(), t.region.as_str()))
+            .collect();
+        let status: HashMap<(&str, &str), TargetStatus> = report
+            .targets
+            .iter()
+            .map(|t| ((t.account.as_str(), t.region.as_str()), t.status))
+            .collect();
+        Live {
+            keys,
+            by_arn,
+            by_alias,
+            scanned,
+            alias_blind: alias_blind(report),
+            status,
+        }
+    }
+
+    /// The index of the live key `declared` names: by key ARN when it has one, else by
+    /// account, region and alias.
+    fn find(&self, declared: &DeclaredKey) -> Option<usize> {
+        match &declared.key_arn {
+            Some(arn) => self.by_arn.get(arn.as_str()).copied(),
+            None => declared.alias.as_deref().and_then(|alias| {
+                self.by_alias
+                    .get(&(declared.account.as_str(), declared.region.as_str(), alias))
+                    .copied()
+            }),
+        }
+    }
+
+    /// Why a declared key that was not found could not be evaluated, if it could not: its
+    /// target was not scanned, or (for a key declared by alias) its aliases could not be
+    /// listed. `None` means the scan would have seen the key: it is missing.
+    fn why_not_evaluated(&self, declared: &DeclaredKey) -> Option<String> {
+        let target = (declared.account.as_str(), declared.region.as_str());
+        let (account, region) = target;
+        if !self.scanned.contains(&target) {
+            Some(match self.status.get(&target) {
+                Some(TargetStatus::Failed) => {
+                    format!("the scan of account {account}, region {region} failed")
+                }
+                Some(TargetStatus::Skipped) => {
+                    format!("account {account}, region {region} was skipped (region not enabled)")
+                }
+                _ => format!("account {account}, region {region} was not scanned"),
+            })
+        } else if declared.key_arn.is_none() && self.alias_blind.contains(&target) {
+            Some(format!(
+                "the aliases of account {account}, region {region} could not be listed"
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// What explains a declared key not being evaluated, if the run does: a failed target is
+    /// no choice of the run, and a scanned one was looked at, so neither is ever explained.
+    fn explained_by(&self, declared: &DeclaredKey, scope: &Scope) -> Option<&'static str> {
+        let target = (declared.account.as_str(), declared.region.as_str());
+        match self.status.get(&target) {
+            Some(TargetStatus::Failed) => None,
+            _ if self.scanned.contains(&target) => None,
+            _ => scope.explains(&declared.region),
+        }
+    }
+}
+
+/// The targets whose aliases could not be listed: an `aliases` field unknown on one of their
+/// keys, or a target-wide ListAliases coverage gap.
+fn alias_blind(report: &Report) -> BTreeSet<(&str, &str)> {
+    report
+        .inventory
+        .keys
         .iter()
         .filter(|k| is_unknown(k, "aliases"))
         .map(|k| (k.account.as_str(), k.region.as_str()))
@@ -127,99 +236,70 @@ pub fn evaluate(
                 .filter(|g| g.operation == "ListAliases" && g.key_arn.is_none())
                 .filter_map(|g| g.region.as_deref().map(|r| (g.account.as_str(), r))),
         )
-        .collect();
+        .collect()
+}
 
-    let status: HashMap<(&str, &str), TargetStatus> = report
-        .targets
-        .iter()
-        .map(|t| ((t.account.as_str(), t.region.as_str()), t.status))
-        .collect();
-    let mut summary = SpecSummary {
-        declared: specs.keys.len() as u64,
-        ..SpecSummary::default()
-    };
-    let mut gaps = Vec::new();
-    let mut findings = Vec::new();
-    let mut matched = vec![false; keys.len()];
-    // Replica ARNs declared through their primary's replica_regions.
-    let mut covered_replicas: BTreeSet<String> = BTreeSet::new();
+/// What evaluating the declared keys one by one accumulates: the result so far, which live
+/// keys were matched, and the replicas declared through their primary (neither is DRF006).
+struct Tally {
+    evaluation: Evaluation,
+    matched: Vec<bool>,
+    /// Replica ARNs declared through their primary's replica_regions.
+    covered_replicas: BTreeSet<String>,
+}
 
-    for declared in &specs.keys {
-        let found = match &declared.key_arn {
-            Some(arn) => by_arn.get(arn.as_str()).copied(),
-            None => declared.alias.as_deref().and_then(|alias| {
-                by_alias
-                    .get(&(declared.account.as_str(), declared.region.as_str(), alias))
-                    .copied()
-            }),
-        };
-        match found {
-            Some(i) => {
-                matched[i] = true;
-                summary.matched += 1;
-                let live = &keys[i];
-                if let (Some(mrk), Some(regions)) = (&live.multi_region, &declared.replica_regions)
-                {
-                    covered_replicas.extend(
-                        mrk.replica_arns
-                            .iter()
-                            .filter(|arn| {
-                                KmsArn::parse(arn)
-                                    .is_some_and(|a| regions.iter().any(|r| r == a.region))
-                            })
-                            .cloned(),
-                    );
-                }
-                let start = findings.len();
-                compare(declared, live, &mut findings);
-                note_provenance(declared, &mut findings[start..]);
-            }
-            None => {
-                let target = (declared.account.as_str(), declared.region.as_str());
-                let (account, region) = target;
-                let why = if !scanned.contains(&target) {
-                    Some(match status.get(&target) {
-                        Some(TargetStatus::Failed) => {
-                            format!("the scan of account {account}, region {region} failed")
-                        }
-                        Some(TargetStatus::Skipped) => format!(
-                            "account {account}, region {region} was skipped (region not enabled)"
-                        ),
-                        _ => format!("account {account}, region {region} was not scanned"),
+impl Tally {
+    /// A declared key found live (at index `i`): its replicas count as declared, and every
+    /// difference is a finding.
+    fn found(&mut self, declared: &DeclaredKey, i: usize, live: &KeyRecord) {
+        self.matched[i] = true;
+        self.evaluation.summary.matched += 1;
+        if let (Some(mrk), Some(regions)) = (&live.multi_region, &declared.replica_regions) {
+            self.covered_replicas.extend(
+                mrk.replica_arns
+                    .iter()
+                    .filter(|arn| {
+                        KmsArn::parse(arn).is_some_and(|a| regions.iter().any(|r| r == a.region))
                     })
-                } else if declared.key_arn.is_none() && alias_blind.contains(&target) {
-                    Some(format!(
-                        "the aliases of account {account}, region {region} could not be listed"
-                    ))
-                } else {
-                    None
-                };
-                match why {
-                    Some(reason) => {
-                        // A failed target is no choice of the run: never explained.
-                        let explained = match status.get(&target) {
-                            Some(TargetStatus::Failed) => None,
-                            _ if scanned.contains(&target) => None,
-                            _ => scope.explains(region),
-                        };
-                        not_evaluated(declared, reason, explained, &mut summary, &mut gaps);
-                    }
-                    None => {
-                        summary.missing += 1;
-                        let start = findings.len();
-                        findings.extend(missing(declared));
-                        note_provenance(declared, &mut findings[start..]);
-                    }
-                }
+                    .cloned(),
+            );
+        }
+        let findings = &mut self.evaluation.findings;
+        let start = findings.len();
+        compare(declared, live, findings);
+        note_provenance(declared, &mut findings[start..]);
+    }
+
+    /// A declared key not found live: not evaluated when the scan could not have seen it,
+    /// else missing (DRF001).
+    fn not_found(&mut self, declared: &DeclaredKey, live: &Live<'_>, scope: &Scope) {
+        let evaluation = &mut self.evaluation;
+        match live.why_not_evaluated(declared) {
+            Some(reason) => not_evaluated(
+                declared,
+                reason,
+                live.explained_by(declared, scope),
+                &mut evaluation.summary,
+                &mut evaluation.gaps,
+            ),
+            None => {
+                evaluation.summary.missing += 1;
+                let start = evaluation.findings.len();
+                evaluation.findings.extend(missing(declared));
+                note_provenance(declared, &mut evaluation.findings[start..]);
             }
         }
     }
 
-    if report_unmanaged && let Some(meta) = check("DRF006") {
+    /// DRF006: the customer-managed live keys no spec declares, neither directly nor as a
+    /// declared primary's replica. A key whose aliases are unknown is left out: it may be
+    /// declared by an alias the scan could not read.
+    fn unmanaged(&mut self, meta: &CheckMeta, keys: &[KeyRecord]) {
+        let findings = &mut self.evaluation.findings;
         for (i, live) in keys.iter().enumerate() {
-            if matched[i]
+            if self.matched[i]
                 || !live.is_customer_managed()
-                || covered_replicas.contains(&live.arn)
+                || self.covered_replicas.contains(&live.arn)
                 || is_unknown(live, "aliases")
             {
                 continue;
@@ -244,11 +324,6 @@ pub fn evaluate(
                 .build(),
             );
         }
-    }
-    Evaluation {
-        findings,
-        gaps,
-        summary,
     }
 }
 
