@@ -440,7 +440,8 @@ fn pending_deletion(live: &KeyRecord) -> bool {
 }
 
 /// DRF002: one finding per differing attribute (the attribute is the fingerprint's
-/// discriminator, so fixing one leaves the others' identities unchanged).
+/// discriminator, so fixing one leaves the others' identities unchanged). The attributes are
+/// compared in a fixed order, which is the order of the findings.
 fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<Finding>) {
     let Some(meta) = check("DRF002") else {
         return;
@@ -458,34 +459,56 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
                 .build(),
         );
     };
-    let name = live.display_name();
-    let pending = pending_deletion(live);
-    let metadata_known = !is_unknown(live, "metadata") && live.key_state.is_some();
+    key_state_drift(declared, live, &mut push);
+    description_drift(declared, live, &mut push);
+    spec_and_usage_drift(declared, live, &mut push);
+    enabled_drift(declared, live, &mut push);
+    rotation_drift(declared, live, &mut push);
+    multi_region_drift(declared, live, &mut push);
+    alias_drift(declared, live, &mut push);
+}
 
-    if pending {
-        let mut actual = json!({
-            "key_state": live.key_state,
-            "deletion_date": live.deletion_date,
-        });
-        if let Some(window) = declared.deletion_window_in_days {
-            actual["declared_deletion_window_in_days"] = json!(window);
-        }
-        push(
-            "key_state",
-            json!("not pending deletion"),
-            actual,
-            format!(
-                "declared key {name} is scheduled for deletion on {}",
-                live.deletion_date.as_deref().unwrap_or("an unknown date")
-            ),
-        );
+/// Pushes one DRF002 finding: attribute, declared value, actual value, message.
+type PushAttribute<'a> = dyn FnMut(&str, Value, Value, String) + 'a;
+
+/// Whether the live key's metadata was read: without it an absent description or a
+/// single-Region key proves nothing.
+fn metadata_known(live: &KeyRecord) -> bool {
+    !is_unknown(live, "metadata") && live.key_state.is_some()
+}
+
+/// A declared key is never meant to be pending deletion: that is drift of its state.
+fn key_state_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
+    if !pending_deletion(live) {
+        return;
     }
+    let mut actual = json!({
+        "key_state": live.key_state,
+        "deletion_date": live.deletion_date,
+    });
+    if let Some(window) = declared.deletion_window_in_days {
+        actual["declared_deletion_window_in_days"] = json!(window);
+    }
+    let name = live.display_name();
+    push(
+        "key_state",
+        json!("not pending deletion"),
+        actual,
+        format!(
+            "declared key {name} is scheduled for deletion on {}",
+            live.deletion_date.as_deref().unwrap_or("an unknown date")
+        ),
+    );
+}
 
+/// The description, when declared and the metadata was read (no description is "").
+fn description_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
     if let Some(want) = &declared.description
-        && metadata_known
+        && metadata_known(live)
     {
         let actual = live.description.clone().unwrap_or_default();
         if *want != actual {
+            let name = live.display_name();
             push(
                 "description",
                 json!(want),
@@ -494,6 +517,11 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
             );
         }
     }
+}
+
+/// Key spec and key usage, each when both sides are known.
+fn spec_and_usage_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
+    let name = live.display_name();
     for (attribute, want, actual) in [
         ("key_spec", &declared.key_spec, &live.key_spec),
         ("key_usage", &declared.key_usage, &live.key_usage),
@@ -509,12 +537,17 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
             );
         }
     }
+}
+
+/// Enabled or not, unless the key is pending deletion (then its state is the drift).
+fn enabled_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
     if let Some(want) = declared.enabled
-        && !pending
+        && !pending_deletion(live)
         && let Some(state) = &live.key_state
     {
         let actual = state == "Enabled";
         if want != actual {
+            let name = live.display_name();
             push(
                 "enabled",
                 json!(want),
@@ -527,53 +560,65 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
             );
         }
     }
-    if !pending && !is_unknown(live, "rotation") {
-        let live_rotation = live.rotation.as_ref();
-        if let Some(want) = declared.enable_key_rotation {
-            let actual = live_rotation.is_some_and(|r| r.enabled);
-            if want != actual {
-                let actual_value = match live_rotation {
-                    Some(r) => json!(r.enabled),
-                    None => json!("not applicable"),
-                };
-                let state = match live_rotation {
-                    Some(_) => "off".to_string(),
-                    None => format!(
-                        "not applicable to a {} {} key",
-                        live.key_spec.as_deref().unwrap_or("?"),
-                        live.origin.as_deref().unwrap_or("?")
-                    ),
-                };
-                push(
-                    "enable_key_rotation",
-                    json!(want),
-                    actual_value,
-                    if want {
-                        format!("automatic rotation of {name} is {state}, declared on")
-                    } else {
-                        format!("automatic rotation of {name} is on, declared off")
-                    },
-                );
-            }
-        }
-        if let (Some(want), Some(rotation)) = (declared.rotation_period_in_days, live_rotation)
-            && rotation.enabled
-            && let Some(actual) = rotation.period_days
-            && actual != want
-        {
+}
+
+/// Automatic rotation and its period, unless the key is pending deletion (AWS reports
+/// rotation off then) or its rotation could not be read.
+fn rotation_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
+    if pending_deletion(live) || is_unknown(live, "rotation") {
+        return;
+    }
+    let name = live.display_name();
+    let live_rotation = live.rotation.as_ref();
+    if let Some(want) = declared.enable_key_rotation {
+        let actual = live_rotation.is_some_and(|r| r.enabled);
+        if want != actual {
+            let actual_value = match live_rotation {
+                Some(r) => json!(r.enabled),
+                None => json!("not applicable"),
+            };
+            let state = match live_rotation {
+                Some(_) => "off".to_string(),
+                None => format!(
+                    "not applicable to a {} {} key",
+                    live.key_spec.as_deref().unwrap_or("?"),
+                    live.origin.as_deref().unwrap_or("?")
+                ),
+            };
             push(
-                "rotation_period_in_days",
+                "enable_key_rotation",
                 json!(want),
-                json!(actual),
-                format!("{name} rotates every {actual} days, declared {want}"),
+                actual_value,
+                if want {
+                    format!("automatic rotation of {name} is {state}, declared on")
+                } else {
+                    format!("automatic rotation of {name} is on, declared off")
+                },
             );
         }
     }
+    if let (Some(want), Some(rotation)) = (declared.rotation_period_in_days, live_rotation)
+        && rotation.enabled
+        && let Some(actual) = rotation.period_days
+        && actual != want
+    {
+        push(
+            "rotation_period_in_days",
+            json!(want),
+            json!(actual),
+            format!("{name} rotates every {actual} days, declared {want}"),
+        );
+    }
+}
+
+/// Multi-Region or single-Region, when the metadata was read.
+fn multi_region_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
     if let Some(want) = declared.multi_region
-        && metadata_known
+        && metadata_known(live)
     {
         let actual = live.multi_region.is_some();
         if want != actual {
+            let name = live.display_name();
             push(
                 "multi_region",
                 json!(want),
@@ -590,6 +635,11 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
             );
         }
     }
+}
+
+/// A key declared by ARN *and* alias must carry that alias (a key declared by alias alone was
+/// found by it).
+fn alias_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
     if let (Some(alias), Some(_)) = (&declared.alias, &declared.key_arn)
         && !live.aliases.iter().any(|a| a == alias)
     {
