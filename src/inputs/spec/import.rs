@@ -182,6 +182,37 @@ struct KeyIndex {
     by_id: std::collections::HashMap<String, Vec<usize>>,
 }
 
+/// Sets `key.$field` and remembers where it was read, when the attribute is there.
+macro_rules! set {
+    ($key:ident, $field:ident, $value:expr) => {
+        if let Some((value, source)) = $value {
+            $key.$field = Some(value);
+            $key.fields.insert(stringify!($field), source);
+        }
+    };
+}
+
+/// Rotation of an `aws_kms_key`: AWS rotates only symmetric keys outside a custom key store,
+/// so for the others the state's rotation attributes declare nothing; a period is declared
+/// only while rotation is on.
+fn read_rotation(key: &mut DeclaredKey, attrs: &Attributes<'_>) {
+    let custom_store = attrs.text("custom_key_store_id").is_some();
+    let symmetric = key
+        .key_spec
+        .as_deref()
+        .is_none_or(|s| s == "SYMMETRIC_DEFAULT");
+    if symmetric && !custom_store {
+        set!(key, enable_key_rotation, attrs.bool("enable_key_rotation"));
+        if key.enable_key_rotation == Some(true) {
+            set!(
+                key,
+                rotation_period_in_days,
+                attrs.u32("rotation_period_in_days").filter(|(d, _)| *d > 0)
+            );
+        }
+    }
+}
+
 /// Collects resources, then links them ([`Builder::finish`]).
 pub struct Builder {
     file: String,
@@ -267,17 +298,10 @@ impl Builder {
         }
     }
 
+    /// A key resource: its ARN gives the key's identity, account and region (without one it
+    /// is not imported); its attributes the declared fields.
     fn add_key(&mut self, kind: ResourceKind, attrs: &Attributes<'_>, pos: Pos) {
-        let Some((arn, arn_source)) = attrs.text("arn") else {
-            let why = if attrs.is_withheld("arn") {
-                "the key's ARN is a secret in the export"
-            } else if self.declared_from.is_some() {
-                "the key has no ARN in the plan (a key the plan creates: its ARN is known only \
-                 after apply)"
-            } else {
-                "the key has no ARN in the state (never created?)"
-            };
-            self.warn(pos, attrs.address, why);
+        let Some((arn, arn_source)) = self.key_arn(attrs, pos) else {
             return;
         };
         let Some(parsed) = KmsArn::parse(&arn).filter(|a| a.key_id().is_some()) else {
@@ -288,6 +312,48 @@ impl Builder {
             );
             return;
         };
+        let mut key = self.new_key(attrs, pos, &parsed, arn_source);
+        let inline_policy = self.read_common_fields(&mut key, attrs);
+        let primary_arn = self.read_kind_fields(kind, &mut key, attrs, pos);
+        if key.multi_region == Some(true) && primary_arn.is_none() {
+            key.replica_regions = Some(Vec::new());
+        }
+        self.keys.push(PendingKey {
+            key,
+            arn,
+            primary_arn,
+            aliases: Vec::new(),
+            inline_policy,
+        });
+    }
+
+    /// The key's ARN, or a warning that says why it has none (a secret, a key a plan creates,
+    /// a key never created).
+    fn key_arn(&mut self, attrs: &Attributes<'_>, pos: Pos) -> Option<(String, FieldSource)> {
+        let found = attrs.text("arn");
+        if found.is_none() {
+            let why = if attrs.is_withheld("arn") {
+                "the key's ARN is a secret in the export"
+            } else if self.declared_from.is_some() {
+                "the key has no ARN in the plan (a key the plan creates: its ARN is known only \
+                 after apply)"
+            } else {
+                "the key has no ARN in the state (never created?)"
+            };
+            self.warn(pos, attrs.address, why);
+        }
+        found
+    }
+
+    /// A declared key with what its ARN and the resource's place say: location, source,
+    /// account, region, and where each was read.
+    fn new_key(
+        &self,
+        attrs: &Attributes<'_>,
+        pos: Pos,
+        parsed: &KmsArn<'_>,
+        arn_source: FieldSource,
+    ) -> DeclaredKey {
         let mut key = DeclaredKey {
             location: SpecLocation {
                 file: self.file.clone(),
@@ -310,65 +376,64 @@ impl Builder {
         key.fields.insert("account", arn_source.clone());
         key.fields.insert("region", arn_source.clone());
         key.fields.insert("key_arn", arn_source);
+        key
+    }
 
-        macro_rules! set {
-            ($field:ident, $value:expr) => {
-                if let Some((value, source)) = $value {
-                    key.$field = Some(value);
-                    key.fields.insert(stringify!($field), source);
-                }
-            };
-        }
-        set!(description, attrs.string("description"));
+    /// The fields every kind of key resource has. Returns whether the resource set its own
+    /// `policy` (a separate key policy resource then overrides it, and the evidence says so).
+    fn read_common_fields(&mut self, key: &mut DeclaredKey, attrs: &Attributes<'_>) -> bool {
+        set!(key, description, attrs.string("description"));
         set!(
+            key,
             key_spec,
             attrs
                 .text("customer_master_key_spec")
                 .or_else(|| attrs.text("key_spec"))
         );
-        set!(key_usage, attrs.text("key_usage"));
+        set!(key, key_usage, attrs.text("key_usage"));
         set!(
+            key,
             enabled,
             attrs.bool("is_enabled").or_else(|| attrs.bool("enabled"))
         );
         set!(
+            key,
             deletion_window_in_days,
             attrs.u32("deletion_window_in_days")
         );
         set!(
+            key,
             tags,
             attrs
                 .string_map("tags_all")
                 .or_else(|| attrs.string_map("tags"))
         );
-        set!(policy, self.policy(attrs));
+        set!(key, policy, self.policy(attrs));
         let inline_policy = key.policy.is_some();
         if key.tags.is_none() && !attrs.is_withheld("tags") && !attrs.is_withheld("tags_all") {
             // No tags in the state: the tool declares none.
             key.tags = Some(BTreeMap::new());
         }
+        inline_policy
+    }
 
+    /// The fields that depend on the kind of key resource: multi-Region and rotation for a
+    /// key, the primary for a replica. Returns a replica's primary ARN.
+    fn read_kind_fields(
+        &mut self,
+        kind: ResourceKind,
+        key: &mut DeclaredKey,
+        attrs: &Attributes<'_>,
+        pos: Pos,
+    ) -> Option<String> {
         let mut primary_arn = None;
         match kind {
             ResourceKind::Key => {
-                set!(multi_region, attrs.bool("multi_region"));
-                let custom_store = attrs.text("custom_key_store_id").is_some();
-                let symmetric = key
-                    .key_spec
-                    .as_deref()
-                    .is_none_or(|s| s == "SYMMETRIC_DEFAULT");
-                if symmetric && !custom_store {
-                    set!(enable_key_rotation, attrs.bool("enable_key_rotation"));
-                    if key.enable_key_rotation == Some(true) {
-                        set!(
-                            rotation_period_in_days,
-                            attrs.u32("rotation_period_in_days").filter(|(d, _)| *d > 0)
-                        );
-                    }
-                }
+                set!(key, multi_region, attrs.bool("multi_region"));
+                read_rotation(key, attrs);
             }
             ResourceKind::ExternalKey => {
-                set!(multi_region, attrs.bool("multi_region"));
+                set!(key, multi_region, attrs.bool("multi_region"));
             }
             ResourceKind::ReplicaKey | ResourceKind::ReplicaExternalKey => {
                 key.multi_region = Some(true);
@@ -383,16 +448,7 @@ impl Builder {
             }
             ResourceKind::Alias | ResourceKind::KeyPolicy => {}
         }
-        if key.multi_region == Some(true) && primary_arn.is_none() {
-            key.replica_regions = Some(Vec::new());
-        }
-        self.keys.push(PendingKey {
-            key,
-            arn,
-            primary_arn,
-            aliases: Vec::new(),
-            inline_policy,
-        });
+        primary_arn
     }
 
     fn add_alias(&mut self, attrs: &Attributes<'_>, pos: Pos) {
