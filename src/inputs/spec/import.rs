@@ -557,8 +557,27 @@ impl Builder {
     }
 
     /// Links aliases, replicas and key policies to their keys and gives each key its identity.
+    /// Policies link first, then aliases, then replicas: the warnings come in that order.
     pub fn finish(mut self) -> Result<Imported, Vec<SpecError>> {
-        // Joins look keys up by ARN and id: an index, so 10,000 keys join in linear time.
+        let index = self.index();
+        self.link_policies(&index);
+        self.link_aliases(&index);
+        self.link_replicas(&index);
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        Ok(Imported {
+            keys: self
+                .keys
+                .into_iter()
+                .map(PendingKey::into_declared)
+                .collect(),
+            warnings: self.warnings,
+        })
+    }
+
+    /// Joins look keys up by ARN and id: an index, so 10,000 keys join in linear time.
+    fn index(&self) -> KeyIndex {
         let mut index = KeyIndex::default();
         for (i, k) in self.keys.iter().enumerate() {
             index.by_arn.entry(k.arn.clone()).or_insert(i);
@@ -566,30 +585,15 @@ impl Builder {
                 index.by_id.entry(id.to_string()).or_default().push(i);
             }
         }
-        let index = index;
+        index
+    }
+
+    /// Gives each separate key policy resource to its key; one whose key is not in the file
+    /// is a warning.
+    fn link_policies(&mut self, index: &KeyIndex) {
         for policy in std::mem::take(&mut self.policies) {
-            match self.find(&index, &policy.key_ref, policy.region.as_deref(), None) {
-                Some(i) => {
-                    // The separate policy resource wins over the key's own `policy`: it is what
-                    // Terraform applies last (and what it recommends).
-                    let pending = &mut self.keys[i];
-                    let key_address = pending
-                        .key
-                        .fields
-                        .get(super::KEY_ENTRY)
-                        .map(|s| s.path.clone())
-                        .unwrap_or_default();
-                    pending.key.policy_from = Some(if pending.inline_policy {
-                        format!(
-                            "{}, which overrides the policy attribute of {key_address}",
-                            policy.address
-                        )
-                    } else {
-                        policy.address.clone()
-                    });
-                    pending.key.policy = Some(policy.policy);
-                    pending.key.fields.insert("policy", policy.source);
-                }
+            match self.find(index, &policy.key_ref, policy.region.as_deref(), None) {
+                Some(i) => self.keys[i].take_policy(policy),
                 None => self.warnings.push(format!(
                     "{}:{}: {}: the key policy is for {}, which is not in this file (not \
                      imported)",
@@ -597,19 +601,19 @@ impl Builder {
                 )),
             }
         }
+    }
+
+    /// Gives each alias to the key it targets (by ARN, else by key id in the alias's region
+    /// and account); one whose key is not in the file is a warning.
+    fn link_aliases(&mut self, index: &KeyIndex) {
         for alias in std::mem::take(&mut self.aliases) {
             let found = alias
                 .target_arn
                 .as_deref()
-                .and_then(|arn| self.find(&index, arn, None, None))
+                .and_then(|arn| self.find(index, arn, None, None))
                 .or_else(|| {
                     alias.target_id.as_deref().and_then(|id| {
-                        self.find(
-                            &index,
-                            id,
-                            alias.region.as_deref(),
-                            alias.account.as_deref(),
-                        )
+                        self.find(index, id, alias.region.as_deref(), alias.account.as_deref())
                     })
                 });
             match found {
@@ -627,6 +631,11 @@ impl Builder {
                 )),
             }
         }
+    }
+
+    /// Adds each replica's region to its primary's `replica_regions`, so the primary declares
+    /// its replicas as a hand-written spec does; a primary not in the file is a warning.
+    fn link_replicas(&mut self, index: &KeyIndex) {
         let replicas: Vec<(usize, String, String)> = self
             .keys
             .iter()
@@ -662,31 +671,50 @@ impl Builder {
                 )),
             }
         }
-        if !self.errors.is_empty() {
-            return Err(self.errors);
-        }
-        let mut keys = Vec::new();
-        for mut pending in self.keys {
-            pending.aliases.sort_by(|a, b| a.0.cmp(&b.0));
-            pending.aliases.dedup_by(|a, b| a.0 == b.0);
-            let mut aliases = pending.aliases.into_iter();
-            let key = &mut pending.key;
-            match aliases.next() {
-                Some((alias, source)) => {
-                    key.alias = Some(alias);
-                    key.fields.insert("alias", source);
-                    key.other_aliases = aliases.map(|(a, _)| a).collect();
-                }
-                None => key.key_arn = Some(pending.arn),
+    }
+}
+
+impl PendingKey {
+    /// A separate key policy resource wins over the key's own `policy`: it is what Terraform
+    /// applies last (and what it recommends). The evidence names it, and what it overrides.
+    fn take_policy(&mut self, policy: PendingPolicy) {
+        let key_address = self
+            .key
+            .fields
+            .get(super::KEY_ENTRY)
+            .map(|s| s.path.clone())
+            .unwrap_or_default();
+        self.key.policy_from = Some(if self.inline_policy {
+            format!(
+                "{}, which overrides the policy attribute of {key_address}",
+                policy.address
+            )
+        } else {
+            policy.address.clone()
+        });
+        self.key.policy = Some(policy.policy);
+        self.key.fields.insert("policy", policy.source);
+    }
+
+    /// The finished key: identified by its first alias in sort order (the others kept in
+    /// `other_aliases`) so it matches live keys as a hand-written spec does, else by its ARN;
+    /// replica regions sorted, so the output does not depend on the file's order.
+    fn into_declared(mut self) -> DeclaredKey {
+        self.aliases.sort_by(|a, b| a.0.cmp(&b.0));
+        self.aliases.dedup_by(|a, b| a.0 == b.0);
+        let mut aliases = self.aliases.into_iter();
+        let key = &mut self.key;
+        match aliases.next() {
+            Some((alias, source)) => {
+                key.alias = Some(alias);
+                key.fields.insert("alias", source);
+                key.other_aliases = aliases.map(|(a, _)| a).collect();
             }
-            if let Some(regions) = &mut key.replica_regions {
-                regions.sort();
-            }
-            keys.push(pending.key);
+            None => key.key_arn = Some(self.arn),
         }
-        Ok(Imported {
-            keys,
-            warnings: self.warnings,
-        })
+        if let Some(regions) = &mut key.replica_regions {
+            regions.sort();
+        }
+        self.key
     }
 }
