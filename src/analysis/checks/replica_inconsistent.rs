@@ -94,116 +94,169 @@ pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     findings
 }
 
+/// One finding for a replica that differs from its primary in any compared property, listing
+/// every difference and a fix for each. The properties are compared in a fixed order (policy,
+/// tags, enabled state), which is their order in the message and the evidence.
 fn compare(meta: &CheckMeta, replica: &KeyRecord, primary: &KeyRecord) -> Option<Finding> {
-    let mut differences: Vec<&str> = Vec::new();
-    let mut not_compared: Vec<&str> = Vec::new();
-    let mut evidence = serde_json::Map::new();
-    let mut fixes: Vec<String> = Vec::new();
-    let args = cli_key_args(replica);
+    let mut comparison = Comparison {
+        args: cli_key_args(replica),
+        ..Comparison::default()
+    };
+    comparison.policy(replica, primary);
+    comparison.tags(replica, primary);
+    comparison.enabled(replica, primary);
+    comparison.finding(meta, replica, primary)
+}
 
-    // Key policy, semantically.
-    match (&primary.policy, &replica.policy) {
-        (Some(p), Some(r)) if known(primary, "policy") && known(replica, "policy") => {
-            let diff = crate::policy::policy_diff(&p.to_value(), &r.to_value(), &replica.account);
-            if !diff.is_empty() {
-                differences.push("policy");
-                evidence.insert(
-                    "policy".into(),
-                    json!({"summary": diff.summary(), "diff": diff}),
-                );
-                fixes.push(format!(
-                    "copy the primary's key policy: `aws kms get-key-policy {} --policy-name default \
-                     --output text > policy.json` then `aws kms put-key-policy {args} --policy-name \
-                     default --policy file://policy.json`",
-                    cli_key_args(primary)
-                ));
+/// What comparing a replica with its primary found so far.
+#[derive(Default)]
+struct Comparison {
+    differences: Vec<&'static str>,
+    not_compared: Vec<&'static str>,
+    evidence: serde_json::Map<String, Value>,
+    fixes: Vec<String>,
+    /// The replica's key arguments for the AWS CLI commands in the fixes.
+    args: String,
+}
+
+impl Comparison {
+    /// The key policies, compared semantically (statement order, a string vs a one-element
+    /// list, and the like are not differences).
+    fn policy(&mut self, replica: &KeyRecord, primary: &KeyRecord) {
+        match (&primary.policy, &replica.policy) {
+            (Some(p), Some(r)) if known(primary, "policy") && known(replica, "policy") => {
+                let diff =
+                    crate::policy::policy_diff(&p.to_value(), &r.to_value(), &replica.account);
+                if !diff.is_empty() {
+                    self.differences.push("policy");
+                    self.evidence.insert(
+                        "policy".into(),
+                        json!({"summary": diff.summary(), "diff": diff}),
+                    );
+                    let args = &self.args;
+                    self.fixes.push(format!(
+                        "copy the primary's key policy: `aws kms get-key-policy {} --policy-name \
+                         default --output text > policy.json` then `aws kms put-key-policy \
+                         {args} --policy-name default --policy file://policy.json`",
+                        cli_key_args(primary)
+                    ));
+                }
             }
+            _ => self.not_compared.push("policy"),
         }
-        _ => not_compared.push("policy"),
     }
 
-    // Tags.
-    if known(primary, "tags") && known(replica, "tags") {
-        if primary.tags != replica.tags {
-            differences.push("tags");
-            let only_primary: BTreeMap<&str, &str> = primary
-                .tags
-                .iter()
-                .filter(|(k, v)| replica.tags.get(k) != Some(v))
-                .collect();
-            let only_replica: Vec<&str> = replica
-                .tags
-                .keys()
-                .filter(|k| !primary.tags.contains_key(k))
-                .collect();
-            evidence.insert(
-                "tags".into(),
-                json!({"primary": primary.tags, "replica": replica.tags}),
-            );
-            let mut fix = String::from("align the tags");
-            if !only_primary.is_empty() {
-                let tags: Vec<String> = only_primary
-                    .iter()
-                    .map(|(k, v)| format!("TagKey={k},TagValue={v}"))
-                    .collect();
-                fix.push_str(&format!(
-                    ": `aws kms tag-resource {args} --tags {}`",
-                    tags.join(" ")
-                ));
-            }
-            if !only_replica.is_empty() {
-                let keys: Vec<&str> = only_replica.clone();
-                fix.push_str(&format!(
-                    "{} `aws kms untag-resource {args} --tag-keys {}`",
-                    if only_primary.is_empty() { ":" } else { " and" },
-                    keys.join(" ")
-                ));
-            }
-            fixes.push(fix);
+    /// The tags, when known on both keys; the fix tags what only the primary has and untags
+    /// what only the replica has.
+    fn tags(&mut self, replica: &KeyRecord, primary: &KeyRecord) {
+        if !(known(primary, "tags") && known(replica, "tags")) {
+            self.not_compared.push("tags");
+            return;
         }
-    } else {
-        not_compared.push("tags");
-    }
-
-    // Enabled state.
-    match (enabled_state(primary), enabled_state(replica)) {
-        (Some(p), Some(r)) => {
-            if p != r {
-                differences.push("enabled");
-                evidence.insert("key_state".into(), json!({"primary": p, "replica": r}));
-                fixes.push(if p == "Enabled" {
-                    format!("enable the replica: `aws kms enable-key {args}`")
-                } else {
-                    format!("disable the replica: `aws kms disable-key {args}`")
-                });
-            }
+        if primary.tags == replica.tags {
+            return;
         }
-        _ => not_compared.push("enabled"),
+        self.differences.push("tags");
+        self.evidence.insert(
+            "tags".into(),
+            json!({"primary": primary.tags, "replica": replica.tags}),
+        );
+        self.fixes.push(tag_fix(replica, primary, &self.args));
     }
 
-    if differences.is_empty() {
-        return None;
+    /// Enabled or disabled, when both keys are one or the other.
+    fn enabled(&mut self, replica: &KeyRecord, primary: &KeyRecord) {
+        match (enabled_state(primary), enabled_state(replica)) {
+            (Some(p), Some(r)) => {
+                if p != r {
+                    let args = &self.args;
+                    self.differences.push("enabled");
+                    self.evidence
+                        .insert("key_state".into(), json!({"primary": p, "replica": r}));
+                    self.fixes.push(if p == "Enabled" {
+                        format!("enable the replica: `aws kms enable-key {args}`")
+                    } else {
+                        format!("disable the replica: `aws kms disable-key {args}`")
+                    });
+                }
+            }
+            _ => self.not_compared.push("enabled"),
+        }
     }
-    evidence.insert("primary_arn".into(), Value::String(primary.arn.clone()));
-    evidence.insert("differences".into(), json!(differences));
-    evidence.insert("not_compared".into(), json!(not_compared));
-    Some(
-        FindingBuilder::for_key(
-            meta,
-            replica,
-            format!(
-                "multi-Region replica {} differs from its primary in {}: {}",
-                replica.display_name(),
-                primary.region,
-                differences.join(", ")
-            ),
+
+    /// The finding, if anything differed.
+    fn finding(
+        self,
+        meta: &CheckMeta,
+        replica: &KeyRecord,
+        primary: &KeyRecord,
+    ) -> Option<Finding> {
+        let Comparison {
+            differences,
+            not_compared,
+            mut evidence,
+            fixes,
+            args: _,
+        } = self;
+        if differences.is_empty() {
+            return None;
+        }
+        evidence.insert("primary_arn".into(), Value::String(primary.arn.clone()));
+        evidence.insert("differences".into(), json!(differences));
+        evidence.insert("not_compared".into(), json!(not_compared));
+        Some(
+            FindingBuilder::for_key(
+                meta,
+                replica,
+                format!(
+                    "multi-Region replica {} differs from its primary in {}: {}",
+                    replica.display_name(),
+                    primary.region,
+                    differences.join(", ")
+                ),
+            )
+            .evidence(Value::Object(evidence))
+            .remediation(format!(
+                "Align the replica with its primary {}: {}.",
+                primary.arn,
+                fixes.join("; ")
+            ))
+            .build(),
         )
-        .evidence(Value::Object(evidence))
-        .remediation(format!(
-            "Align the replica with its primary {}: {}.",
-            primary.arn,
-            fixes.join("; ")
-        ))
-        .build(),
-    )
+    }
+}
+
+/// The commands that give the replica its primary's tags: tag what the replica lacks or has
+/// with another value, untag what only the replica has.
+fn tag_fix(replica: &KeyRecord, primary: &KeyRecord, args: &str) -> String {
+    let only_primary: BTreeMap<&str, &str> = primary
+        .tags
+        .iter()
+        .filter(|(k, v)| replica.tags.get(k) != Some(v))
+        .collect();
+    let only_replica: Vec<&str> = replica
+        .tags
+        .keys()
+        .filter(|k| !primary.tags.contains_key(k))
+        .collect();
+    let mut fix = String::from("align the tags");
+    if !only_primary.is_empty() {
+        let tags: Vec<String> = only_primary
+            .iter()
+            .map(|(k, v)| format!("TagKey={k},TagValue={v}"))
+            .collect();
+        fix.push_str(&format!(
+            ": `aws kms tag-resource {args} --tags {}`",
+            tags.join(" ")
+        ));
+    }
+    if !only_replica.is_empty() {
+        let keys: Vec<&str> = only_replica.clone();
+        fix.push_str(&format!(
+            "{} `aws kms untag-resource {args} --tag-keys {}`",
+            if only_primary.is_empty() { ":" } else { " and" },
+            keys.join(" ")
+        ));
+    }
+    fix
 }

@@ -93,30 +93,139 @@ pub fn evaluate(
     report_unmanaged: bool,
     scope: &Scope,
 ) -> Evaluation {
-    let keys = &report.inventory.keys;
-    let by_arn: HashMap<&str, usize> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.arn.as_str(), i))
-        .collect();
-    let mut by_alias: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    for (i, key) in keys.iter().enumerate() {
-        for alias in &key.aliases {
-            by_alias.insert(
-                (key.account.as_str(), key.region.as_str(), alias.as_str()),
-                i,
-            );
+    let live = Live::index(report);
+    let mut tally = Tally {
+        evaluation: Evaluation {
+            summary: SpecSummary {
+                declared: specs.keys.len() as u64,
+                ..SpecSummary::default()
+            },
+            ..Evaluation::default()
+        },
+        matched: vec![false; live.keys.len()],
+        covered_replicas: BTreeSet::new(),
+    };
+    for declared in &specs.keys {
+        match live.find(declared) {
+            Some(i) => tally.found(declared, i, &live.keys[i]),
+            None => tally.not_found(declared, &live, scope),
         }
     }
-    let scanned: BTreeSet<(&str, &str)> = report
-        .targets
-        .iter()
-        .filter(|t| t.status == TargetStatus::Scanned)
-        .map(|t| (t.account.as_str(), t.region.as_str()))
-        .collect();
-    // Targets whose aliases could not be listed: a key declared by alias cannot be looked up
-    // there, so its absence proves nothing.
-    let alias_blind: BTreeSet<(&str, &str)> = keys
+    if report_unmanaged && let Some(meta) = check("DRF006") {
+        tally.unmanaged(meta, live.keys);
+    }
+    tally.evaluation
+}
+
+/// The live inventory indexed the two ways a declared key names its live key, and what the
+/// scan saw of each target: a declared key found nowhere is DRF001 only where the scan could
+/// have seen it.
+struct Live<'a> {
+    keys: &'a [KeyRecord],
+    by_arn: HashMap<&'a str, usize>,
+    by_alias: HashMap<(&'a str, &'a str, &'a str), usize>,
+    scanned: BTreeSet<(&'a str, &'a str)>,
+    /// Targets whose aliases could not be listed: a key declared by alias cannot be looked up
+    /// there, so its absence proves nothing.
+    alias_blind: BTreeSet<(&'a str, &'a str)>,
+    status: HashMap<(&'a str, &'a str), TargetStatus>,
+}
+
+impl<'a> Live<'a> {
+    /// Indexes are built once, so matching 10,000 declared keys stays linear.
+    fn index(report: &'a Report) -> Self {
+        let keys = &report.inventory.keys;
+        let by_arn: HashMap<&str, usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.arn.as_str(), i))
+            .collect();
+        let mut by_alias: HashMap<(&str, &str, &str), usize> = HashMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            for alias in &key.aliases {
+                by_alias.insert(
+                    (key.account.as_str(), key.region.as_str(), alias.as_str()),
+                    i,
+                );
+            }
+        }
+        let scanned: BTreeSet<(&str, &str)> = report
+            .targets
+            .iter()
+            .filter(|t| t.status == TargetStatus::Scanned)
+            .map(|t| (t.account.as_str(), t.region.as_str()))
+            .collect();
+        let status: HashMap<(&str, &str), TargetStatus> = report
+            .targets
+            .iter()
+            .map(|t| ((t.account.as_str(), t.region.as_str()), t.status))
+            .collect();
+        Live {
+            keys,
+            by_arn,
+            by_alias,
+            scanned,
+            alias_blind: alias_blind(report),
+            status,
+        }
+    }
+
+    /// The index of the live key `declared` names: by key ARN when it has one, else by
+    /// account, region and alias.
+    fn find(&self, declared: &DeclaredKey) -> Option<usize> {
+        match &declared.key_arn {
+            Some(arn) => self.by_arn.get(arn.as_str()).copied(),
+            None => declared.alias.as_deref().and_then(|alias| {
+                self.by_alias
+                    .get(&(declared.account.as_str(), declared.region.as_str(), alias))
+                    .copied()
+            }),
+        }
+    }
+
+    /// Why a declared key that was not found could not be evaluated, if it could not: its
+    /// target was not scanned, or (for a key declared by alias) its aliases could not be
+    /// listed. `None` means the scan would have seen the key: it is missing.
+    fn why_not_evaluated(&self, declared: &DeclaredKey) -> Option<String> {
+        let target = (declared.account.as_str(), declared.region.as_str());
+        let (account, region) = target;
+        if !self.scanned.contains(&target) {
+            Some(match self.status.get(&target) {
+                Some(TargetStatus::Failed) => {
+                    format!("the scan of account {account}, region {region} failed")
+                }
+                Some(TargetStatus::Skipped) => {
+                    format!("account {account}, region {region} was skipped (region not enabled)")
+                }
+                _ => format!("account {account}, region {region} was not scanned"),
+            })
+        } else if declared.key_arn.is_none() && self.alias_blind.contains(&target) {
+            Some(format!(
+                "the aliases of account {account}, region {region} could not be listed"
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// What explains a declared key not being evaluated, if the run does: a failed target is
+    /// no choice of the run, and a scanned one was looked at, so neither is ever explained.
+    fn explained_by(&self, declared: &DeclaredKey, scope: &Scope) -> Option<&'static str> {
+        let target = (declared.account.as_str(), declared.region.as_str());
+        match self.status.get(&target) {
+            Some(TargetStatus::Failed) => None,
+            _ if self.scanned.contains(&target) => None,
+            _ => scope.explains(&declared.region),
+        }
+    }
+}
+
+/// The targets whose aliases could not be listed: an `aliases` field unknown on one of their
+/// keys, or a target-wide ListAliases coverage gap.
+fn alias_blind(report: &Report) -> BTreeSet<(&str, &str)> {
+    report
+        .inventory
+        .keys
         .iter()
         .filter(|k| is_unknown(k, "aliases"))
         .map(|k| (k.account.as_str(), k.region.as_str()))
@@ -127,99 +236,70 @@ pub fn evaluate(
                 .filter(|g| g.operation == "ListAliases" && g.key_arn.is_none())
                 .filter_map(|g| g.region.as_deref().map(|r| (g.account.as_str(), r))),
         )
-        .collect();
+        .collect()
+}
 
-    let status: HashMap<(&str, &str), TargetStatus> = report
-        .targets
-        .iter()
-        .map(|t| ((t.account.as_str(), t.region.as_str()), t.status))
-        .collect();
-    let mut summary = SpecSummary {
-        declared: specs.keys.len() as u64,
-        ..SpecSummary::default()
-    };
-    let mut gaps = Vec::new();
-    let mut findings = Vec::new();
-    let mut matched = vec![false; keys.len()];
-    // Replica ARNs declared through their primary's replica_regions.
-    let mut covered_replicas: BTreeSet<String> = BTreeSet::new();
+/// What evaluating the declared keys one by one accumulates: the result so far, which live
+/// keys were matched, and the replicas declared through their primary (neither is DRF006).
+struct Tally {
+    evaluation: Evaluation,
+    matched: Vec<bool>,
+    /// Replica ARNs declared through their primary's replica_regions.
+    covered_replicas: BTreeSet<String>,
+}
 
-    for declared in &specs.keys {
-        let found = match &declared.key_arn {
-            Some(arn) => by_arn.get(arn.as_str()).copied(),
-            None => declared.alias.as_deref().and_then(|alias| {
-                by_alias
-                    .get(&(declared.account.as_str(), declared.region.as_str(), alias))
-                    .copied()
-            }),
-        };
-        match found {
-            Some(i) => {
-                matched[i] = true;
-                summary.matched += 1;
-                let live = &keys[i];
-                if let (Some(mrk), Some(regions)) = (&live.multi_region, &declared.replica_regions)
-                {
-                    covered_replicas.extend(
-                        mrk.replica_arns
-                            .iter()
-                            .filter(|arn| {
-                                KmsArn::parse(arn)
-                                    .is_some_and(|a| regions.iter().any(|r| r == a.region))
-                            })
-                            .cloned(),
-                    );
-                }
-                let start = findings.len();
-                compare(declared, live, &mut findings);
-                note_provenance(declared, &mut findings[start..]);
-            }
-            None => {
-                let target = (declared.account.as_str(), declared.region.as_str());
-                let (account, region) = target;
-                let why = if !scanned.contains(&target) {
-                    Some(match status.get(&target) {
-                        Some(TargetStatus::Failed) => {
-                            format!("the scan of account {account}, region {region} failed")
-                        }
-                        Some(TargetStatus::Skipped) => format!(
-                            "account {account}, region {region} was skipped (region not enabled)"
-                        ),
-                        _ => format!("account {account}, region {region} was not scanned"),
+impl Tally {
+    /// A declared key found live (at index `i`): its replicas count as declared, and every
+    /// difference is a finding.
+    fn found(&mut self, declared: &DeclaredKey, i: usize, live: &KeyRecord) {
+        self.matched[i] = true;
+        self.evaluation.summary.matched += 1;
+        if let (Some(mrk), Some(regions)) = (&live.multi_region, &declared.replica_regions) {
+            self.covered_replicas.extend(
+                mrk.replica_arns
+                    .iter()
+                    .filter(|arn| {
+                        KmsArn::parse(arn).is_some_and(|a| regions.iter().any(|r| r == a.region))
                     })
-                } else if declared.key_arn.is_none() && alias_blind.contains(&target) {
-                    Some(format!(
-                        "the aliases of account {account}, region {region} could not be listed"
-                    ))
-                } else {
-                    None
-                };
-                match why {
-                    Some(reason) => {
-                        // A failed target is no choice of the run: never explained.
-                        let explained = match status.get(&target) {
-                            Some(TargetStatus::Failed) => None,
-                            _ if scanned.contains(&target) => None,
-                            _ => scope.explains(region),
-                        };
-                        not_evaluated(declared, reason, explained, &mut summary, &mut gaps);
-                    }
-                    None => {
-                        summary.missing += 1;
-                        let start = findings.len();
-                        findings.extend(missing(declared));
-                        note_provenance(declared, &mut findings[start..]);
-                    }
-                }
+                    .cloned(),
+            );
+        }
+        let findings = &mut self.evaluation.findings;
+        let start = findings.len();
+        compare(declared, live, findings);
+        note_provenance(declared, &mut findings[start..]);
+    }
+
+    /// A declared key not found live: not evaluated when the scan could not have seen it,
+    /// else missing (DRF001).
+    fn not_found(&mut self, declared: &DeclaredKey, live: &Live<'_>, scope: &Scope) {
+        let evaluation = &mut self.evaluation;
+        match live.why_not_evaluated(declared) {
+            Some(reason) => not_evaluated(
+                declared,
+                reason,
+                live.explained_by(declared, scope),
+                &mut evaluation.summary,
+                &mut evaluation.gaps,
+            ),
+            None => {
+                evaluation.summary.missing += 1;
+                let start = evaluation.findings.len();
+                evaluation.findings.extend(missing(declared));
+                note_provenance(declared, &mut evaluation.findings[start..]);
             }
         }
     }
 
-    if report_unmanaged && let Some(meta) = check("DRF006") {
+    /// DRF006: the customer-managed live keys no spec declares, neither directly nor as a
+    /// declared primary's replica. A key whose aliases are unknown is left out: it may be
+    /// declared by an alias the scan could not read.
+    fn unmanaged(&mut self, meta: &CheckMeta, keys: &[KeyRecord]) {
+        let findings = &mut self.evaluation.findings;
         for (i, live) in keys.iter().enumerate() {
-            if matched[i]
+            if self.matched[i]
                 || !live.is_customer_managed()
-                || covered_replicas.contains(&live.arn)
+                || self.covered_replicas.contains(&live.arn)
                 || is_unknown(live, "aliases")
             {
                 continue;
@@ -244,11 +324,6 @@ pub fn evaluate(
                 .build(),
             );
         }
-    }
-    Evaluation {
-        findings,
-        gaps,
-        summary,
     }
 }
 
@@ -365,7 +440,8 @@ fn pending_deletion(live: &KeyRecord) -> bool {
 }
 
 /// DRF002: one finding per differing attribute (the attribute is the fingerprint's
-/// discriminator, so fixing one leaves the others' identities unchanged).
+/// discriminator, so fixing one leaves the others' identities unchanged). The attributes are
+/// compared in a fixed order, which is the order of the findings.
 fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<Finding>) {
     let Some(meta) = check("DRF002") else {
         return;
@@ -383,34 +459,56 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
                 .build(),
         );
     };
-    let name = live.display_name();
-    let pending = pending_deletion(live);
-    let metadata_known = !is_unknown(live, "metadata") && live.key_state.is_some();
+    key_state_drift(declared, live, &mut push);
+    description_drift(declared, live, &mut push);
+    spec_and_usage_drift(declared, live, &mut push);
+    enabled_drift(declared, live, &mut push);
+    rotation_drift(declared, live, &mut push);
+    multi_region_drift(declared, live, &mut push);
+    alias_drift(declared, live, &mut push);
+}
 
-    if pending {
-        let mut actual = json!({
-            "key_state": live.key_state,
-            "deletion_date": live.deletion_date,
-        });
-        if let Some(window) = declared.deletion_window_in_days {
-            actual["declared_deletion_window_in_days"] = json!(window);
-        }
-        push(
-            "key_state",
-            json!("not pending deletion"),
-            actual,
-            format!(
-                "declared key {name} is scheduled for deletion on {}",
-                live.deletion_date.as_deref().unwrap_or("an unknown date")
-            ),
-        );
+/// Pushes one DRF002 finding: attribute, declared value, actual value, message.
+type PushAttribute<'a> = dyn FnMut(&str, Value, Value, String) + 'a;
+
+/// Whether the live key's metadata was read: without it an absent description or a
+/// single-Region key proves nothing.
+fn metadata_known(live: &KeyRecord) -> bool {
+    !is_unknown(live, "metadata") && live.key_state.is_some()
+}
+
+/// A declared key is never meant to be pending deletion: that is drift of its state.
+fn key_state_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
+    if !pending_deletion(live) {
+        return;
     }
+    let mut actual = json!({
+        "key_state": live.key_state,
+        "deletion_date": live.deletion_date,
+    });
+    if let Some(window) = declared.deletion_window_in_days {
+        actual["declared_deletion_window_in_days"] = json!(window);
+    }
+    let name = live.display_name();
+    push(
+        "key_state",
+        json!("not pending deletion"),
+        actual,
+        format!(
+            "declared key {name} is scheduled for deletion on {}",
+            live.deletion_date.as_deref().unwrap_or("an unknown date")
+        ),
+    );
+}
 
+/// The description, when declared and the metadata was read (no description is "").
+fn description_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
     if let Some(want) = &declared.description
-        && metadata_known
+        && metadata_known(live)
     {
         let actual = live.description.clone().unwrap_or_default();
         if *want != actual {
+            let name = live.display_name();
             push(
                 "description",
                 json!(want),
@@ -419,6 +517,11 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
             );
         }
     }
+}
+
+/// Key spec and key usage, each when both sides are known.
+fn spec_and_usage_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
+    let name = live.display_name();
     for (attribute, want, actual) in [
         ("key_spec", &declared.key_spec, &live.key_spec),
         ("key_usage", &declared.key_usage, &live.key_usage),
@@ -434,12 +537,17 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
             );
         }
     }
+}
+
+/// Enabled or not, unless the key is pending deletion (then its state is the drift).
+fn enabled_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
     if let Some(want) = declared.enabled
-        && !pending
+        && !pending_deletion(live)
         && let Some(state) = &live.key_state
     {
         let actual = state == "Enabled";
         if want != actual {
+            let name = live.display_name();
             push(
                 "enabled",
                 json!(want),
@@ -452,53 +560,65 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
             );
         }
     }
-    if !pending && !is_unknown(live, "rotation") {
-        let live_rotation = live.rotation.as_ref();
-        if let Some(want) = declared.enable_key_rotation {
-            let actual = live_rotation.is_some_and(|r| r.enabled);
-            if want != actual {
-                let actual_value = match live_rotation {
-                    Some(r) => json!(r.enabled),
-                    None => json!("not applicable"),
-                };
-                let state = match live_rotation {
-                    Some(_) => "off".to_string(),
-                    None => format!(
-                        "not applicable to a {} {} key",
-                        live.key_spec.as_deref().unwrap_or("?"),
-                        live.origin.as_deref().unwrap_or("?")
-                    ),
-                };
-                push(
-                    "enable_key_rotation",
-                    json!(want),
-                    actual_value,
-                    if want {
-                        format!("automatic rotation of {name} is {state}, declared on")
-                    } else {
-                        format!("automatic rotation of {name} is on, declared off")
-                    },
-                );
-            }
-        }
-        if let (Some(want), Some(rotation)) = (declared.rotation_period_in_days, live_rotation)
-            && rotation.enabled
-            && let Some(actual) = rotation.period_days
-            && actual != want
-        {
+}
+
+/// Automatic rotation and its period, unless the key is pending deletion (AWS reports
+/// rotation off then) or its rotation could not be read.
+fn rotation_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
+    if pending_deletion(live) || is_unknown(live, "rotation") {
+        return;
+    }
+    let name = live.display_name();
+    let live_rotation = live.rotation.as_ref();
+    if let Some(want) = declared.enable_key_rotation {
+        let actual = live_rotation.is_some_and(|r| r.enabled);
+        if want != actual {
+            let actual_value = match live_rotation {
+                Some(r) => json!(r.enabled),
+                None => json!("not applicable"),
+            };
+            let state = match live_rotation {
+                Some(_) => "off".to_string(),
+                None => format!(
+                    "not applicable to a {} {} key",
+                    live.key_spec.as_deref().unwrap_or("?"),
+                    live.origin.as_deref().unwrap_or("?")
+                ),
+            };
             push(
-                "rotation_period_in_days",
+                "enable_key_rotation",
                 json!(want),
-                json!(actual),
-                format!("{name} rotates every {actual} days, declared {want}"),
+                actual_value,
+                if want {
+                    format!("automatic rotation of {name} is {state}, declared on")
+                } else {
+                    format!("automatic rotation of {name} is on, declared off")
+                },
             );
         }
     }
+    if let (Some(want), Some(rotation)) = (declared.rotation_period_in_days, live_rotation)
+        && rotation.enabled
+        && let Some(actual) = rotation.period_days
+        && actual != want
+    {
+        push(
+            "rotation_period_in_days",
+            json!(want),
+            json!(actual),
+            format!("{name} rotates every {actual} days, declared {want}"),
+        );
+    }
+}
+
+/// Multi-Region or single-Region, when the metadata was read.
+fn multi_region_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
     if let Some(want) = declared.multi_region
-        && metadata_known
+        && metadata_known(live)
     {
         let actual = live.multi_region.is_some();
         if want != actual {
+            let name = live.display_name();
             push(
                 "multi_region",
                 json!(want),
@@ -515,6 +635,11 @@ fn attribute_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<
             );
         }
     }
+}
+
+/// A key declared by ARN *and* alias must carry that alias (a key declared by alias alone was
+/// found by it).
+fn alias_drift(declared: &DeclaredKey, live: &KeyRecord, push: &mut PushAttribute<'_>) {
     if let (Some(alias), Some(_)) = (&declared.alias, &declared.key_arn)
         && !live.aliases.iter().any(|a| a == alias)
     {

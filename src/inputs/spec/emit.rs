@@ -17,24 +17,46 @@ pub fn to_yaml(keys: &[DeclaredKey], header: &[String]) -> String {
             let _ = writeln!(out, "# {}", comment(part));
         }
     }
-    let account = most_common(keys.iter().map(|k| k.account.as_str()));
-    let region = most_common(keys.iter().map(|k| k.region.as_str()));
-    if account.is_some() || region.is_some() {
-        out.push_str("defaults:\n");
-        if let Some(account) = account {
-            let _ = writeln!(out, "  account: {}", quote(account));
-        }
-        if let Some(region) = region {
-            let _ = writeln!(out, "  region: {}", scalar(region));
-        }
-    }
+    let defaults = Defaults {
+        account: most_common(keys.iter().map(|k| k.account.as_str())),
+        region: most_common(keys.iter().map(|k| k.region.as_str())),
+    };
+    defaults.write(&mut out);
     if keys.is_empty() {
         out.push_str("keys: []\n");
         return out;
     }
     out.push_str("keys:\n");
-    // A stable order whatever the source's: by account and name, a multi-Region primary
-    // before its replicas.
+    for key in sorted(keys) {
+        write_key(&mut out, key, &defaults);
+    }
+    out
+}
+
+/// The account and region most keys share: written once under `defaults`, and left out of
+/// every key that has them.
+struct Defaults<'a> {
+    account: Option<&'a str>,
+    region: Option<&'a str>,
+}
+
+impl Defaults<'_> {
+    fn write(&self, out: &mut String) {
+        if self.account.is_some() || self.region.is_some() {
+            out.push_str("defaults:\n");
+            if let Some(account) = self.account {
+                let _ = writeln!(out, "  account: {}", quote(account));
+            }
+            if let Some(region) = self.region {
+                let _ = writeln!(out, "  region: {}", scalar(region));
+            }
+        }
+    }
+}
+
+/// A stable order whatever the source's: by account and name, a multi-Region primary
+/// before its replicas.
+fn sorted(keys: &[DeclaredKey]) -> Vec<&DeclaredKey> {
     let mut sorted: Vec<&DeclaredKey> = keys.iter().collect();
     sorted.sort_by_key(|k| {
         (
@@ -44,90 +66,110 @@ pub fn to_yaml(keys: &[DeclaredKey], header: &[String]) -> String {
             k.region.as_str(),
         )
     });
-    for key in sorted {
-        if let Some(source) = &key.source {
-            let _ = writeln!(out, "  # {}", comment(source));
+    sorted
+}
+
+/// One key: comments naming its source and its other aliases, then its entries.
+fn write_key(out: &mut String, key: &DeclaredKey, defaults: &Defaults<'_>) {
+    if let Some(source) = &key.source {
+        let _ = writeln!(out, "  # {}", comment(source));
+    }
+    if !key.other_aliases.is_empty() {
+        let _ = writeln!(
+            out,
+            "  # also aliased as {} (not compared)",
+            comment(&key.other_aliases.join(", "))
+        );
+    }
+    let mut entries = identity_entries(key, defaults);
+    entries.extend(field_entries(key));
+    write_entries(out, &entries);
+}
+
+/// The key's identity: its alias (with account and region where they are not the defaults),
+/// else its key ARN.
+fn identity_entries<'a>(key: &'a DeclaredKey, defaults: &Defaults<'_>) -> Vec<(&'a str, Value)> {
+    let mut entries: Vec<(&str, Value)> = Vec::new();
+    if let Some(alias) = &key.alias {
+        entries.push(("alias", Value::from(alias.as_str())));
+        if Some(key.account.as_str()) != defaults.account {
+            entries.push(("account", Value::from(key.account.as_str())));
         }
-        if !key.other_aliases.is_empty() {
-            let _ = writeln!(
-                out,
-                "  # also aliased as {} (not compared)",
-                comment(&key.other_aliases.join(", "))
-            );
+        if Some(key.region.as_str()) != defaults.region {
+            entries.push(("region", Value::from(key.region.as_str())));
         }
-        let mut entries: Vec<(&str, Value)> = Vec::new();
-        if let Some(alias) = &key.alias {
-            entries.push(("alias", Value::from(alias.as_str())));
-            if Some(key.account.as_str()) != account {
-                entries.push(("account", Value::from(key.account.as_str())));
-            }
-            if Some(key.region.as_str()) != region {
-                entries.push(("region", Value::from(key.region.as_str())));
-            }
-        } else if let Some(arn) = &key.key_arn {
-            entries.push(("key_arn", Value::from(arn.as_str())));
-        }
-        let text = |v: &Option<String>| v.as_deref().map(Value::from);
-        for (name, value) in [
-            ("description", text(&key.description)),
-            ("key_spec", text(&key.key_spec)),
-            ("key_usage", text(&key.key_usage)),
-            ("enabled", key.enabled.map(Value::from)),
-            (
-                "enable_key_rotation",
-                key.enable_key_rotation.map(Value::from),
-            ),
-            (
-                "rotation_period_in_days",
-                key.rotation_period_in_days.map(Value::from),
-            ),
-            ("multi_region", key.multi_region.map(Value::from)),
-            (
-                "replica_regions",
-                key.replica_regions.as_ref().map(|r| Value::from(r.clone())),
-            ),
-            (
-                "deletion_window_in_days",
-                key.deletion_window_in_days.map(Value::from),
-            ),
-            (
-                "tags",
-                key.tags.as_ref().map(|t| {
-                    Value::Object(
-                        t.iter()
-                            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-                            .collect(),
-                    )
-                }),
-            ),
-            ("policy", key.policy.clone()),
-        ] {
-            if let Some(value) = value {
-                entries.push((name, value));
-            }
-        }
-        for (i, (name, value)) in entries.iter().enumerate() {
-            let lead = if i == 0 { "  - " } else { "    " };
-            if *name == "replica_regions" {
-                let regions: Vec<String> = value
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(scalar)
-                    .collect();
-                let _ = writeln!(out, "{lead}{name}: [{}]", regions.join(", "));
-            } else if *name == "account" {
-                let _ = writeln!(out, "{lead}{name}: {}", quote(value.as_str().unwrap_or("")));
-            } else {
-                out.push_str(lead);
-                out.push_str(name);
-                out.push(':');
-                write_value(&mut out, value, 6);
-            }
+    } else if let Some(arn) = &key.key_arn {
+        entries.push(("key_arn", Value::from(arn.as_str())));
+    }
+    entries
+}
+
+/// The declared fields, in the spec format's order; a field the key leaves out is not
+/// written (so it is not compared).
+fn field_entries(key: &DeclaredKey) -> Vec<(&'static str, Value)> {
+    let text = |v: &Option<String>| v.as_deref().map(Value::from);
+    [
+        ("description", text(&key.description)),
+        ("key_spec", text(&key.key_spec)),
+        ("key_usage", text(&key.key_usage)),
+        ("enabled", key.enabled.map(Value::from)),
+        (
+            "enable_key_rotation",
+            key.enable_key_rotation.map(Value::from),
+        ),
+        (
+            "rotation_period_in_days",
+            key.rotation_period_in_days.map(Value::from),
+        ),
+        ("multi_region", key.multi_region.map(Value::from)),
+        (
+            "replica_regions",
+            key.replica_regions.as_ref().map(|r| Value::from(r.clone())),
+        ),
+        (
+            "deletion_window_in_days",
+            key.deletion_window_in_days.map(Value::from),
+        ),
+        (
+            "tags",
+            key.tags.as_ref().map(|t| {
+                Value::Object(
+                    t.iter()
+                        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                        .collect(),
+                )
+            }),
+        ),
+        ("policy", key.policy.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|value| (name, value)))
+    .collect()
+}
+
+/// Writes one key's entries as a YAML list item: replica regions in flow style, the account
+/// always quoted (so it stays a string), every other value as YAML.
+fn write_entries(out: &mut String, entries: &[(&str, Value)]) {
+    for (i, (name, value)) in entries.iter().enumerate() {
+        let lead = if i == 0 { "  - " } else { "    " };
+        if *name == "replica_regions" {
+            let regions: Vec<String> = value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(scalar)
+                .collect();
+            let _ = writeln!(out, "{lead}{name}: [{}]", regions.join(", "));
+        } else if *name == "account" {
+            let _ = writeln!(out, "{lead}{name}: {}", quote(value.as_str().unwrap_or("")));
+        } else {
+            out.push_str(lead);
+            out.push_str(name);
+            out.push(':');
+            write_value(out, value, 6);
         }
     }
-    out
 }
 
 /// Text for a comment line: a line break in it (a resource name in a state file can hold one)

@@ -182,6 +182,37 @@ struct KeyIndex {
     by_id: std::collections::HashMap<String, Vec<usize>>,
 }
 
+/// Sets `key.$field` and remembers where it was read, when the attribute is there.
+macro_rules! set {
+    ($key:ident, $field:ident, $value:expr) => {
+        if let Some((value, source)) = $value {
+            $key.$field = Some(value);
+            $key.fields.insert(stringify!($field), source);
+        }
+    };
+}
+
+/// Rotation of an `aws_kms_key`: AWS rotates only symmetric keys outside a custom key store,
+/// so for the others the state's rotation attributes declare nothing; a period is declared
+/// only while rotation is on.
+fn read_rotation(key: &mut DeclaredKey, attrs: &Attributes<'_>) {
+    let custom_store = attrs.text("custom_key_store_id").is_some();
+    let symmetric = key
+        .key_spec
+        .as_deref()
+        .is_none_or(|s| s == "SYMMETRIC_DEFAULT");
+    if symmetric && !custom_store {
+        set!(key, enable_key_rotation, attrs.bool("enable_key_rotation"));
+        if key.enable_key_rotation == Some(true) {
+            set!(
+                key,
+                rotation_period_in_days,
+                attrs.u32("rotation_period_in_days").filter(|(d, _)| *d > 0)
+            );
+        }
+    }
+}
+
 /// Collects resources, then links them ([`Builder::finish`]).
 pub struct Builder {
     file: String,
@@ -267,17 +298,10 @@ impl Builder {
         }
     }
 
+    /// A key resource: its ARN gives the key's identity, account and region (without one it
+    /// is not imported); its attributes the declared fields.
     fn add_key(&mut self, kind: ResourceKind, attrs: &Attributes<'_>, pos: Pos) {
-        let Some((arn, arn_source)) = attrs.text("arn") else {
-            let why = if attrs.is_withheld("arn") {
-                "the key's ARN is a secret in the export"
-            } else if self.declared_from.is_some() {
-                "the key has no ARN in the plan (a key the plan creates: its ARN is known only \
-                 after apply)"
-            } else {
-                "the key has no ARN in the state (never created?)"
-            };
-            self.warn(pos, attrs.address, why);
+        let Some((arn, arn_source)) = self.key_arn(attrs, pos) else {
             return;
         };
         let Some(parsed) = KmsArn::parse(&arn).filter(|a| a.key_id().is_some()) else {
@@ -288,6 +312,48 @@ impl Builder {
             );
             return;
         };
+        let mut key = self.new_key(attrs, pos, &parsed, arn_source);
+        let inline_policy = self.read_common_fields(&mut key, attrs);
+        let primary_arn = self.read_kind_fields(kind, &mut key, attrs, pos);
+        if key.multi_region == Some(true) && primary_arn.is_none() {
+            key.replica_regions = Some(Vec::new());
+        }
+        self.keys.push(PendingKey {
+            key,
+            arn,
+            primary_arn,
+            aliases: Vec::new(),
+            inline_policy,
+        });
+    }
+
+    /// The key's ARN, or a warning that says why it has none (a secret, a key a plan creates,
+    /// a key never created).
+    fn key_arn(&mut self, attrs: &Attributes<'_>, pos: Pos) -> Option<(String, FieldSource)> {
+        let found = attrs.text("arn");
+        if found.is_none() {
+            let why = if attrs.is_withheld("arn") {
+                "the key's ARN is a secret in the export"
+            } else if self.declared_from.is_some() {
+                "the key has no ARN in the plan (a key the plan creates: its ARN is known only \
+                 after apply)"
+            } else {
+                "the key has no ARN in the state (never created?)"
+            };
+            self.warn(pos, attrs.address, why);
+        }
+        found
+    }
+
+    /// A declared key with what its ARN and the resource's place say: location, source,
+    /// account, region, and where each was read.
+    fn new_key(
+        &self,
+        attrs: &Attributes<'_>,
+        pos: Pos,
+        parsed: &KmsArn<'_>,
+        arn_source: FieldSource,
+    ) -> DeclaredKey {
         let mut key = DeclaredKey {
             location: SpecLocation {
                 file: self.file.clone(),
@@ -310,65 +376,64 @@ impl Builder {
         key.fields.insert("account", arn_source.clone());
         key.fields.insert("region", arn_source.clone());
         key.fields.insert("key_arn", arn_source);
+        key
+    }
 
-        macro_rules! set {
-            ($field:ident, $value:expr) => {
-                if let Some((value, source)) = $value {
-                    key.$field = Some(value);
-                    key.fields.insert(stringify!($field), source);
-                }
-            };
-        }
-        set!(description, attrs.string("description"));
+    /// The fields every kind of key resource has. Returns whether the resource set its own
+    /// `policy` (a separate key policy resource then overrides it, and the evidence says so).
+    fn read_common_fields(&mut self, key: &mut DeclaredKey, attrs: &Attributes<'_>) -> bool {
+        set!(key, description, attrs.string("description"));
         set!(
+            key,
             key_spec,
             attrs
                 .text("customer_master_key_spec")
                 .or_else(|| attrs.text("key_spec"))
         );
-        set!(key_usage, attrs.text("key_usage"));
+        set!(key, key_usage, attrs.text("key_usage"));
         set!(
+            key,
             enabled,
             attrs.bool("is_enabled").or_else(|| attrs.bool("enabled"))
         );
         set!(
+            key,
             deletion_window_in_days,
             attrs.u32("deletion_window_in_days")
         );
         set!(
+            key,
             tags,
             attrs
                 .string_map("tags_all")
                 .or_else(|| attrs.string_map("tags"))
         );
-        set!(policy, self.policy(attrs));
+        set!(key, policy, self.policy(attrs));
         let inline_policy = key.policy.is_some();
         if key.tags.is_none() && !attrs.is_withheld("tags") && !attrs.is_withheld("tags_all") {
             // No tags in the state: the tool declares none.
             key.tags = Some(BTreeMap::new());
         }
+        inline_policy
+    }
 
+    /// The fields that depend on the kind of key resource: multi-Region and rotation for a
+    /// key, the primary for a replica. Returns a replica's primary ARN.
+    fn read_kind_fields(
+        &mut self,
+        kind: ResourceKind,
+        key: &mut DeclaredKey,
+        attrs: &Attributes<'_>,
+        pos: Pos,
+    ) -> Option<String> {
         let mut primary_arn = None;
         match kind {
             ResourceKind::Key => {
-                set!(multi_region, attrs.bool("multi_region"));
-                let custom_store = attrs.text("custom_key_store_id").is_some();
-                let symmetric = key
-                    .key_spec
-                    .as_deref()
-                    .is_none_or(|s| s == "SYMMETRIC_DEFAULT");
-                if symmetric && !custom_store {
-                    set!(enable_key_rotation, attrs.bool("enable_key_rotation"));
-                    if key.enable_key_rotation == Some(true) {
-                        set!(
-                            rotation_period_in_days,
-                            attrs.u32("rotation_period_in_days").filter(|(d, _)| *d > 0)
-                        );
-                    }
-                }
+                set!(key, multi_region, attrs.bool("multi_region"));
+                read_rotation(key, attrs);
             }
             ResourceKind::ExternalKey => {
-                set!(multi_region, attrs.bool("multi_region"));
+                set!(key, multi_region, attrs.bool("multi_region"));
             }
             ResourceKind::ReplicaKey | ResourceKind::ReplicaExternalKey => {
                 key.multi_region = Some(true);
@@ -383,16 +448,7 @@ impl Builder {
             }
             ResourceKind::Alias | ResourceKind::KeyPolicy => {}
         }
-        if key.multi_region == Some(true) && primary_arn.is_none() {
-            key.replica_regions = Some(Vec::new());
-        }
-        self.keys.push(PendingKey {
-            key,
-            arn,
-            primary_arn,
-            aliases: Vec::new(),
-            inline_policy,
-        });
+        primary_arn
     }
 
     fn add_alias(&mut self, attrs: &Attributes<'_>, pos: Pos) {
@@ -501,8 +557,27 @@ impl Builder {
     }
 
     /// Links aliases, replicas and key policies to their keys and gives each key its identity.
+    /// Policies link first, then aliases, then replicas: the warnings come in that order.
     pub fn finish(mut self) -> Result<Imported, Vec<SpecError>> {
-        // Joins look keys up by ARN and id: an index, so 10,000 keys join in linear time.
+        let index = self.index();
+        self.link_policies(&index);
+        self.link_aliases(&index);
+        self.link_replicas(&index);
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        Ok(Imported {
+            keys: self
+                .keys
+                .into_iter()
+                .map(PendingKey::into_declared)
+                .collect(),
+            warnings: self.warnings,
+        })
+    }
+
+    /// Joins look keys up by ARN and id: an index, so 10,000 keys join in linear time.
+    fn index(&self) -> KeyIndex {
         let mut index = KeyIndex::default();
         for (i, k) in self.keys.iter().enumerate() {
             index.by_arn.entry(k.arn.clone()).or_insert(i);
@@ -510,30 +585,15 @@ impl Builder {
                 index.by_id.entry(id.to_string()).or_default().push(i);
             }
         }
-        let index = index;
+        index
+    }
+
+    /// Gives each separate key policy resource to its key; one whose key is not in the file
+    /// is a warning.
+    fn link_policies(&mut self, index: &KeyIndex) {
         for policy in std::mem::take(&mut self.policies) {
-            match self.find(&index, &policy.key_ref, policy.region.as_deref(), None) {
-                Some(i) => {
-                    // The separate policy resource wins over the key's own `policy`: it is what
-                    // Terraform applies last (and what it recommends).
-                    let pending = &mut self.keys[i];
-                    let key_address = pending
-                        .key
-                        .fields
-                        .get(super::KEY_ENTRY)
-                        .map(|s| s.path.clone())
-                        .unwrap_or_default();
-                    pending.key.policy_from = Some(if pending.inline_policy {
-                        format!(
-                            "{}, which overrides the policy attribute of {key_address}",
-                            policy.address
-                        )
-                    } else {
-                        policy.address.clone()
-                    });
-                    pending.key.policy = Some(policy.policy);
-                    pending.key.fields.insert("policy", policy.source);
-                }
+            match self.find(index, &policy.key_ref, policy.region.as_deref(), None) {
+                Some(i) => self.keys[i].take_policy(policy),
                 None => self.warnings.push(format!(
                     "{}:{}: {}: the key policy is for {}, which is not in this file (not \
                      imported)",
@@ -541,19 +601,19 @@ impl Builder {
                 )),
             }
         }
+    }
+
+    /// Gives each alias to the key it targets (by ARN, else by key id in the alias's region
+    /// and account); one whose key is not in the file is a warning.
+    fn link_aliases(&mut self, index: &KeyIndex) {
         for alias in std::mem::take(&mut self.aliases) {
             let found = alias
                 .target_arn
                 .as_deref()
-                .and_then(|arn| self.find(&index, arn, None, None))
+                .and_then(|arn| self.find(index, arn, None, None))
                 .or_else(|| {
                     alias.target_id.as_deref().and_then(|id| {
-                        self.find(
-                            &index,
-                            id,
-                            alias.region.as_deref(),
-                            alias.account.as_deref(),
-                        )
+                        self.find(index, id, alias.region.as_deref(), alias.account.as_deref())
                     })
                 });
             match found {
@@ -573,6 +633,11 @@ impl Builder {
                 )),
             }
         }
+    }
+
+    /// Adds each replica's region to its primary's `replica_regions`, so the primary declares
+    /// its replicas as a hand-written spec does; a primary not in the file is a warning.
+    fn link_replicas(&mut self, index: &KeyIndex) {
         let replicas: Vec<(usize, String, String)> = self
             .keys
             .iter()
@@ -608,31 +673,50 @@ impl Builder {
                 )),
             }
         }
-        if !self.errors.is_empty() {
-            return Err(self.errors);
-        }
-        let mut keys = Vec::new();
-        for mut pending in self.keys {
-            pending.aliases.sort_by(|a, b| a.0.cmp(&b.0));
-            pending.aliases.dedup_by(|a, b| a.0 == b.0);
-            let mut aliases = pending.aliases.into_iter();
-            let key = &mut pending.key;
-            match aliases.next() {
-                Some((alias, source)) => {
-                    key.alias = Some(alias);
-                    key.fields.insert("alias", source);
-                    key.other_aliases = aliases.map(|(a, _)| a).collect();
-                }
-                None => key.key_arn = Some(pending.arn),
+    }
+}
+
+impl PendingKey {
+    /// A separate key policy resource wins over the key's own `policy`: it is what Terraform
+    /// applies last (and what it recommends). The evidence names it, and what it overrides.
+    fn take_policy(&mut self, policy: PendingPolicy) {
+        let key_address = self
+            .key
+            .fields
+            .get(super::KEY_ENTRY)
+            .map(|s| s.path.clone())
+            .unwrap_or_default();
+        self.key.policy_from = Some(if self.inline_policy {
+            format!(
+                "{}, which overrides the policy attribute of {key_address}",
+                policy.address
+            )
+        } else {
+            policy.address.clone()
+        });
+        self.key.policy = Some(policy.policy);
+        self.key.fields.insert("policy", policy.source);
+    }
+
+    /// The finished key: identified by its first alias in sort order (the others kept in
+    /// `other_aliases`) so it matches live keys as a hand-written spec does, else by its ARN;
+    /// replica regions sorted, so the output does not depend on the file's order.
+    fn into_declared(mut self) -> DeclaredKey {
+        self.aliases.sort_by(|a, b| a.0.cmp(&b.0));
+        self.aliases.dedup_by(|a, b| a.0 == b.0);
+        let mut aliases = self.aliases.into_iter();
+        let key = &mut self.key;
+        match aliases.next() {
+            Some((alias, source)) => {
+                key.alias = Some(alias);
+                key.fields.insert("alias", source);
+                key.other_aliases = aliases.map(|(a, _)| a).collect();
             }
-            if let Some(regions) = &mut key.replica_regions {
-                regions.sort();
-            }
-            keys.push(pending.key);
+            None => key.key_arn = Some(self.arn),
         }
-        Ok(Imported {
-            keys,
-            warnings: self.warnings,
-        })
+        if let Some(regions) = &mut key.replica_regions {
+            regions.sort();
+        }
+        self.key
     }
 }

@@ -77,12 +77,26 @@ pub fn validate(keys: &[DeclaredKey]) -> Vec<SpecError> {
     errors
 }
 
+/// Every problem of one key, in the order its fields are checked: identity, account and
+/// region, key spec and usage, rotation, deletion window, replicas, tags, policy. The order is
+/// part of the output (errors are reported as found), so each family is checked in turn.
 fn validate_key(key: &DeclaredKey, errors: &mut Vec<SpecError>) {
     let mut error = |field: &str, message: String| {
         errors.push(SpecError::field(&key.field_source(field), message));
     };
+    check_identity(key, &mut error);
+    check_account_and_region(key, &mut error);
+    check_spec_and_usage(key, &mut error);
+    check_rotation(key, &mut error);
+    check_deletion_window(key, &mut error);
+    check_replicas(key, &mut error);
+    check_tags(key, &mut error);
+    check_policy(key, &mut error);
+}
 
-    // Identity.
+/// A key needs an identity (alias or key ARN), and what it has must be well formed: the
+/// alias is what drift matches live keys by, so a malformed one would only ever be "missing".
+fn check_identity(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
     if key.alias.is_none() && key.key_arn.is_none() {
         error(
             "alias",
@@ -90,25 +104,7 @@ fn validate_key(key: &DeclaredKey, errors: &mut Vec<SpecError>) {
         );
     }
     if let Some(alias) = &key.alias {
-        if !alias.starts_with("alias/") || alias.len() <= "alias/".len() {
-            error(
-                "alias",
-                format!("\"{alias}\" is not an alias name: it starts with alias/"),
-            );
-        } else if alias.starts_with("alias/aws/") {
-            error(
-                "alias",
-                format!("{alias} is reserved for AWS-managed keys, which cannot be declared"),
-            );
-        } else if !alias["alias/".len()..]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
-        {
-            error(
-                "alias",
-                format!("{alias}: an alias name has only letters, digits, /, _ and -"),
-            );
-        }
+        check_alias_name(alias, error);
     }
     if let Some(arn) = &key.key_arn
         && KmsArn::parse(arn).and_then(|a| a.key_id()).is_none()
@@ -121,6 +117,34 @@ fn validate_key(key: &DeclaredKey, errors: &mut Vec<SpecError>) {
             ),
         );
     }
+}
+
+/// AWS's rules for an alias name; at most one error, the first rule it breaks.
+fn check_alias_name(alias: &str, error: &mut impl FnMut(&str, String)) {
+    if !alias.starts_with("alias/") || alias.len() <= "alias/".len() {
+        error(
+            "alias",
+            format!("\"{alias}\" is not an alias name: it starts with alias/"),
+        );
+    } else if alias.starts_with("alias/aws/") {
+        error(
+            "alias",
+            format!("{alias} is reserved for AWS-managed keys, which cannot be declared"),
+        );
+    } else if !alias["alias/".len()..]
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+    {
+        error(
+            "alias",
+            format!("{alias}: an alias name has only letters, digits, /, _ and -"),
+        );
+    }
+}
+
+/// Account and region: required unless a key ARN carries them, and real when given, since
+/// drift decides from them whether the key's target was scanned.
+fn check_account_and_region(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
     if key.account.is_empty() {
         if key.key_arn.is_none() {
             error(
@@ -150,8 +174,11 @@ fn validate_key(key: &DeclaredKey, errors: &mut Vec<SpecError>) {
             ),
         );
     }
+}
 
-    // Key spec and usage.
+/// The key spec must be one AWS knows, and the key usage one that spec allows: a pair AWS
+/// would refuse to create can never match a live key.
+fn check_spec_and_usage(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
     let spec_usages = key.key_spec.as_deref().map(|spec| {
         KEY_SPECS
             .iter()
@@ -192,8 +219,11 @@ fn validate_key(key: &DeclaredKey, errors: &mut Vec<SpecError>) {
             );
         }
     }
+}
 
-    // Rotation.
+/// Automatic rotation exists only for symmetric keys, and its period only within AWS's range
+/// and with rotation on.
+fn check_rotation(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
     let rotatable = key
         .key_spec
         .as_deref()
@@ -232,6 +262,10 @@ fn validate_key(key: &DeclaredKey, errors: &mut Vec<SpecError>) {
             );
         }
     }
+}
+
+/// The deletion window must be within AWS's range.
+fn check_deletion_window(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
     if let Some(days) = key.deletion_window_in_days
         && !DELETION_WINDOW_DAYS.contains(&days)
     {
@@ -244,54 +278,65 @@ fn validate_key(key: &DeclaredKey, errors: &mut Vec<SpecError>) {
             ),
         );
     }
+}
 
-    // Multi-Region.
-    if let Some(replicas) = &key.replica_regions {
-        if key.multi_region == Some(false) && !replicas.is_empty() {
+/// Replica regions: only on a multi-Region key, each a real region other than the key's own,
+/// each once.
+fn check_replicas(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
+    let Some(replicas) = &key.replica_regions else {
+        return;
+    };
+    if key.multi_region == Some(false) && !replicas.is_empty() {
+        error(
+            "replica_regions",
+            "replicas need multi_region: true".to_string(),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for region in replicas {
+        if crate::model::regions::lookup(region).is_none() {
+            error("replica_regions", format!("unknown region \"{region}\""));
+        } else if *region == key.region {
             error(
                 "replica_regions",
-                "replicas need multi_region: true".to_string(),
+                format!("{region} is the key's own region, not a replica region"),
+            );
+        } else if !seen.insert(region) {
+            error("replica_regions", format!("{region} is listed twice"));
+        }
+    }
+}
+
+/// Tags within AWS's limits: a name of 1 to 128 characters without the reserved `aws:`
+/// prefix, a value of at most 256.
+fn check_tags(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
+    let Some(tags) = &key.tags else {
+        return;
+    };
+    for (name, value) in tags {
+        if name.is_empty() || name.chars().count() > 128 {
+            error(
+                "tags",
+                format!("tag name \"{name}\" must have 1 to 128 characters"),
+            );
+        } else if name.starts_with("aws:") {
+            error(
+                "tags",
+                format!("tag name \"{name}\": the aws: prefix is reserved"),
             );
         }
-        let mut seen = BTreeSet::new();
-        for region in replicas {
-            if crate::model::regions::lookup(region).is_none() {
-                error("replica_regions", format!("unknown region \"{region}\""));
-            } else if *region == key.region {
-                error(
-                    "replica_regions",
-                    format!("{region} is the key's own region, not a replica region"),
-                );
-            } else if !seen.insert(region) {
-                error("replica_regions", format!("{region} is listed twice"));
-            }
+        if value.chars().count() > 256 {
+            error(
+                "tags",
+                format!("the value of tag \"{name}\" is longer than 256 characters"),
+            );
         }
     }
+}
 
-    // Tags: AWS's limits.
-    if let Some(tags) = &key.tags {
-        for (name, value) in tags {
-            if name.is_empty() || name.chars().count() > 128 {
-                error(
-                    "tags",
-                    format!("tag name \"{name}\" must have 1 to 128 characters"),
-                );
-            } else if name.starts_with("aws:") {
-                error(
-                    "tags",
-                    format!("tag name \"{name}\": the aws: prefix is reserved"),
-                );
-            }
-            if value.chars().count() > 256 {
-                error(
-                    "tags",
-                    format!("the value of tag \"{name}\" is longer than 256 characters"),
-                );
-            }
-        }
-    }
-
-    // Policy.
+/// The declared policy must parse as a key policy; the error names the field it came from
+/// (`policy_file` when it was read from a file).
+fn check_policy(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
     if let Some(policy) = &key.policy
         && let Err(err) = KeyPolicy::parse(policy)
     {
