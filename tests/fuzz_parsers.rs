@@ -2176,8 +2176,10 @@ fn alias_bombs_and_deep_nesting_are_refused_quickly() {
             };
             eprintln!("{loader} / {what}: {took:.2?}: {message}");
             check_message(&message, &shape).unwrap_or_else(|e| panic!("{loader} / {what}: {e}"));
+            // Not a benchmark: an expanded bomb takes minutes and gigabytes, a refusal
+            // milliseconds; 30 s leaves room for a loaded 2-core CI machine.
             assert!(
-                took < Duration::from_secs(2),
+                took < Duration::from_secs(30),
                 "{loader} took {took:?} to refuse {what}"
             );
         }
