@@ -6,6 +6,7 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
+use crate::model::arn::role_arn;
 use crate::model::regions::{RegionInfo, select_regions};
 use crate::model::{
     CoverageGap, Inventory, Report, SCHEMA_VERSION, ShardInfo, Summary, Target, TargetStatus,
@@ -421,10 +422,7 @@ impl AccountSetup<'_> {
         }
         let role = RoleToAssume {
             role_arn: account.role_arn.clone().unwrap_or_else(|| {
-                format!(
-                    "arn:{}:iam::{}:role/{}",
-                    self.partition, account.id, self.selection.role_name
-                )
+                role_arn(self.partition, &account.id, &self.selection.role_name)
             }),
             external_id: account
                 .external_id
