@@ -7,8 +7,9 @@ use crate::model::{CoverageGap, Grant, KeyRecord, Rotation};
 use crate::scan::aws::CallError;
 use crate::scan::collect::pace::Operation;
 
+use super::TargetScan;
 use super::convert::{self, rotation_applies};
-use super::{Page, TargetScan, all_pages};
+use crate::scan::aws::paginate::{Page, all_pages};
 
 /// AWS-managed keys rotate every year by definition; no call is needed to know it.
 const AWS_MANAGED_ROTATION_DAYS: u32 = 365;
@@ -180,7 +181,7 @@ pub(crate) async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotati
 }
 
 pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Grant>, CallError> {
-    let mut grants = all_pages(|marker| async move {
+    let mut grants = all_pages("ListGrants", |marker| async move {
         let output = scan
             .gate
             .run(Operation::ListGrants, || {
@@ -192,11 +193,13 @@ pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Gran
                     .send()
             })
             .await?;
-        Ok(Page {
-            items: output.grants().iter().map(convert::grant).collect(),
-            truncated: output.truncated(),
-            next_marker: output.next_marker().map(str::to_string),
-        })
+        Page::kms(
+            "ListGrants",
+            output.grants().iter().map(convert::grant).collect(),
+            output.truncated(),
+            output.next_marker(),
+        )
+        .map_err(CallError::from)
     })
     .await?;
     grants.sort_by(|a, b| a.grant_id.cmp(&b.grant_id));

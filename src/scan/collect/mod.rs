@@ -17,6 +17,7 @@ use futures::StreamExt;
 use crate::model::regions::RegionInfo;
 use crate::model::{CoverageGap, KeyRecord, Target, TargetStatus};
 use crate::scan::aws::CallError;
+use crate::scan::aws::paginate::{Page, all_pages};
 use crate::scan::collect::pace::Operation;
 
 pub use gate::Gate;
@@ -148,35 +149,9 @@ pub async fn scan_target(scan: &TargetScan) -> TargetOutcome {
     }
 }
 
-/// One page of a KMS listing: its items, and the marker of the next page when truncated.
-pub(crate) struct Page<T> {
-    pub items: Vec<T>,
-    pub truncated: bool,
-    pub next_marker: Option<String>,
-}
-
-/// Fetches every page of a KMS `Limit`/`Marker` listing, in order. `fetch` sends one request
-/// for the given marker (through the target's gate).
-pub(crate) async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, CallError>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, CallError>>,
-{
-    let mut items = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = fetch(marker.clone()).await?;
-        items.extend(page.items);
-        marker = next_marker(page.truncated, page.next_marker.as_deref(), &marker)?;
-        if marker.is_none() {
-            return Ok(items);
-        }
-    }
-}
-
 /// Every key id and ARN of the target, across all pages.
 pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>, CallError> {
-    all_pages(|marker| async move {
+    all_pages("ListKeys", |marker| async move {
         let output = scan
             .gate
             .run(Operation::ListKeys, || {
@@ -187,15 +162,13 @@ pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>
                     .send()
             })
             .await?;
-        Ok(Page {
-            items: output
-                .keys()
-                .iter()
-                .filter_map(|e| Some((e.key_id()?.to_string(), e.key_arn()?.to_string())))
-                .collect(),
-            truncated: output.truncated(),
-            next_marker: output.next_marker().map(str::to_string),
-        })
+        let keys = output
+            .keys()
+            .iter()
+            .filter_map(|e| Some((e.key_id()?.to_string(), e.key_arn()?.to_string())))
+            .collect();
+        Page::kms("ListKeys", keys, output.truncated(), output.next_marker())
+            .map_err(CallError::from)
     })
     .await
 }
@@ -205,7 +178,7 @@ pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>
 pub(crate) async fn list_aliases(
     scan: &TargetScan,
 ) -> Result<HashMap<String, Vec<String>>, CallError> {
-    let pairs = all_pages(|marker| async move {
+    let pairs = all_pages("ListAliases", |marker| async move {
         let output = scan
             .gate
             .run(Operation::ListAliases, || {
@@ -216,15 +189,18 @@ pub(crate) async fn list_aliases(
                     .send()
             })
             .await?;
-        Ok(Page {
-            items: output
-                .aliases()
-                .iter()
-                .filter_map(|e| Some((e.target_key_id()?.to_string(), e.alias_name()?.to_string())))
-                .collect(),
-            truncated: output.truncated(),
-            next_marker: output.next_marker().map(str::to_string),
-        })
+        let pairs = output
+            .aliases()
+            .iter()
+            .filter_map(|e| Some((e.target_key_id()?.to_string(), e.alias_name()?.to_string())))
+            .collect();
+        Page::kms(
+            "ListAliases",
+            pairs,
+            output.truncated(),
+            output.next_marker(),
+        )
+        .map_err(CallError::from)
     })
     .await?;
     let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
@@ -235,43 +211,6 @@ pub(crate) async fn list_aliases(
         names.sort();
     }
     Ok(aliases)
-}
-
-/// The marker for the next page, or `None` at the end. A page that says "truncated" without a
-/// new marker would loop forever (or silently stop early): that is an error, not the end.
-pub(crate) fn next_marker(
-    truncated: bool,
-    next: Option<&str>,
-    previous: &Option<String>,
-) -> Result<Option<String>, CallError> {
-    if !truncated {
-        return Ok(None);
-    }
-    match next {
-        Some(next) if !next.is_empty() && previous.as_deref() != Some(next) => {
-            Ok(Some(next.to_string()))
-        }
-        _ => Err(CallError::new(
-            Some("PaginationError"),
-            "the response was truncated but gave no new marker; the listing may be incomplete",
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::next_marker;
-
-    #[test]
-    fn pagination_ends_only_when_not_truncated() {
-        assert_eq!(next_marker(false, Some("x"), &None), Ok(None));
-        assert_eq!(
-            next_marker(true, Some("m2"), &Some("m1".into())),
-            Ok(Some("m2".into()))
-        );
-        assert!(next_marker(true, None, &None).is_err());
-        assert!(next_marker(true, Some("m1"), &Some("m1".into())).is_err());
-    }
 }
 
 #[cfg(test)]
