@@ -8,14 +8,11 @@ use tokio::sync::Semaphore;
 
 use crate::model::arn::role_arn;
 use crate::model::regions::{RegionInfo, select_regions};
-use crate::model::{
-    CoverageGap, Inventory, Report, SCHEMA_VERSION, ShardInfo, Summary, Target, TargetStatus,
-    ToolInfo,
-};
+use crate::model::{Inventory, Report, SCHEMA_VERSION, ShardInfo, Summary, ToolInfo};
 use crate::scan::aws::credentials::{self, RoleToAssume};
 use crate::scan::aws::reach::IdentityError;
 use crate::scan::aws::{self, ApiCallCounter, AwsOptions, CallError};
-use crate::scan::collect::{self, Gate, TargetOutcome, TargetScan};
+use crate::scan::collect::{self, GapKind, Gate, TargetOutcome, TargetScan};
 use crate::scan::progress::{ProgressDisplay, ProgressMode, ScanProgress};
 use crate::scan::shard::{self, Shard};
 use crate::scan::targets::accounts_file::{self, AccountsFileError};
@@ -141,7 +138,7 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
                     let region = scan.region;
                     tokio::spawn(async move { scan_with_deadline(&scan, limit).await })
                         .await
-                        .unwrap_or_else(|err| task_failed(account, region, &err))
+                        .unwrap_or_else(|err| task_failed(&account, region, &err))
                 }
                 Planned::Failed(outcome) => outcome,
             };
@@ -264,17 +261,7 @@ async fn scan_with_deadline(scan: &TargetScan, limit: std::time::Duration) -> Ta
                     limit.as_secs()
                 ),
             );
-            let gap = scan.gap(None, "ScanTarget", &err);
-            TargetOutcome {
-                target: Target {
-                    account: scan.account.clone(),
-                    region: scan.region.name.to_string(),
-                    status: TargetStatus::Failed,
-                    reason: Some(gap.reason.clone()),
-                },
-                keys: Vec::new(),
-                gaps: vec![gap],
-            }
+            scan.failed("ScanTarget", &err)
         }
     }
 }
@@ -309,25 +296,16 @@ fn take_shard(
 }
 
 /// A target whose task died (a bug, never an AWS answer): a gap, so the scan still completes.
-fn task_failed(account: String, region: RegionInfo, err: &tokio::task::JoinError) -> TargetOutcome {
-    let reason = format!("internal error while scanning: {err}");
-    TargetOutcome {
-        target: Target {
-            account: account.clone(),
-            region: region.name.to_string(),
-            status: TargetStatus::Failed,
-            reason: Some(reason.clone()),
-        },
-        keys: Vec::new(),
-        gaps: vec![CoverageGap {
-            account,
-            region: Some(region.name.to_string()),
-            key_arn: None,
-            operation: "ScanTarget".to_string(),
+fn task_failed(account: &str, region: RegionInfo, err: &tokio::task::JoinError) -> TargetOutcome {
+    TargetOutcome::failed(
+        account,
+        region.name,
+        format!("internal error while scanning: {err}"),
+        GapKind::Target {
+            operation: "ScanTarget",
             error_code: None,
-            reason,
-        }],
-    }
+        },
+    )
 }
 
 /// What one account contributes to the scan: region scans, or failed targets.
@@ -380,36 +358,16 @@ impl AccountSetup<'_> {
                     })
                 })
                 .collect(),
-            Err(err) => {
-                let reason = format!("could not assume the audit role: {err}");
-                let mut planned: Vec<Planned> = self
-                    .regions
-                    .iter()
-                    .map(|region| {
-                        Planned::Failed(TargetOutcome {
-                            target: Target {
-                                account: account.id.clone(),
-                                region: region.name.to_string(),
-                                status: TargetStatus::Failed,
-                                reason: Some(reason.clone()),
-                            },
-                            keys: Vec::new(),
-                            gaps: Vec::new(),
-                        })
-                    })
-                    .collect();
-                if let Some(Planned::Failed(first)) = planned.first_mut() {
-                    first.gaps.push(CoverageGap {
-                        account: account.id.clone(),
-                        region: None,
-                        key_arn: None,
-                        operation: "AssumeRole".to_string(),
-                        error_code: err.code.clone(),
-                        reason,
-                    });
-                }
-                planned
-            }
+            Err(err) => TargetOutcome::account_failed(
+                &account.id,
+                self.regions,
+                &format!("could not assume the audit role: {err}"),
+                "AssumeRole",
+                err.code,
+            )
+            .into_iter()
+            .map(Planned::Failed)
+            .collect(),
         }
     }
 
