@@ -117,42 +117,26 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         quota_share: request.quota_share,
         progress: Arc::new(ScanProgress::default()),
     };
-    setup
-        .progress
-        .add_targets((accounts.len() * regions.len()) as u64);
-    let display = ProgressDisplay::start(request.progress, setup.progress.clone());
-    let progress = &setup.progress;
-    // Accounts are set up a few at a time (one AssumeRole each); their regions are scanned as soon
-    // as they are ready, all under the same global limit.
-    let outcomes: Vec<TargetOutcome> = futures::stream::iter(accounts.iter())
-        .map(|account| setup.account(account))
-        .buffer_unordered(ACCOUNT_SETUP_CONCURRENCY)
-        .flat_map(futures::stream::iter)
-        .map(|planned| async move {
-            let outcome = match planned {
-                // Each account-region runs as its own task, so SDK request work (signing,
-                // serialization) spreads over every core instead of the one driving this stream.
-                Planned::Scan(scan) => {
-                    let limit = request.target_timeout;
-                    let account = scan.account.clone();
-                    let region = scan.region;
-                    tokio::spawn(async move { scan_with_deadline(&scan, limit).await })
-                        .await
-                        .unwrap_or_else(|err| task_failed(&account, region, &err))
-                }
-                Planned::Failed(outcome) => outcome,
-            };
-            progress.target_done(outcome.gaps.len() as u64);
-            outcome
-        })
-        .buffer_unordered(targets_in_flight(
-            request.concurrency,
-            request.per_target_concurrency,
-        ))
-        .collect()
-        .await;
-    display.finish();
+    let outcomes = setup.scan(&accounts, request).await;
+    Ok(report_of(
+        started,
+        started_at,
+        organization,
+        shard_info,
+        outcomes,
+        &counter,
+    ))
+}
 
+/// The report of the collected targets, in a stable order, with its summary.
+fn report_of(
+    started: Instant,
+    started_at: String,
+    organization: Option<Organization>,
+    shard_info: Option<ShardInfo>,
+    outcomes: Vec<TargetOutcome>,
+    counter: &ApiCallCounter,
+) -> Report {
     let mut report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         tool: ToolInfo::default(),
@@ -185,7 +169,7 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
     report.summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     report.summary.api_calls = counter.snapshot();
     report.refresh_summary();
-    Ok(report)
+    report
 }
 
 /// The accounts to scan, and the organization when `--org` read it.
@@ -330,6 +314,46 @@ struct AccountSetup<'a> {
 }
 
 impl AccountSetup<'_> {
+    /// Every account×region of `accounts`, with the progress display. Accounts are set up a few
+    /// at a time (one AssumeRole each); their regions are scanned as soon as they are ready, all
+    /// under the same global limit.
+    async fn scan(&self, accounts: &[AccountTarget], request: &ScanRequest) -> Vec<TargetOutcome> {
+        self.progress
+            .add_targets((accounts.len() * self.regions.len()) as u64);
+        let display = ProgressDisplay::start(request.progress, self.progress.clone());
+        let progress = &self.progress;
+        let outcomes: Vec<TargetOutcome> = futures::stream::iter(accounts.iter())
+            .map(|account| self.account(account))
+            .buffer_unordered(ACCOUNT_SETUP_CONCURRENCY)
+            .flat_map(futures::stream::iter)
+            .map(|planned| async move {
+                let outcome = match planned {
+                    // Each account-region runs as its own task, so SDK request work (signing,
+                    // serialization) spreads over every core instead of the one driving this
+                    // stream.
+                    Planned::Scan(scan) => {
+                        let limit = request.target_timeout;
+                        let account = scan.account.clone();
+                        let region = scan.region;
+                        tokio::spawn(async move { scan_with_deadline(&scan, limit).await })
+                            .await
+                            .unwrap_or_else(|err| task_failed(&account, region, &err))
+                    }
+                    Planned::Failed(outcome) => outcome,
+                };
+                progress.target_done(outcome.gaps.len() as u64);
+                outcome
+            })
+            .buffer_unordered(targets_in_flight(
+                request.concurrency,
+                request.per_target_concurrency,
+            ))
+            .collect()
+            .await;
+        display.finish();
+        outcomes
+    }
+
     /// Credentials for the account (the caller's own, or its role), then one scan per region.
     /// A role that cannot be assumed fails every region of the account with one coverage gap.
     async fn account(&self, account: &AccountTarget) -> Vec<Planned> {
