@@ -25,7 +25,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::actions::KMS_ACTIONS;
-use super::principal::{Arn, is_account_id};
+use super::principal::is_account_id;
+use crate::model::arn::{Arn, root_arn};
 
 /// The IAM default when a policy has no `Version`.
 const DEFAULT_VERSION: &str = "2008-10-17";
@@ -245,7 +246,7 @@ fn statement_id(stmt: &Value, key_account: &str) -> String {
         other => flat_strings(other),
     };
     for name in &mut names {
-        if let Some(arn) = Arn::parse(name)
+        if let Some(arn) = Arn::parse_any_case(name)
             && arn.account == key_account
             && arn.resource == "root"
         {
@@ -310,7 +311,7 @@ fn infer_partition(docs: &[&Value]) -> String {
                     continue;
                 };
                 for value in flat_strings(aws) {
-                    if let Some(arn) = Arn::parse(&value)
+                    if let Some(arn) = Arn::parse_any_case(&value)
                         && !arn.partition.is_empty()
                         && !arn.partition.contains('*')
                     {
@@ -417,13 +418,13 @@ fn canonical_principal(v: &Value, partition: &str) -> Value {
 
 fn canonical_aws_principal(p: &str, partition: &str) -> String {
     if is_account_id(p) {
-        return format!("arn:{partition}:iam::{p}:root");
+        return root_arn(partition, p);
     }
-    match Arn::parse(p) {
+    match Arn::parse_any_case(p) {
         Some(arn)
             if arn.service == "iam" && arn.resource == "root" && is_account_id(arn.account) =>
         {
-            format!("arn:{}:iam::{}:root", arn.partition, arn.account)
+            root_arn(arn.partition, arn.account)
         }
         _ => p.to_string(),
     }

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::actions::has_wildcard;
 use super::analyze::AnalysisContext;
 use super::model::quote;
-use super::principal::{Arn, is_account_id};
+use super::principal::is_account_id;
+use crate::model::arn::Arn;
 
 /// One condition: operator, key and values (ANDed with the statement's other conditions,
 /// values ORed).
@@ -476,7 +477,7 @@ fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fi
                 Ok(Fixed::Other)
             }
         }
-        KeyFamily::Arn => match Arn::parse(&value) {
+        KeyFamily::Arn => match Arn::parse_any_case(&value) {
             Some(arn) if !arn.account.is_empty() => {
                 if has_wildcard(arn.account) {
                     Err("wildcard account in ARN".into())

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::actions::has_wildcard;
+use crate::model::arn::{Arn, root_arn};
 
 /// Prefixes of IAM unique ids. IAM rewrites a principal ARN into its unique id when the
 /// principal is deleted, so such a value in a key policy names nobody any more.
@@ -45,10 +46,10 @@ impl AwsPrincipal {
         if is_account_id(value) {
             return Self::Account {
                 account: value.to_string(),
-                arn: format!("arn:aws:iam::{value}:root"),
+                arn: root_arn("aws", value),
             };
         }
-        if let Some(arn) = Arn::parse(value)
+        if let Some(arn) = Arn::parse_any_case(value)
             && (arn.service == "iam" || arn.service == "sts")
         {
             if has_wildcard(arn.account) {
@@ -60,7 +61,7 @@ impl AwsPrincipal {
                 if arn.resource == "root" {
                     return Self::Account {
                         account: arn.account.to_string(),
-                        arn: format!("arn:{}:iam::{}:root", arn.partition, arn.account),
+                        arn: root_arn(arn.partition, arn.account),
                     };
                 }
                 let kind = arn.resource.split('/').next().unwrap_or_default();
@@ -116,30 +117,4 @@ pub fn is_unique_id(s: &str) -> bool {
         && UNIQUE_ID_PREFIXES.iter().any(|p| s.starts_with(p))
         && s.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-}
-
-/// The fields of an ARN (`arn:partition:service:region:account:resource`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Arn<'a> {
-    pub partition: &'a str,
-    pub service: &'a str,
-    pub region: &'a str,
-    pub account: &'a str,
-    pub resource: &'a str,
-}
-
-impl<'a> Arn<'a> {
-    pub(crate) fn parse(s: &'a str) -> Option<Self> {
-        let mut parts = s.splitn(6, ':');
-        if !parts.next()?.eq_ignore_ascii_case("arn") {
-            return None;
-        }
-        Some(Self {
-            partition: parts.next()?,
-            service: parts.next()?,
-            region: parts.next()?,
-            account: parts.next()?,
-            resource: parts.next()?,
-        })
-    }
 }

@@ -22,6 +22,7 @@ use futures::StreamExt;
 use tokio::time::Instant;
 
 use crate::model::Report;
+use crate::model::arn::{partition_of_arn, role_arn};
 use crate::report::asff::AsffBuilder;
 use crate::scan::aws::credentials::{RoleToAssume, assume_role};
 use crate::scan::aws::{ApiCallCounter, AwsOptions, AwsSetupError, CallError};
@@ -151,13 +152,7 @@ async fn caller_identity(
         .await
         .map_err(|err| PublishError::CallerIdentity(CallError::from(err)))?;
     let account = identity.account.unwrap_or_default();
-    let partition = identity
-        .arn
-        .as_deref()
-        .and_then(|arn| arn.split(':').nth(1))
-        .filter(|p| !p.is_empty())
-        .unwrap_or("aws")
-        .to_string();
+    let partition = partition_of_arn(identity.arn.as_deref()).to_string();
     Ok(Caller { account, partition })
 }
 
@@ -207,10 +202,7 @@ impl Context<'_> {
             return Ok((provider, "caller".to_string()));
         }
         let role = RoleToAssume {
-            role_arn: format!(
-                "arn:{}:iam::{account}:role/{}",
-                self.caller.partition, self.request.role_name
-            ),
+            role_arn: role_arn(&self.caller.partition, account, &self.request.role_name),
             external_id: self.request.external_id.clone(),
             session_name: "kms-audit-publish".to_string(),
         };

@@ -206,12 +206,7 @@ pub fn resource_path(finding: &Finding) -> String {
 
 /// The AWS partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when unknown.
 pub fn partition_of(finding: &Finding) -> &str {
-    finding
-        .key_arn
-        .as_deref()
-        .and_then(|arn| arn.split(':').nth(1))
-        .filter(|p| !p.is_empty())
-        .unwrap_or("aws")
+    crate::model::arn::partition_of_arn(finding.key_arn.as_deref())
 }
 
 #[cfg(test)]

@@ -114,58 +114,11 @@ pub struct Merged {
 /// Joins shard reports (see the module documentation).
 pub fn merge(shards: Vec<ShardReport>, allow_partial: bool) -> Result<Merged, MergeError> {
     let first = shards.first().ok_or(MergeError::Empty)?;
-    let infos = shards
-        .iter()
-        .map(|s| {
-            s.report
-                .shard
-                .as_ref()
-                .ok_or_else(|| MergeError::NotSharded {
-                    file: s.file.clone(),
-                })
-        })
-        .collect::<Result<Vec<&ShardInfo>, MergeError>>()?;
+    let infos = shard_infos(&shards)?;
     let count = infos[0].count;
     check_agreement(&shards, &infos)?;
-
-    // Each account in one shard only, and in its own.
-    let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
-    for shard in &shards {
-        for account in accounts_of(&shard.report) {
-            if let Some(previous) = owner.insert(account, &shard.file) {
-                return Err(MergeError::DuplicateAccount {
-                    account: account.to_string(),
-                    first: previous.to_string(),
-                    second: shard.file.clone(),
-                });
-            }
-        }
-    }
-    for (shard, info) in shards.iter().zip(&infos) {
-        for account in accounts_of(&shard.report) {
-            let belongs = shard_of(account, count);
-            if belongs != info.index {
-                return Err(MergeError::WrongShard {
-                    account: account.to_string(),
-                    file: shard.file.clone(),
-                    shard: label(info),
-                    belongs,
-                    count,
-                });
-            }
-        }
-    }
-
-    let present: BTreeSet<u32> = infos.iter().map(|i| i.index).collect();
-    let missing: Vec<u32> = (1..=count).filter(|k| !present.contains(k)).collect();
-    if !missing.is_empty() && !allow_partial {
-        let names: Vec<String> = missing.iter().map(|k| format!("{k}/{count}")).collect();
-        let missing = match names.as_slice() {
-            [one] => format!("shard {one} is"),
-            _ => format!("shards {} are", names.join(", ")),
-        };
-        return Err(MergeError::MissingShards { missing });
-    }
+    check_accounts(&shards, &infos, count)?;
+    let missing = missing_shards(&infos, count, allow_partial)?;
 
     let (started_at, finished_at, duration_ms) = span(&shards)?;
     let selected = infos[0].selected_accounts.clone();
@@ -196,34 +149,7 @@ pub fn merge(shards: Vec<ShardReport>, allow_partial: bool) -> Result<Merged, Me
         .flat_map(|s| s.report.targets.iter().map(|t| t.region.clone()))
         .collect();
     for shard in shards {
-        let versions = (&shard.report.tool.version, &report.tool.version);
-        if versions.0 != versions.1 {
-            tracing::warn!(
-                "{} was written by kms-audit {}; merging with {}",
-                shard.file,
-                versions.0,
-                versions.1
-            );
-        }
-        let Report {
-            targets,
-            coverage_gaps,
-            inventory,
-            summary,
-            ..
-        } = shard.report;
-        report.targets.extend(targets);
-        // A shard's declared keys in other shards' accounts are no gap of the merged run; drift
-        // (and its scope) is evaluated afresh on the merged inventory.
-        report.coverage_gaps.extend(
-            coverage_gaps
-                .into_iter()
-                .filter(|g| g.operation != crate::model::SPEC_SCOPE_OPERATION),
-        );
-        report.inventory.keys.extend(inventory.keys);
-        for (operation, calls) in summary.api_calls {
-            *report.summary.api_calls.entry(operation).or_default() += calls;
-        }
+        add_shard(&mut report, shard);
     }
     for &index in &missing {
         record_missing_shard(&mut report, index, count, &selected, &regions);
@@ -231,6 +157,107 @@ pub fn merge(shards: Vec<ShardReport>, allow_partial: bool) -> Result<Merged, Me
     report.sort_collected();
     report.refresh_summary();
     Ok(Merged { report, missing })
+}
+
+/// Each report's shard, or the error for the first report that is not a shard's.
+fn shard_infos(shards: &[ShardReport]) -> Result<Vec<&ShardInfo>, MergeError> {
+    shards
+        .iter()
+        .map(|s| {
+            s.report
+                .shard
+                .as_ref()
+                .ok_or_else(|| MergeError::NotSharded {
+                    file: s.file.clone(),
+                })
+        })
+        .collect()
+}
+
+/// Each account in one shard only, and in its own.
+fn check_accounts(
+    shards: &[ShardReport],
+    infos: &[&ShardInfo],
+    count: u32,
+) -> Result<(), MergeError> {
+    let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+    for shard in shards {
+        for account in accounts_of(&shard.report) {
+            if let Some(previous) = owner.insert(account, &shard.file) {
+                return Err(MergeError::DuplicateAccount {
+                    account: account.to_string(),
+                    first: previous.to_string(),
+                    second: shard.file.clone(),
+                });
+            }
+        }
+    }
+    for (shard, info) in shards.iter().zip(infos) {
+        for account in accounts_of(&shard.report) {
+            let belongs = shard_of(account, count);
+            if belongs != info.index {
+                return Err(MergeError::WrongShard {
+                    account: account.to_string(),
+                    file: shard.file.clone(),
+                    shard: label(info),
+                    belongs,
+                    count,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The K of every shard not given; an error unless `allow_partial`.
+fn missing_shards(
+    infos: &[&ShardInfo],
+    count: u32,
+    allow_partial: bool,
+) -> Result<Vec<u32>, MergeError> {
+    let present: BTreeSet<u32> = infos.iter().map(|i| i.index).collect();
+    let missing: Vec<u32> = (1..=count).filter(|k| !present.contains(k)).collect();
+    if !missing.is_empty() && !allow_partial {
+        let names: Vec<String> = missing.iter().map(|k| format!("{k}/{count}")).collect();
+        let missing = match names.as_slice() {
+            [one] => format!("shard {one} is"),
+            _ => format!("shards {} are", names.join(", ")),
+        };
+        return Err(MergeError::MissingShards { missing });
+    }
+    Ok(missing)
+}
+
+/// One shard's targets, keys, gaps and API calls into the merged report.
+fn add_shard(report: &mut Report, shard: ShardReport) {
+    let versions = (&shard.report.tool.version, &report.tool.version);
+    if versions.0 != versions.1 {
+        tracing::warn!(
+            "{} was written by kms-audit {}; merging with {}",
+            shard.file,
+            versions.0,
+            versions.1
+        );
+    }
+    let Report {
+        targets,
+        coverage_gaps,
+        inventory,
+        summary,
+        ..
+    } = shard.report;
+    report.targets.extend(targets);
+    // A shard's declared keys in other shards' accounts are no gap of the merged run; drift
+    // (and its scope) is evaluated afresh on the merged inventory.
+    report.coverage_gaps.extend(
+        coverage_gaps
+            .into_iter()
+            .filter(|g| g.operation != crate::model::SPEC_SCOPE_OPERATION),
+    );
+    report.inventory.keys.extend(inventory.keys);
+    for (operation, calls) in summary.api_calls {
+        *report.summary.api_calls.entry(operation).or_default() += calls;
+    }
 }
 
 fn label(info: &ShardInfo) -> String {

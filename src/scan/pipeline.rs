@@ -6,15 +6,13 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
+use crate::model::arn::role_arn;
 use crate::model::regions::{RegionInfo, select_regions};
-use crate::model::{
-    CoverageGap, Inventory, Report, SCHEMA_VERSION, ShardInfo, Summary, Target, TargetStatus,
-    ToolInfo,
-};
+use crate::model::{Inventory, Report, SCHEMA_VERSION, ShardInfo, Summary, ToolInfo};
 use crate::scan::aws::credentials::{self, RoleToAssume};
 use crate::scan::aws::reach::IdentityError;
 use crate::scan::aws::{self, ApiCallCounter, AwsOptions, CallError};
-use crate::scan::collect::{self, Gate, TargetOutcome, TargetScan};
+use crate::scan::collect::{self, GapKind, Gate, TargetOutcome, TargetScan};
 use crate::scan::progress::{ProgressDisplay, ProgressMode, ScanProgress};
 use crate::scan::shard::{self, Shard};
 use crate::scan::targets::accounts_file::{self, AccountsFileError};
@@ -119,42 +117,26 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         quota_share: request.quota_share,
         progress: Arc::new(ScanProgress::default()),
     };
-    setup
-        .progress
-        .add_targets((accounts.len() * regions.len()) as u64);
-    let display = ProgressDisplay::start(request.progress, setup.progress.clone());
-    let progress = &setup.progress;
-    // Accounts are set up a few at a time (one AssumeRole each); their regions are scanned as soon
-    // as they are ready, all under the same global limit.
-    let outcomes: Vec<TargetOutcome> = futures::stream::iter(accounts.iter())
-        .map(|account| setup.account(account))
-        .buffer_unordered(ACCOUNT_SETUP_CONCURRENCY)
-        .flat_map(futures::stream::iter)
-        .map(|planned| async move {
-            let outcome = match planned {
-                // Each account-region runs as its own task, so SDK request work (signing,
-                // serialization) spreads over every core instead of the one driving this stream.
-                Planned::Scan(scan) => {
-                    let limit = request.target_timeout;
-                    let account = scan.account.clone();
-                    let region = scan.region;
-                    tokio::spawn(async move { scan_with_deadline(&scan, limit).await })
-                        .await
-                        .unwrap_or_else(|err| task_failed(account, region, &err))
-                }
-                Planned::Failed(outcome) => outcome,
-            };
-            progress.target_done(outcome.gaps.len() as u64);
-            outcome
-        })
-        .buffer_unordered(targets_in_flight(
-            request.concurrency,
-            request.per_target_concurrency,
-        ))
-        .collect()
-        .await;
-    display.finish();
+    let outcomes = setup.scan(&accounts, request).await;
+    Ok(report_of(
+        started,
+        started_at,
+        organization,
+        shard_info,
+        outcomes,
+        &counter,
+    ))
+}
 
+/// The report of the collected targets, in a stable order, with its summary.
+fn report_of(
+    started: Instant,
+    started_at: String,
+    organization: Option<Organization>,
+    shard_info: Option<ShardInfo>,
+    outcomes: Vec<TargetOutcome>,
+    counter: &ApiCallCounter,
+) -> Report {
     let mut report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         tool: ToolInfo::default(),
@@ -187,7 +169,7 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
     report.summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     report.summary.api_calls = counter.snapshot();
     report.refresh_summary();
-    Ok(report)
+    report
 }
 
 /// The accounts to scan, and the organization when `--org` read it.
@@ -263,17 +245,7 @@ async fn scan_with_deadline(scan: &TargetScan, limit: std::time::Duration) -> Ta
                     limit.as_secs()
                 ),
             );
-            let gap = scan.gap(None, "ScanTarget", &err);
-            TargetOutcome {
-                target: Target {
-                    account: scan.account.clone(),
-                    region: scan.region.name.to_string(),
-                    status: TargetStatus::Failed,
-                    reason: Some(gap.reason.clone()),
-                },
-                keys: Vec::new(),
-                gaps: vec![gap],
-            }
+            scan.failed("ScanTarget", &err)
         }
     }
 }
@@ -308,25 +280,16 @@ fn take_shard(
 }
 
 /// A target whose task died (a bug, never an AWS answer): a gap, so the scan still completes.
-fn task_failed(account: String, region: RegionInfo, err: &tokio::task::JoinError) -> TargetOutcome {
-    let reason = format!("internal error while scanning: {err}");
-    TargetOutcome {
-        target: Target {
-            account: account.clone(),
-            region: region.name.to_string(),
-            status: TargetStatus::Failed,
-            reason: Some(reason.clone()),
-        },
-        keys: Vec::new(),
-        gaps: vec![CoverageGap {
-            account,
-            region: Some(region.name.to_string()),
-            key_arn: None,
-            operation: "ScanTarget".to_string(),
+fn task_failed(account: &str, region: RegionInfo, err: &tokio::task::JoinError) -> TargetOutcome {
+    TargetOutcome::failed(
+        account,
+        region.name,
+        format!("internal error while scanning: {err}"),
+        GapKind::Target {
+            operation: "ScanTarget",
             error_code: None,
-            reason,
-        }],
-    }
+        },
+    )
 }
 
 /// What one account contributes to the scan: region scans, or failed targets.
@@ -351,6 +314,46 @@ struct AccountSetup<'a> {
 }
 
 impl AccountSetup<'_> {
+    /// Every account×region of `accounts`, with the progress display. Accounts are set up a few
+    /// at a time (one AssumeRole each); their regions are scanned as soon as they are ready, all
+    /// under the same global limit.
+    async fn scan(&self, accounts: &[AccountTarget], request: &ScanRequest) -> Vec<TargetOutcome> {
+        self.progress
+            .add_targets((accounts.len() * self.regions.len()) as u64);
+        let display = ProgressDisplay::start(request.progress, self.progress.clone());
+        let progress = &self.progress;
+        let outcomes: Vec<TargetOutcome> = futures::stream::iter(accounts.iter())
+            .map(|account| self.account(account))
+            .buffer_unordered(ACCOUNT_SETUP_CONCURRENCY)
+            .flat_map(futures::stream::iter)
+            .map(|planned| async move {
+                let outcome = match planned {
+                    // Each account-region runs as its own task, so SDK request work (signing,
+                    // serialization) spreads over every core instead of the one driving this
+                    // stream.
+                    Planned::Scan(scan) => {
+                        let limit = request.target_timeout;
+                        let account = scan.account.clone();
+                        let region = scan.region;
+                        tokio::spawn(async move { scan_with_deadline(&scan, limit).await })
+                            .await
+                            .unwrap_or_else(|err| task_failed(&account, region, &err))
+                    }
+                    Planned::Failed(outcome) => outcome,
+                };
+                progress.target_done(outcome.gaps.len() as u64);
+                outcome
+            })
+            .buffer_unordered(targets_in_flight(
+                request.concurrency,
+                request.per_target_concurrency,
+            ))
+            .collect()
+            .await;
+        display.finish();
+        outcomes
+    }
+
     /// Credentials for the account (the caller's own, or its role), then one scan per region.
     /// A role that cannot be assumed fails every region of the account with one coverage gap.
     async fn account(&self, account: &AccountTarget) -> Vec<Planned> {
@@ -379,36 +382,16 @@ impl AccountSetup<'_> {
                     })
                 })
                 .collect(),
-            Err(err) => {
-                let reason = format!("could not assume the audit role: {err}");
-                let mut planned: Vec<Planned> = self
-                    .regions
-                    .iter()
-                    .map(|region| {
-                        Planned::Failed(TargetOutcome {
-                            target: Target {
-                                account: account.id.clone(),
-                                region: region.name.to_string(),
-                                status: TargetStatus::Failed,
-                                reason: Some(reason.clone()),
-                            },
-                            keys: Vec::new(),
-                            gaps: Vec::new(),
-                        })
-                    })
-                    .collect();
-                if let Some(Planned::Failed(first)) = planned.first_mut() {
-                    first.gaps.push(CoverageGap {
-                        account: account.id.clone(),
-                        region: None,
-                        key_arn: None,
-                        operation: "AssumeRole".to_string(),
-                        error_code: err.code.clone(),
-                        reason,
-                    });
-                }
-                planned
-            }
+            Err(err) => TargetOutcome::account_failed(
+                &account.id,
+                self.regions,
+                &format!("could not assume the audit role: {err}"),
+                "AssumeRole",
+                err.code,
+            )
+            .into_iter()
+            .map(Planned::Failed)
+            .collect(),
         }
     }
 
@@ -421,10 +404,7 @@ impl AccountSetup<'_> {
         }
         let role = RoleToAssume {
             role_arn: account.role_arn.clone().unwrap_or_else(|| {
-                format!(
-                    "arn:{}:iam::{}:role/{}",
-                    self.partition, account.id, self.selection.role_name
-                )
+                role_arn(self.partition, &account.id, &self.selection.role_name)
             }),
             external_id: account
                 .external_id

@@ -21,7 +21,8 @@ use serde_json::{Value, json};
 
 use crate::analysis::finding::FindingBuilder;
 use crate::catalog::{CatalogFile, CheckMeta, catalog_file};
-use crate::inputs::spec::{DeclaredKey, KmsArn, SpecSet};
+use crate::inputs::spec::{DeclaredKey, SpecSet};
+use crate::model::arn::Arn;
 use crate::model::{
     CoverageGap, Finding, KeyRecord, MultiRegionKeyType, NotEvaluated, Report,
     SPEC_SCOPE_OPERATION, SpecSummary, TargetStatus,
@@ -259,7 +260,7 @@ impl Tally {
                 mrk.replica_arns
                     .iter()
                     .filter(|arn| {
-                        KmsArn::parse(arn).is_some_and(|a| regions.iter().any(|r| r == a.region))
+                        Arn::parse_kms(arn).is_some_and(|a| regions.iter().any(|r| r == a.region))
                     })
                     .cloned(),
             );
@@ -773,7 +774,7 @@ fn replica_drift(declared: &DeclaredKey, live: &KeyRecord, findings: &mut Vec<Fi
         .multi_region
         .iter()
         .flat_map(|m| m.replica_arns.iter())
-        .filter_map(|arn| KmsArn::parse(arn).map(|a| a.region.to_string()))
+        .filter_map(|arn| Arn::parse_kms(arn).map(|a| a.region.to_string()))
         .collect();
     let want_set: BTreeSet<String> = want.iter().cloned().collect();
     if actual == want_set {

@@ -22,8 +22,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::node::{Key, Kind, Node, Pos};
-use super::{DeclaredKey, FieldSource, KmsArn, SpecError};
+use super::{DeclaredKey, FieldSource, SpecError};
 use crate::model::SpecLocation;
+use crate::model::arn::Arn;
 
 /// Fields of a key entry.
 pub const KEY_FIELDS: &[&str] = &[
@@ -192,7 +193,7 @@ fn resolve_identity(key: &mut DeclaredKey, errors: &mut Vec<SpecError>) {
     let Some(arn_text) = key.key_arn.clone() else {
         return;
     };
-    let Some(arn) = KmsArn::parse(&arn_text) else {
+    let Some(arn) = Arn::parse_kms(&arn_text) else {
         return; // validate() reports the malformed ARN
     };
     for (field, value, from_arn) in [

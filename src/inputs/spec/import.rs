@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::node::{Kind, Node, Pos};
-use super::{DeclaredKey, FieldSource, KmsArn, SpecError};
+use super::{DeclaredKey, FieldSource, SpecError};
 use crate::model::SpecLocation;
+use crate::model::arn::Arn;
 
 /// The keys an importer found, and what it could not map.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -304,7 +305,7 @@ impl Builder {
         let Some((arn, arn_source)) = self.key_arn(attrs, pos) else {
             return;
         };
-        let Some(parsed) = KmsArn::parse(&arn).filter(|a| a.key_id().is_some()) else {
+        let Some(parsed) = Arn::parse_kms(&arn).filter(Arn::is_key) else {
             self.warn(
                 pos,
                 attrs.address,
@@ -351,7 +352,7 @@ impl Builder {
         &self,
         attrs: &Attributes<'_>,
         pos: Pos,
-        parsed: &KmsArn<'_>,
+        parsed: &Arn<'_>,
         arn_source: FieldSource,
     ) -> DeclaredKey {
         let mut key = DeclaredKey {
@@ -453,7 +454,7 @@ impl Builder {
 
     fn add_alias(&mut self, attrs: &Attributes<'_>, pos: Pos) {
         let alias_arn = attrs.text("arn").map(|(a, _)| a);
-        let parsed = alias_arn.as_deref().and_then(KmsArn::parse);
+        let parsed = alias_arn.as_deref().and_then(Arn::parse_kms);
         // An alias made with `name_prefix` may leave `name` empty: its real name is its id
         // (`alias/...`) and the last part of its ARN.
         let from_id = || {
@@ -474,14 +475,11 @@ impl Builder {
                 .filter(|(id, _)| id.starts_with("alias/"))
         };
         let from_arn = || {
-            parsed
-                .as_ref()
-                .filter(|a| a.resource.starts_with("alias/"))
-                .and_then(|a| {
-                    attrs
-                        .text("arn")
-                        .map(|(_, source)| (a.resource.to_string(), source))
-                })
+            parsed.as_ref().and_then(Arn::alias_name).and_then(|name| {
+                attrs
+                    .text("arn")
+                    .map(|(_, source)| (name.to_string(), source))
+            })
         };
         let Some((name, source)) = attrs.text("name").or_else(from_id).or_else(from_arn) else {
             let why = match attrs.text("name_prefix") {
@@ -540,7 +538,7 @@ impl Builder {
         if let Some(&i) = index.by_arn.get(reference) {
             return Some(i);
         }
-        let id = KmsArn::parse(reference)
+        let id = Arn::parse_kms(reference)
             .and_then(|a| a.key_id())
             .unwrap_or(reference);
         let candidates = index.by_id.get(id)?;
@@ -581,7 +579,7 @@ impl Builder {
         let mut index = KeyIndex::default();
         for (i, k) in self.keys.iter().enumerate() {
             index.by_arn.entry(k.arn.clone()).or_insert(i);
-            if let Some(id) = KmsArn::parse(&k.arn).and_then(|a| a.key_id()) {
+            if let Some(id) = Arn::parse_kms(&k.arn).and_then(|a| a.key_id()) {
                 index.by_id.entry(id.to_string()).or_default().push(i);
             }
         }

@@ -528,46 +528,5 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The parts of a KMS ARN: `arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KmsArn<'a> {
-    pub partition: &'a str,
-    pub region: &'a str,
-    pub account: &'a str,
-    /// `key/ID` or `alias/NAME`.
-    pub resource: &'a str,
-}
-
-impl<'a> KmsArn<'a> {
-    pub fn parse(arn: &'a str) -> Option<KmsArn<'a>> {
-        let mut parts = arn.splitn(6, ':');
-        let (prefix, partition, service, region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
-        (prefix == "arn"
-            && partition.starts_with("aws")
-            && service == "kms"
-            && !region.is_empty()
-            && !account.is_empty()
-            && (resource.starts_with("key/") || resource.starts_with("alias/")))
-        .then_some(KmsArn {
-            partition,
-            region,
-            account,
-            resource,
-        })
-    }
-
-    /// The key id of a key ARN.
-    pub fn key_id(&self) -> Option<&'a str> {
-        self.resource.strip_prefix("key/")
-    }
-}
-
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{DeclaredKey, KmsArn, SpecError};
+use super::{DeclaredKey, SpecError};
+use crate::model::arn::Arn;
 use crate::policy::KeyPolicy;
 
 /// Key specs and the key usages AWS allows for each.
@@ -107,7 +108,7 @@ fn check_identity(key: &DeclaredKey, error: &mut impl FnMut(&str, String)) {
         check_alias_name(alias, error);
     }
     if let Some(arn) = &key.key_arn
-        && KmsArn::parse(arn).and_then(|a| a.key_id()).is_none()
+        && !Arn::parse_kms(arn).is_some_and(|a| a.is_key())
     {
         error(
             "key_arn",

@@ -7,8 +7,11 @@
 pub mod calls;
 pub mod credentials;
 pub mod errors;
+pub mod paginate;
 pub mod profile;
 pub mod reach;
+#[cfg(test)]
+pub mod replay;
 
 use std::time::Duration;
 

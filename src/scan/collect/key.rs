@@ -7,8 +7,9 @@ use crate::model::{CoverageGap, Grant, KeyRecord, Rotation};
 use crate::scan::aws::CallError;
 use crate::scan::collect::pace::Operation;
 
+use super::TargetScan;
 use super::convert::{self, rotation_applies};
-use super::{Page, TargetScan, all_pages};
+use crate::scan::aws::paginate::{Page, all_pages};
 
 /// AWS-managed keys rotate every year by definition; no call is needed to know it.
 const AWS_MANAGED_ROTATION_DAYS: u32 = 365;
@@ -35,16 +36,46 @@ pub async fn collect_key(
         record.unknown.push("aliases".into());
     }
 
+    let metadata_known = describe(scan, arn, &mut record, &mut gaps).await;
+    if !metadata_known {
+        record.unknown.push("metadata".into());
+    }
+
+    let aws_managed = record.key_manager.as_deref() == Some("AWS");
+    let wants_rotation = metadata_known && rotation_applies(&record);
+    // Tags and grants are read for customer keys, and for keys whose manager is unknown
+    // (DescribeKey failed): better one wasted call than a silently missing field.
+    let wants_customer_fields = !aws_managed;
+
+    let reads = Reads::of(
+        scan,
+        arn,
+        listed_tags,
+        wants_customer_fields,
+        wants_rotation,
+    )
+    .await;
+    reads.apply(scan, arn, metadata_known, &mut record, &mut gaps);
+    (record, gaps)
+}
+
+/// DescribeKey into the record; whether the key's metadata is known.
+async fn describe(
+    scan: &TargetScan,
+    arn: &str,
+    record: &mut KeyRecord,
+    gaps: &mut Vec<CoverageGap>,
+) -> bool {
     let described = scan
         .gate
         .run(Operation::DescribeKey, || {
             scan.client.describe_key().key_id(arn).send()
         })
         .await;
-    let metadata_known = match described {
+    match described {
         Ok(output) => match output.key_metadata() {
             Some(meta) => {
-                convert::apply_metadata(&mut record, meta);
+                convert::apply_metadata(record, meta);
                 true
             }
             None => {
@@ -57,84 +88,110 @@ pub async fn collect_key(
             gaps.push(scan.gap(Some(arn), "DescribeKey", &err.into()));
             false
         }
-    };
-    if !metadata_known {
-        record.unknown.push("metadata".into());
+    }
+}
+
+/// What the calls after DescribeKey returned; `None` for a call that does not apply to the key.
+struct Reads {
+    policy: Result<crate::model::PolicyDocument, CallError>,
+    tags: Option<Result<crate::model::Tags, CallError>>,
+    grants: Option<Result<Vec<Grant>, CallError>>,
+    rotation: Option<Result<Rotation, CallError>>,
+}
+
+impl Reads {
+    /// The key policy, and the tags, grants and rotation when they apply, at the same time.
+    async fn of(
+        scan: &TargetScan,
+        arn: &str,
+        listed_tags: Option<crate::model::Tags>,
+        wants_customer_fields: bool,
+        wants_rotation: bool,
+    ) -> Reads {
+        let (policy, tags, grants, rotation) = tokio::join!(
+            read_policy(scan, arn),
+            async {
+                match listed_tags {
+                    _ if !wants_customer_fields => None,
+                    // The region's tag listing had the key: no call needed.
+                    Some(tags) => Some(Ok(tags)),
+                    None => Some(super::tags::read_tags(scan, arn).await),
+                }
+            },
+            async {
+                if wants_customer_fields {
+                    Some(read_grants(scan, arn).await)
+                } else {
+                    None
+                }
+            },
+            async {
+                if wants_rotation {
+                    Some(read_rotation(scan, arn).await)
+                } else {
+                    None
+                }
+            },
+        );
+        Reads {
+            policy,
+            tags,
+            grants,
+            rotation,
+        }
     }
 
-    let aws_managed = record.key_manager.as_deref() == Some("AWS");
-    let wants_rotation = metadata_known && rotation_applies(&record);
-    // Tags and grants are read for customer keys, and for keys whose manager is unknown
-    // (DescribeKey failed): better one wasted call than a silently missing field.
-    let wants_customer_fields = !aws_managed;
-
-    let (policy, tags, grants, rotation) = tokio::join!(
-        read_policy(scan, arn),
-        async {
-            match listed_tags {
-                _ if !wants_customer_fields => None,
-                // The region's tag listing had the key: no call needed.
-                Some(tags) => Some(Ok(tags)),
-                None => Some(super::tags::read_tags(scan, arn).await),
+    /// Fills the record in: a call that failed marks its field unknown and records a gap.
+    fn apply(
+        self,
+        scan: &TargetScan,
+        arn: &str,
+        metadata_known: bool,
+        record: &mut KeyRecord,
+        gaps: &mut Vec<CoverageGap>,
+    ) {
+        let aws_managed = record.key_manager.as_deref() == Some("AWS");
+        match self.policy {
+            Ok(policy) => record.policy = Some(policy),
+            Err(err) => {
+                record.unknown.push("policy".into());
+                gaps.push(scan.gap(Some(arn), "GetKeyPolicy", &err));
             }
-        },
-        async {
-            if wants_customer_fields {
-                Some(read_grants(scan, arn).await)
-            } else {
-                None
+        }
+        match self.tags {
+            Some(Ok(tags)) => record.tags = tags,
+            Some(Err(err)) => {
+                record.unknown.push("tags".into());
+                gaps.push(scan.gap(Some(arn), "ListResourceTags", &err));
             }
-        },
-        async {
-            if wants_rotation {
-                Some(read_rotation(scan, arn).await)
-            } else {
-                None
+            None => {}
+        }
+        match self.grants {
+            Some(Ok(grants)) => record.grants = Some(grants),
+            Some(Err(err)) => {
+                record.unknown.push("grants".into());
+                gaps.push(scan.gap(Some(arn), "ListGrants", &err));
             }
-        },
-    );
-
-    match policy {
-        Ok(policy) => record.policy = Some(policy),
-        Err(err) => {
-            record.unknown.push("policy".into());
-            gaps.push(scan.gap(Some(arn), "GetKeyPolicy", &err));
+            None => {}
+        }
+        match self.rotation {
+            Some(Ok(rotation)) => record.rotation = Some(rotation),
+            Some(Err(err)) => {
+                record.unknown.push("rotation".into());
+                gaps.push(scan.gap(Some(arn), "GetKeyRotationStatus", &err));
+            }
+            None if aws_managed => {
+                record.rotation = Some(Rotation {
+                    enabled: true,
+                    period_days: Some(AWS_MANAGED_ROTATION_DAYS),
+                    next_rotation_date: None,
+                });
+            }
+            // Without metadata nobody knows whether rotation applies: say so.
+            None if !metadata_known => record.unknown.push("rotation".into()),
+            None => {}
         }
     }
-    match tags {
-        Some(Ok(tags)) => record.tags = tags,
-        Some(Err(err)) => {
-            record.unknown.push("tags".into());
-            gaps.push(scan.gap(Some(arn), "ListResourceTags", &err));
-        }
-        None => {}
-    }
-    match grants {
-        Some(Ok(grants)) => record.grants = Some(grants),
-        Some(Err(err)) => {
-            record.unknown.push("grants".into());
-            gaps.push(scan.gap(Some(arn), "ListGrants", &err));
-        }
-        None => {}
-    }
-    match rotation {
-        Some(Ok(rotation)) => record.rotation = Some(rotation),
-        Some(Err(err)) => {
-            record.unknown.push("rotation".into());
-            gaps.push(scan.gap(Some(arn), "GetKeyRotationStatus", &err));
-        }
-        None if aws_managed => {
-            record.rotation = Some(Rotation {
-                enabled: true,
-                period_days: Some(AWS_MANAGED_ROTATION_DAYS),
-                next_rotation_date: None,
-            });
-        }
-        // Without metadata nobody knows whether rotation applies: say so.
-        None if !metadata_known => record.unknown.push("rotation".into()),
-        None => {}
-    }
-    (record, gaps)
 }
 
 pub(crate) async fn read_policy(
@@ -180,7 +237,7 @@ pub(crate) async fn read_rotation(scan: &TargetScan, arn: &str) -> Result<Rotati
 }
 
 pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Grant>, CallError> {
-    let mut grants = all_pages(|marker| async move {
+    let mut grants = all_pages("ListGrants", |marker| async move {
         let output = scan
             .gate
             .run(Operation::ListGrants, || {
@@ -192,11 +249,13 @@ pub(crate) async fn read_grants(scan: &TargetScan, arn: &str) -> Result<Vec<Gran
                     .send()
             })
             .await?;
-        Ok(Page {
-            items: output.grants().iter().map(convert::grant).collect(),
-            truncated: output.truncated(),
-            next_marker: output.next_marker().map(str::to_string),
-        })
+        Page::kms(
+            "ListGrants",
+            output.grants().iter().map(convert::grant).collect(),
+            output.truncated(),
+            output.next_marker(),
+        )
+        .map_err(CallError::from)
     })
     .await?;
     grants.sort_by(|a, b| a.grant_id.cmp(&b.grant_id));

@@ -17,6 +17,7 @@ use futures::StreamExt;
 use crate::model::regions::RegionInfo;
 use crate::model::{CoverageGap, KeyRecord, Target, TargetStatus};
 use crate::scan::aws::CallError;
+use crate::scan::aws::paginate::{Page, all_pages};
 use crate::scan::collect::pace::Operation;
 
 pub use gate::Gate;
@@ -47,6 +48,84 @@ pub struct TargetOutcome {
     pub gaps: Vec<CoverageGap>,
 }
 
+/// The coverage gap a failed target records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GapKind<'a> {
+    /// A gap of the account×region: `operation` failed there.
+    Target {
+        operation: &'a str,
+        error_code: Option<String>,
+    },
+    /// A gap of the whole account (no region): `operation` failed for all its regions at once.
+    Account {
+        operation: &'a str,
+        error_code: Option<String>,
+    },
+    /// None: another target of the account records the account's gap.
+    Recorded,
+}
+
+impl TargetOutcome {
+    /// An account×region that could not be read: no keys, and `reason` both on the target and
+    /// in its coverage gap.
+    pub fn failed(account: &str, region: &str, reason: String, gap: GapKind<'_>) -> Self {
+        let gap = match gap {
+            GapKind::Target {
+                operation,
+                error_code,
+            } => Some((Some(region), operation, error_code)),
+            GapKind::Account {
+                operation,
+                error_code,
+            } => Some((None, operation, error_code)),
+            GapKind::Recorded => None,
+        };
+        let gaps = gap
+            .map(|(gap_region, operation, error_code)| CoverageGap {
+                account: account.to_string(),
+                region: gap_region.map(str::to_string),
+                key_arn: None,
+                operation: operation.to_string(),
+                error_code,
+                reason: reason.clone(),
+            })
+            .into_iter()
+            .collect();
+        TargetOutcome {
+            target: Target {
+                account: account.to_string(),
+                region: region.to_string(),
+                status: TargetStatus::Failed,
+                reason: Some(reason),
+            },
+            keys: Vec::new(),
+            gaps,
+        }
+    }
+
+    /// Every region of an account failed for one reason (its role could not be assumed): a
+    /// failed target each, and one coverage gap for the account, recorded by the first.
+    pub fn account_failed(
+        account: &str,
+        regions: &[RegionInfo],
+        reason: &str,
+        operation: &str,
+        error_code: Option<String>,
+    ) -> Vec<Self> {
+        let mut gap = Some(GapKind::Account {
+            operation,
+            error_code,
+        });
+        regions
+            .iter()
+            .map(|region| {
+                let gap = gap.take().unwrap_or(GapKind::Recorded);
+                Self::failed(account, region.name, reason.to_string(), gap)
+            })
+            .collect()
+    }
+}
+
 impl TargetScan {
     /// A coverage gap in this target.
     pub fn gap(&self, key_arn: Option<&str>, operation: &str, err: &CallError) -> CoverageGap {
@@ -58,6 +137,19 @@ impl TargetScan {
             error_code: err.code.clone(),
             reason: err.to_string(),
         }
+    }
+
+    /// This account×region could not be read: `operation` failed with `err`.
+    pub fn failed(&self, operation: &str, err: &CallError) -> TargetOutcome {
+        TargetOutcome::failed(
+            &self.account,
+            self.region.name,
+            err.to_string(),
+            GapKind::Target {
+                operation,
+                error_code: err.code.clone(),
+            },
+        )
     }
 
     fn target(&self, status: TargetStatus, reason: Option<String>) -> Target {
@@ -88,14 +180,7 @@ pub async fn scan_target(scan: &TargetScan) -> TargetOutcome {
                 gaps: Vec::new(),
             };
         }
-        Err(err) => {
-            let gap = scan.gap(None, "ListKeys", &err);
-            return TargetOutcome {
-                target: scan.target(TargetStatus::Failed, Some(gap.reason.clone())),
-                keys: Vec::new(),
-                gaps: vec![gap],
-            };
-        }
+        Err(err) => return scan.failed("ListKeys", &err),
     };
 
     // The aliases and the tag listing do not depend on each other: ask for both at once.
@@ -148,35 +233,9 @@ pub async fn scan_target(scan: &TargetScan) -> TargetOutcome {
     }
 }
 
-/// One page of a KMS listing: its items, and the marker of the next page when truncated.
-pub(crate) struct Page<T> {
-    pub items: Vec<T>,
-    pub truncated: bool,
-    pub next_marker: Option<String>,
-}
-
-/// Fetches every page of a KMS `Limit`/`Marker` listing, in order. `fetch` sends one request
-/// for the given marker (through the target's gate).
-pub(crate) async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, CallError>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, CallError>>,
-{
-    let mut items = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = fetch(marker.clone()).await?;
-        items.extend(page.items);
-        marker = next_marker(page.truncated, page.next_marker.as_deref(), &marker)?;
-        if marker.is_none() {
-            return Ok(items);
-        }
-    }
-}
-
 /// Every key id and ARN of the target, across all pages.
 pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>, CallError> {
-    all_pages(|marker| async move {
+    all_pages("ListKeys", |marker| async move {
         let output = scan
             .gate
             .run(Operation::ListKeys, || {
@@ -187,15 +246,13 @@ pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>
                     .send()
             })
             .await?;
-        Ok(Page {
-            items: output
-                .keys()
-                .iter()
-                .filter_map(|e| Some((e.key_id()?.to_string(), e.key_arn()?.to_string())))
-                .collect(),
-            truncated: output.truncated(),
-            next_marker: output.next_marker().map(str::to_string),
-        })
+        let keys = output
+            .keys()
+            .iter()
+            .filter_map(|e| Some((e.key_id()?.to_string(), e.key_arn()?.to_string())))
+            .collect();
+        Page::kms("ListKeys", keys, output.truncated(), output.next_marker())
+            .map_err(CallError::from)
     })
     .await
 }
@@ -205,7 +262,7 @@ pub(crate) async fn list_keys(scan: &TargetScan) -> Result<Vec<(String, String)>
 pub(crate) async fn list_aliases(
     scan: &TargetScan,
 ) -> Result<HashMap<String, Vec<String>>, CallError> {
-    let pairs = all_pages(|marker| async move {
+    let pairs = all_pages("ListAliases", |marker| async move {
         let output = scan
             .gate
             .run(Operation::ListAliases, || {
@@ -216,15 +273,18 @@ pub(crate) async fn list_aliases(
                     .send()
             })
             .await?;
-        Ok(Page {
-            items: output
-                .aliases()
-                .iter()
-                .filter_map(|e| Some((e.target_key_id()?.to_string(), e.alias_name()?.to_string())))
-                .collect(),
-            truncated: output.truncated(),
-            next_marker: output.next_marker().map(str::to_string),
-        })
+        let pairs = output
+            .aliases()
+            .iter()
+            .filter_map(|e| Some((e.target_key_id()?.to_string(), e.alias_name()?.to_string())))
+            .collect();
+        Page::kms(
+            "ListAliases",
+            pairs,
+            output.truncated(),
+            output.next_marker(),
+        )
+        .map_err(CallError::from)
     })
     .await?;
     let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
@@ -237,42 +297,78 @@ pub(crate) async fn list_aliases(
     Ok(aliases)
 }
 
-/// The marker for the next page, or `None` at the end. A page that says "truncated" without a
-/// new marker would loop forever (or silently stop early): that is an error, not the end.
-pub(crate) fn next_marker(
-    truncated: bool,
-    next: Option<&str>,
-    previous: &Option<String>,
-) -> Result<Option<String>, CallError> {
-    if !truncated {
-        return Ok(None);
-    }
-    match next {
-        Some(next) if !next.is_empty() && previous.as_deref() != Some(next) => {
-            Ok(Some(next.to_string()))
-        }
-        _ => Err(CallError::new(
-            Some("PaginationError"),
-            "the response was truncated but gave no new marker; the listing may be incomplete",
-        )),
-    }
-}
+#[cfg(test)]
+mod recorded;
 
 #[cfg(test)]
 mod tests {
-    use super::next_marker;
+    use super::*;
+    use crate::model::regions::lookup;
 
     #[test]
-    fn pagination_ends_only_when_not_truncated() {
-        assert_eq!(next_marker(false, Some("x"), &None), Ok(None));
-        assert_eq!(
-            next_marker(true, Some("m2"), &Some("m1".into())),
-            Ok(Some("m2".into()))
+    fn a_failed_target_carries_its_reason_and_the_gap_of_its_kind() {
+        let reason = "AccessDeniedException: no".to_string();
+        let failed = TargetOutcome::failed(
+            "111111111111",
+            "eu-west-1",
+            reason.clone(),
+            GapKind::Target {
+                operation: "ListKeys",
+                error_code: Some("AccessDeniedException".into()),
+            },
         );
-        assert!(next_marker(true, None, &None).is_err());
-        assert!(next_marker(true, Some("m1"), &Some("m1".into())).is_err());
+        assert_eq!(
+            failed.target,
+            Target {
+                account: "111111111111".into(),
+                region: "eu-west-1".into(),
+                status: TargetStatus::Failed,
+                reason: Some(reason.clone()),
+            }
+        );
+        assert!(failed.keys.is_empty());
+        assert_eq!(
+            failed.gaps,
+            [CoverageGap {
+                account: "111111111111".into(),
+                region: Some("eu-west-1".into()),
+                key_arn: None,
+                operation: "ListKeys".into(),
+                error_code: Some("AccessDeniedException".into()),
+                reason: reason.clone(),
+            }]
+        );
+
+        let recorded =
+            TargetOutcome::failed("111111111111", "eu-west-1", reason, GapKind::Recorded);
+        assert_eq!(recorded.target.status, TargetStatus::Failed);
+        assert!(recorded.gaps.is_empty());
+    }
+
+    #[test]
+    fn a_failed_account_fails_every_region_with_one_gap_for_the_account() {
+        let regions = [
+            lookup("us-east-1").expect("region"),
+            lookup("eu-west-1").expect("region"),
+        ];
+        let failed = TargetOutcome::account_failed(
+            "222222222222",
+            &regions,
+            "could not assume the audit role: denied",
+            "AssumeRole",
+            Some("AccessDenied".into()),
+        );
+        let targets: Vec<(&str, Option<&str>)> = failed
+            .iter()
+            .map(|o| (o.target.region.as_str(), o.target.reason.as_deref()))
+            .collect();
+        let reason = Some("could not assume the audit role: denied");
+        assert_eq!(targets, [("us-east-1", reason), ("eu-west-1", reason)]);
+        let gaps: Vec<&CoverageGap> = failed.iter().flat_map(|o| &o.gaps).collect();
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].region, None);
+        assert_eq!(gaps[0].operation, "AssumeRole");
+        assert_eq!(gaps[0].error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(gaps[0].reason, "could not assume the audit role: denied");
     }
 }
-
-#[cfg(test)]
-mod recorded;

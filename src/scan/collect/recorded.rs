@@ -1,41 +1,21 @@
-//! Collection against recorded KMS responses: what the emulator cannot show (several pages,
-//! throttling, rotation periods, an endless paginator) replayed through the real SDK client.
+//! Collection against recorded KMS and tag-listing responses: what the emulator cannot show
+//! (several pages, throttling, rotation periods, an endless paginator) replayed through the real
+//! SDK clients.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-use aws_smithy_types::body::SdkBody;
+use aws_smithy_http_client::test_util::StaticReplayClient;
 use tokio::sync::Semaphore;
 
 use super::{Gate, TargetScan, key, list_aliases, list_keys, tags};
 use crate::model::regions::lookup;
+use crate::scan::aws::replay::{recorded, request_bodies};
 
 fn scan_with(responses: &[(u16, &str)]) -> (TargetScan, StaticReplayClient) {
-    let events = responses
-        .iter()
-        .map(|(status, body)| {
-            let request = http::Request::builder()
-                .uri("https://kms.us-east-1.amazonaws.com/")
-                .body(SdkBody::empty())
-                .expect("request");
-            let mut response = http::Response::builder().status(*status);
-            if let Some(code) = body
-                .split("\"__type\":\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-            {
-                response = response.header("x-amzn-ErrorType", code);
-            }
-            ReplayEvent::new(
-                request,
-                response.body(SdkBody::from(*body)).expect("response"),
-            )
-        })
-        .collect();
-    let http = StaticReplayClient::new(events);
+    let http = recorded("https://kms.us-east-1.amazonaws.com/", responses);
     let config = aws_sdk_kms::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -71,12 +51,6 @@ fn scan_with(responses: &[(u16, &str)]) -> (TargetScan, StaticReplayClient) {
     (scan, http)
 }
 
-fn bodies(http: &StaticReplayClient) -> Vec<String> {
-    http.actual_requests()
-        .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).into_owned())
-        .collect()
-}
-
 const ARN: &str = "arn:aws:kms:us-east-1:111111111111:key/k1";
 
 #[tokio::test]
@@ -96,7 +70,7 @@ async fn list_keys_follows_markers_across_pages() {
     let ids: Vec<&str> = keys.iter().map(|(id, _)| id.as_str()).collect();
     // An empty page that is still truncated is not the end.
     assert_eq!(ids, ["k1", "k2", "k3"]);
-    let sent = bodies(&http);
+    let sent = request_bodies(&http);
     assert_eq!(sent.len(), 3);
     assert!(!sent[0].contains("Marker"), "{}", sent[0]);
     assert!(sent[1].contains(r#""Marker":"m1""#), "{}", sent[1]);
@@ -116,8 +90,63 @@ async fn list_keys_that_never_advance_is_an_error_not_a_loop() {
             r#"{"Keys":[{"KeyId":"k1","KeyArn":"arn:k1"}],"Truncated":true,"NextMarker":"m1"}"#,
         ),
     ]);
-    let err = list_keys(&scan).await.expect_err("no progress");
+    let err = within_seconds(list_keys(&scan))
+        .await
+        .expect_err("no progress");
     assert_eq!(err.code.as_deref(), Some("PaginationError"));
+    assert_eq!(
+        err.message,
+        "ListKeys returned the same pagination token twice; the listing may be incomplete"
+    );
+}
+
+#[tokio::test]
+async fn a_truncated_page_without_a_marker_is_an_error_not_the_end() {
+    let (scan, http) = scan_with(&[(
+        200,
+        r#"{"Aliases":[{"AliasName":"alias/a","TargetKeyId":"k1"}],"Truncated":true}"#,
+    )]);
+    let err = within_seconds(list_aliases(&scan))
+        .await
+        .expect_err("no marker");
+    assert_eq!(err.code.as_deref(), Some("PaginationError"));
+    assert_eq!(
+        err.message,
+        "the response was truncated but gave no new marker; the listing may be incomplete"
+    );
+    assert_eq!(http.actual_requests().count(), 1);
+}
+
+#[tokio::test]
+async fn grants_whose_markers_come_round_again_are_an_error_not_a_loop() {
+    let page = |next: &str| {
+        format!(
+            r#"{{"Grants":[{{"GrantId":"g-{next}","Operations":[]}}],"Truncated":true,"NextMarker":"{next}"}}"#
+        )
+    };
+    let (first, second) = (page("m1"), page("m2"));
+    // m1 → m2 → m1: not the previous marker, but one seen before.
+    let (scan, http) = scan_with(&[
+        (200, first.as_str()),
+        (200, second.as_str()),
+        (200, first.as_str()),
+        (200, second.as_str()),
+    ]);
+    let err = within_seconds(key::read_grants(&scan, ARN))
+        .await
+        .expect_err("a cycle");
+    assert_eq!(
+        err.message,
+        "ListGrants returned the same pagination token twice; the listing may be incomplete"
+    );
+    assert_eq!(http.actual_requests().count(), 3);
+}
+
+/// A listing that loops must fail, not hang the test.
+async fn within_seconds<T>(listing: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), listing)
+        .await
+        .expect("the listing ended")
 }
 
 #[tokio::test]
@@ -210,7 +239,7 @@ async fn tags_and_grants_are_read_across_pages() {
     let tags = tags::read_tags(&scan, ARN).await.expect("tags");
     assert_eq!(tags.len(), 2);
     assert_eq!(&tags["env"], "prod");
-    assert!(bodies(&http)[1].contains(r#""Marker":"t1""#));
+    assert!(request_bodies(&http)[1].contains(r#""Marker":"t1""#));
 
     let (scan, _http) = scan_with(&[(
         200,
@@ -253,7 +282,7 @@ async fn the_tag_listing_follows_pagination_tokens_and_keeps_only_tagged_keys() 
         &listed["arn:aws:kms:us-east-1:111111111111:key/c"]["owner"],
         "ann"
     );
-    let sent = bodies(&http);
+    let sent = request_bodies(&http);
     assert!(
         sent[0].contains(r#""ResourceTypeFilters":["kms:key"]"#),
         "{}",
@@ -271,10 +300,39 @@ async fn the_tag_listing_follows_pagination_tokens_and_keeps_only_tagged_keys() 
             r#"{"PaginationToken":"same","ResourceTagMappingList":[]}"#,
         ),
     ]);
-    let err = tags::list_tagged_keys(&scan)
+    let err = within_seconds(tags::list_tagged_keys(&scan))
         .await
         .expect_err("a repeated token");
     assert_eq!(err.code.as_deref(), Some("PaginationError"));
+    assert_eq!(
+        err.message,
+        "GetResources returned the same pagination token twice; the listing may be incomplete"
+    );
+}
+
+#[tokio::test]
+async fn a_tag_listing_whose_tokens_come_round_again_is_an_error_not_a_loop() {
+    let page = |next: &str| {
+        format!(
+            r#"{{"PaginationToken":"{next}","ResourceTagMappingList":[{{"ResourceARN":"arn:aws:kms:us-east-1:111111111111:key/{next}","Tags":[{{"Key":"team","Value":"pay"}}]}}]}}"#
+        )
+    };
+    let (a, b) = (page("a"), page("b"));
+    let (scan, http) = scan_with(&[
+        (200, a.as_str()),
+        (200, b.as_str()),
+        (200, a.as_str()),
+        (200, b.as_str()),
+        (200, a.as_str()),
+    ]);
+    let err = within_seconds(tags::list_tagged_keys(&scan))
+        .await
+        .expect_err("a cycle");
+    assert_eq!(err.code.as_deref(), Some("PaginationError"));
+    assert!(err.message.starts_with("GetResources "), "{}", err.message);
+    let sent = request_bodies(&http);
+    assert_eq!(sent.len(), 3);
+    assert!(sent[2].contains(r#""PaginationToken":"b""#), "{}", sent[2]);
 }
 
 #[tokio::test]

@@ -17,7 +17,8 @@ use crate::model::Tags;
 use crate::scan::aws::CallError;
 use crate::scan::collect::pace::Operation;
 
-use super::{Page, TargetScan, all_pages};
+use super::TargetScan;
+use crate::scan::aws::paginate::{Page, all_pages};
 
 /// How many keys one GetResources page holds (the API's maximum).
 const RESOURCES_PAGE: i32 = 100;
@@ -28,9 +29,7 @@ pub type ListedTags = HashMap<String, Tags>;
 
 /// Every tagged KMS key of the target with its tags, across all pages.
 pub async fn list_tagged_keys(scan: &TargetScan) -> Result<ListedTags, CallError> {
-    let mut listed = ListedTags::new();
-    let mut token: Option<String> = None;
-    loop {
+    let listed = all_pages("GetResources", |token| async move {
         let output = scan
             .gate
             .run(Operation::GetResources, || {
@@ -38,40 +37,36 @@ pub async fn list_tagged_keys(scan: &TargetScan) -> Result<ListedTags, CallError
                     .get_resources()
                     .resource_type_filters("kms:key")
                     .resources_per_page(RESOURCES_PAGE)
-                    .set_pagination_token(token.clone())
+                    .set_pagination_token(token)
                     .send()
             })
             .await?;
-        for mapping in output.resource_tag_mapping_list() {
-            let Some(arn) = mapping.resource_arn() else {
-                continue;
-            };
-            let tags: Tags = mapping
-                .tags()
-                .iter()
-                .map(|tag| (tag.key().to_string(), tag.value().to_string()))
-                .collect();
-            if !tags.is_empty() {
-                listed.insert(arn.to_string(), tags);
-            }
-        }
+        let tagged = output
+            .resource_tag_mapping_list()
+            .iter()
+            .filter_map(|mapping| {
+                let arn = mapping.resource_arn()?;
+                let tags: Tags = mapping
+                    .tags()
+                    .iter()
+                    .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                    .collect();
+                (!tags.is_empty()).then(|| (arn.to_string(), tags))
+            })
+            .collect();
         // The API ends a listing with an empty (or absent) token.
-        match output.pagination_token().filter(|t| !t.is_empty()) {
-            None => return Ok(listed),
-            Some(next) if token.as_deref() == Some(next) => {
-                return Err(CallError::new(
-                    Some("PaginationError"),
-                    "GetResources returned the same pagination token twice; the listing may be incomplete",
-                ));
-            }
-            Some(next) => token = Some(next.to_string()),
-        }
-    }
+        Ok::<_, CallError>(Page {
+            items: tagged,
+            next: output.pagination_token().map(str::to_string),
+        })
+    })
+    .await?;
+    Ok(listed.into_iter().collect())
 }
 
 /// The tags of one key, asked of KMS (`ListResourceTags`), for keys the listing does not have.
 pub async fn read_tags(scan: &TargetScan, arn: &str) -> Result<Tags, CallError> {
-    let tags = all_pages(|marker| async move {
+    let tags = all_pages("ListResourceTags", |marker| async move {
         let output = scan
             .gate
             .run(Operation::ListResourceTags, || {
@@ -83,15 +78,18 @@ pub async fn read_tags(scan: &TargetScan, arn: &str) -> Result<Tags, CallError> 
                     .send()
             })
             .await?;
-        Ok(Page {
-            items: output
-                .tags()
-                .iter()
-                .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
-                .collect(),
-            truncated: output.truncated(),
-            next_marker: output.next_marker().map(str::to_string),
-        })
+        let tags = output
+            .tags()
+            .iter()
+            .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
+            .collect();
+        Page::kms(
+            "ListResourceTags",
+            tags,
+            output.truncated(),
+            output.next_marker(),
+        )
+        .map_err(CallError::from)
     })
     .await?;
     Ok(tags.into_iter().collect())

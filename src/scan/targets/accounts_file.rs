@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::AccountTarget;
+use crate::model::arn::Arn;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,14 +95,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<AccountTarget>, AccountsFile
             return Err(invalid(line, "id", format!("account {id} is listed twice")));
         }
         if let Some(role_arn) = &entry.role_arn {
-            let arn_account = role_arn.value.split(':').nth(4).unwrap_or_default();
-            if !role_arn.value.starts_with("arn:") || !role_arn.value.contains(":role/") {
+            let Some(arn) = Arn::parse(&role_arn.value).filter(|a| a.resource.starts_with("role/"))
+            else {
                 return Err(invalid(
                     role_arn.referenced.line(),
                     "role_arn",
                     format!("'{}' is not an IAM role ARN", role_arn.value),
                 ));
-            }
+            };
+            let arn_account = arn.account;
             if arn_account != id {
                 return Err(invalid(
                     role_arn.referenced.line(),
@@ -170,6 +172,20 @@ mod tests {
         let err = parse_str("accounts:\n  - id: \"222222222222\"\n  - id: \"222222222222\"\n")
             .unwrap_err();
         assert!(err.to_string().contains("listed twice"), "{err}");
+        for not_a_role in [
+            "arn:aws:iam::222222222222:user/X",
+            "arn:aws:iam:role/X",
+            "role/X",
+        ] {
+            let err = parse_str(&format!(
+                "accounts:\n  - id: \"222222222222\"\n    role_arn: {not_a_role}\n"
+            ))
+            .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("accounts.yaml:3: role_arn: '{not_a_role}' is not an IAM role ARN")
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
 
 use crate::scan::aws::CallError;
+use crate::scan::aws::paginate::{Page, PaginationError, all_pages};
 
 /// What kms-audit learns about the organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,16 @@ pub struct OrgError {
     pub error: CallError,
 }
 
+/// A listing that would not end names its own operation.
+impl From<PaginationError> for OrgError {
+    fn from(err: PaginationError) -> Self {
+        OrgError {
+            operation: err.operation(),
+            error: err.into(),
+        }
+    }
+}
+
 fn org_error<E>(operation: &'static str) -> impl FnOnce(E) -> OrgError
 where
     E: Into<CallError>,
@@ -54,7 +65,7 @@ pub async fn describe(client: &Client) -> Result<Organization, OrgError> {
         operation: "DescribeOrganization",
         error: CallError::new(None, "the response described no organization"),
     })?;
-    let mut accounts = all_pages(|token| async move {
+    let mut accounts = all_pages("ListAccounts", |token| async move {
         let page = client
             .list_accounts()
             .set_next_token(token)
@@ -72,7 +83,10 @@ pub async fn describe(client: &Client) -> Result<Organization, OrgError> {
                 })
             })
             .collect();
-        Ok((accounts, page.next_token().map(str::to_string)))
+        Ok::<_, OrgError>(Page {
+            items: accounts,
+            next: page.next_token().map(str::to_string),
+        })
     })
     .await?;
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
@@ -82,25 +96,6 @@ pub async fn describe(client: &Client) -> Result<Organization, OrgError> {
         management_account: org.master_account_id().unwrap_or_default().to_string(),
         accounts,
     })
-}
-
-/// Fetches every page of an Organizations `NextToken` listing. An empty page that still carries a
-/// NextToken is not the end (Organizations does return those).
-async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, OrgError>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), OrgError>>,
-{
-    let mut items = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let (page, next) = fetch(token.take()).await?;
-        items.extend(page);
-        match next {
-            Some(next) if !next.is_empty() => token = Some(next),
-            _ => return Ok(items),
-        }
-    }
 }
 
 /// ACTIVE by the newer `State` field when present, else by the older `Status`.
@@ -123,7 +118,7 @@ pub async fn accounts_under(
         if !seen.insert(parent.clone()) {
             continue;
         }
-        let accounts = all_pages(|token| {
+        let accounts = all_pages("ListAccountsForParent", |token| {
             let parent = parent.clone();
             async move {
                 let page = client
@@ -137,12 +132,15 @@ pub async fn accounts_under(
                     .accounts()
                     .iter()
                     .filter_map(|a| a.id().map(str::to_string));
-                Ok((ids.collect(), page.next_token().map(str::to_string)))
+                Ok::<_, OrgError>(Page {
+                    items: ids.collect(),
+                    next: page.next_token().map(str::to_string),
+                })
             }
         })
         .await?;
         found.extend(accounts);
-        let children = all_pages(|token| {
+        let children = all_pages("ListOrganizationalUnitsForParent", |token| {
             let parent = parent.clone();
             async move {
                 let page = client
@@ -156,7 +154,10 @@ pub async fn accounts_under(
                     .organizational_units()
                     .iter()
                     .filter_map(|ou| ou.id().map(str::to_string));
-                Ok((ids.collect(), page.next_token().map(str::to_string)))
+                Ok::<_, OrgError>(Page {
+                    items: ids.collect(),
+                    next: page.next_token().map(str::to_string),
+                })
             }
         })
         .await?;
@@ -167,28 +168,16 @@ pub async fn accounts_under(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::scan::aws::replay::recorded;
     use aws_sdk_organizations::config::{BehaviorVersion, Credentials, Region};
-    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_http_client::test_util::StaticReplayClient;
 
     fn client(bodies: &[&str]) -> (Client, StaticReplayClient) {
-        let events = bodies
-            .iter()
-            .map(|body| {
-                ReplayEvent::new(
-                    http::Request::builder()
-                        .uri("https://organizations.us-east-1.amazonaws.com/")
-                        .body(SdkBody::empty())
-                        .expect("request"),
-                    http::Response::builder()
-                        .status(200)
-                        .body(SdkBody::from(*body))
-                        .expect("response"),
-                )
-            })
-            .collect();
-        let http = StaticReplayClient::new(events);
+        let answers: Vec<(u16, &str)> = bodies.iter().map(|body| (200, *body)).collect();
+        let http = recorded("https://organizations.us-east-1.amazonaws.com/", &answers);
         let config = aws_sdk_organizations::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
@@ -196,6 +185,13 @@ mod tests {
             .http_client(http.clone())
             .build();
         (Client::from_conf(config), http)
+    }
+
+    /// A listing that loops must fail, not hang the test.
+    async fn within_seconds<T>(listing: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(10), listing)
+            .await
+            .expect("the listing ended")
     }
 
     #[tokio::test]
@@ -230,5 +226,71 @@ mod tests {
             .expect("accounts");
         let found: Vec<&str> = found.iter().map(String::as_str).collect();
         assert_eq!(found, ["222222222222", "333333333333"]);
+    }
+
+    #[tokio::test]
+    async fn list_accounts_repeating_a_token_is_an_error_not_a_loop() {
+        let (client, http) = client(&[
+            r#"{"Organization":{"Id":"o-abc123","MasterAccountId":"111111111111"}}"#,
+            r#"{"Accounts":[{"Id":"111111111111","State":"ACTIVE"}],"NextToken":"t1"}"#,
+            r#"{"Accounts":[{"Id":"222222222222","State":"ACTIVE"}],"NextToken":"t1"}"#,
+            r#"{"Accounts":[{"Id":"222222222222","State":"ACTIVE"}],"NextToken":"t1"}"#,
+            r#"{"Accounts":[{"Id":"222222222222","State":"ACTIVE"}],"NextToken":"t1"}"#,
+        ]);
+        let err = within_seconds(describe(&client))
+            .await
+            .expect_err("a repeated token");
+        assert_eq!(err.operation, "ListAccounts");
+        assert_eq!(err.error.code.as_deref(), Some("PaginationError"));
+        assert_eq!(
+            err.to_string(),
+            "organizations:ListAccounts failed: PaginationError: ListAccounts returned the same \
+             pagination token twice; the listing may be incomplete"
+        );
+        // DescribeOrganization and two pages: the third would repeat the second.
+        assert_eq!(http.actual_requests().count(), 3);
+    }
+
+    #[tokio::test]
+    async fn list_accounts_for_parent_repeating_a_token_is_an_error_not_a_loop() {
+        let (client, http) = client(&[
+            r#"{"Accounts":[{"Id":"222222222222"}],"NextToken":"a1"}"#,
+            r#"{"Accounts":[],"NextToken":"a2"}"#,
+            r#"{"Accounts":[{"Id":"333333333333"}],"NextToken":"a1"}"#,
+            r#"{"Accounts":[],"NextToken":"a2"}"#,
+        ]);
+        let err = within_seconds(accounts_under(&client, &["ou-a".to_string()]))
+            .await
+            .expect_err("a repeated token");
+        assert_eq!(err.operation, "ListAccountsForParent");
+        assert!(
+            err.to_string().contains(
+                "ListAccountsForParent returned the same pagination token twice; the listing \
+                 may be incomplete"
+            ),
+            "{err}"
+        );
+        assert_eq!(http.actual_requests().count(), 3);
+    }
+
+    #[tokio::test]
+    async fn list_ous_for_parent_repeating_a_token_is_an_error_not_a_loop() {
+        let (client, http) = client(&[
+            r#"{"Accounts":[{"Id":"222222222222"}]}"#,
+            r#"{"OrganizationalUnits":[{"Id":"ou-a-b"}],"NextToken":"o1"}"#,
+            r#"{"OrganizationalUnits":[{"Id":"ou-a-c"}],"NextToken":"o1"}"#,
+            r#"{"OrganizationalUnits":[{"Id":"ou-a-c"}],"NextToken":"o1"}"#,
+        ]);
+        let err = within_seconds(accounts_under(&client, &["ou-a".to_string()]))
+            .await
+            .expect_err("a repeated token");
+        assert_eq!(err.operation, "ListOrganizationalUnitsForParent");
+        assert_eq!(err.error.code.as_deref(), Some("PaginationError"));
+        assert!(
+            err.to_string()
+                .starts_with("organizations:ListOrganizationalUnitsForParent failed: "),
+            "{err}"
+        );
+        assert_eq!(http.actual_requests().count(), 3);
     }
 }
