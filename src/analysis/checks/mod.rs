@@ -191,13 +191,3 @@ fn cli_key_args(key: &KeyRecord) -> String {
     };
     format!("--key-id {id} --region {}", key.region)
 }
-
-/// The region field of an ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`).
-fn arn_region(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|s| !s.is_empty())
-}
-
-/// The account field of an ARN.
-fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|s| !s.is_empty())
-}

@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{CheckRun, arn_account, arn_region, cli_key_args, is_pending_deletion, known};
+use super::{CheckRun, cli_key_args, is_pending_deletion, known};
 use crate::analysis::finding::FindingBuilder;
 use crate::catalog::CheckMeta;
+use crate::model::arn::Arn;
 use crate::model::{Finding, KeyRecord, MultiRegionKeyType, TargetStatus};
 
 fn enabled_state(key: &KeyRecord) -> Option<&str> {
@@ -53,8 +54,9 @@ pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
                 }
             }
             None => {
-                let (Some(account), Some(region)) =
-                    (arn_account(primary_arn), arn_region(primary_arn))
+                let Some((account, region)) = Arn::parse(primary_arn)
+                    .filter(|a| !a.account.is_empty() && !a.region.is_empty())
+                    .map(|a| (a.account, a.region))
                 else {
                     continue;
                 };

@@ -30,7 +30,10 @@ pub(crate) fn rotation_owner_args(key: &KeyRecord) -> String {
             format!(
                 "--key-id {} --region {}",
                 mrk.primary_arn,
-                super::arn_region(&mrk.primary_arn).unwrap_or(&key.region)
+                crate::model::arn::Arn::parse(&mrk.primary_arn)
+                    .map(|a| a.region)
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or(&key.region)
             )
         }
         _ => cli_key_args(key),
