@@ -1,0 +1,43 @@
+//! The README demo keeps working: its organization seeds, and an org-wide scan reads all of it.
+
+use crate::support;
+
+use support::cli::kms_audit;
+use support::demo::{KEYS, REGIONS, seed_demo};
+use support::emulator::Emulator;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_organization_is_scanned_completely() {
+    let emulator = Emulator::start();
+    let org = seed_demo(&emulator.endpoint).await;
+    let run = kms_audit(
+        &emulator.endpoint,
+        &[
+            "scan",
+            "--org",
+            "--regions",
+            &REGIONS.join(","),
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+    );
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["keys"], KEYS);
+    assert_eq!(report["summary"]["accounts"], 4);
+    assert_eq!(report["summary"]["gaps"], 0);
+    assert_eq!(report["organization_id"], org.id.as_str());
+    // Every member account holds keys in the scan.
+    for account in org.members() {
+        assert!(
+            report["inventory"]["keys"]
+                .as_array()
+                .expect("keys")
+                .iter()
+                .any(|k| k["account"] == account),
+            "no key of {account}"
+        );
+    }
+}
