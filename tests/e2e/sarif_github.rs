@@ -7,10 +7,6 @@
 use crate::sarif_support;
 use crate::support;
 
-#[path = "../../examples/bench_inventory.rs"]
-#[allow(dead_code)]
-mod bench_inventory;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -22,6 +18,7 @@ use sarif_support::{
 use serde_json::Value;
 use support::cli::{ACCESS_KEY, DEFAULT_ACCOUNT, command, kms_audit};
 use support::emulator::Emulator;
+use support::inventory;
 use support::org;
 use support::proxy::{FaultProxy, Rule};
 use support::seed::{self, NewKey};
@@ -322,7 +319,7 @@ fn more_than_25000_findings_split_under_githubs_limits() {
     let tool = multitool();
     let work = tempfile::tempdir().expect("tempdir");
     // One account of two regions holds most keys: its ~28,000 findings must split.
-    bench_inventory::generate(&bench_inventory::Args {
+    inventory::generate(&inventory::Args {
         out: work.path().to_path_buf(),
         keys: 40_000,
         accounts: 1,

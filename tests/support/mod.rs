@@ -1,10 +1,13 @@
-//! Shared test harness: the local AWS emulator, the fault-injecting proxy, seeding through the
-//! AWS SDK, and running the real `kms-audit` binary.
+//! Shared test and benchmark harness: the local AWS emulator, the fault-injecting proxy, seeding
+//! through the AWS SDK, the synthetic estates of the benchmarks, and running the real `kms-audit`
+//! binary. The integration tests (tests/e2e) and the examples (examples/*.rs) include it by path.
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod emulator;
+pub mod inventory;
 pub mod ocsf;
 pub mod org;
 pub mod proxy;

@@ -1,19 +1,17 @@
-//! Large-inventory benchmark input; `scripts/bench-inventory.sh` runs it (a benchmark, not a test).
+//! The large synthetic inventory: what `kms-audit scan` would write for an estate of many
+//! thousand keys, without AWS. `examples/bench_inventory.rs` writes it for the large-inventory
+//! benchmark (`scripts/bench-inventory.sh`); `tests/e2e/sarif_github.rs` for more than 25,000
+//! findings in one account.
 //!
-//! ```text
-//! bench_inventory --out DIR [--keys 100000] [--accounts 200] [--regions 17] [--declared 10000]
-//! bench_inventory --parse SCAN.json value|typed|reader
-//! ```
-//!
-//! Writes into DIR:
+//! [`generate`] writes into a directory:
 //! - `scan.json`: a JSON report as `kms-audit scan` writes it, with a synthetic inventory of
-//!   `--keys` keys spread over accounts × regions (AWS-managed and customer keys, symmetric,
+//!   `keys` keys spread over accounts × regions (AWS-managed and customer keys, symmetric,
 //!   RSA and HMAC, realistic policies, tags and grants, and the usual neglect: keys without
 //!   rotation, alias or owner tag, disabled keys, keys pending deletion, a few public or
 //!   cross-account policies and grants). Findings are left empty: `kms-audit report` runs the
 //!   checks again.
 //! - `config.yaml`: `required_tags: [owner]`, one trusted account.
-//! - `spec.yaml`: `--declared` declared keys (by alias) matching live keys, one in ten drifted
+//! - `spec.yaml`: `declared` declared keys (by alias) matching live keys, one in ten drifted
 //!   (description, rotation or tags), and a few declared keys that do not exist.
 
 use std::io::Write;
@@ -25,81 +23,18 @@ use kms_audit::model::{
 };
 use serde_json::json;
 
-const REGIONS: [&str; 17] = [
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "sa-east-1",
-];
-const FIRST_ACCOUNT: u64 = 100_000_000_000;
+use super::bench::{REGIONS, account_id};
+
 const OUTSIDER: &str = "999988887777";
 const TRUSTED: &str = "444455556666";
 
-/// What to generate (tests that need a large inventory include this file as a module).
+/// What to generate.
 pub struct Args {
     pub out: PathBuf,
     pub keys: usize,
     pub accounts: usize,
     pub regions: usize,
     pub declared: usize,
-}
-
-fn usage(problem: &str) -> ! {
-    eprintln!(
-        "bench_inventory: {problem}\nusage: bench_inventory --out DIR [--keys N] [--accounts N] \
-         [--regions N (max 17)] [--declared N]"
-    );
-    std::process::exit(2);
-}
-
-fn parse_args() -> Args {
-    let mut args = Args {
-        out: PathBuf::new(),
-        keys: 100_000,
-        accounts: 200,
-        regions: 17,
-        declared: 10_000,
-    };
-    let mut raw = std::env::args().skip(1);
-    while let Some(flag) = raw.next() {
-        let value = raw
-            .next()
-            .unwrap_or_else(|| usage(&format!("{flag} needs a value")));
-        let number = || -> usize {
-            value
-                .parse()
-                .unwrap_or_else(|_| usage(&format!("{flag}: '{value}' is not a number")))
-        };
-        match flag.as_str() {
-            "--out" => args.out = PathBuf::from(&value),
-            "--keys" => args.keys = number(),
-            "--accounts" => args.accounts = number().max(1),
-            "--regions" => args.regions = number().clamp(1, REGIONS.len()),
-            "--declared" => args.declared = number(),
-            other => usage(&format!("unknown argument {other}")),
-        }
-    }
-    if args.out.as_os_str().is_empty() {
-        usage("--out is required");
-    }
-    args
-}
-
-fn account_id(index: usize) -> String {
-    format!("{:012}", FIRST_ACCOUNT + index as u64)
 }
 
 fn date(days_after_2024: u64) -> String {
@@ -246,47 +181,6 @@ fn key(n: usize, args: &Args) -> KeyRecord {
 
 fn alias(n: usize) -> String {
     format!("alias/app-{n}")
-}
-
-/// `bench_inventory --parse FILE value|typed|reader`: how reading a saved report costs in time
-/// and peak memory: the whole text through a `serde_json::Value` first (as `kms-audit report`
-/// used to), the whole text straight into the typed `Report`, or as `kms-audit report` reads it
-/// now (typed, from a buffered reader, never the whole text). Evidence for the large-inventory
-/// findings in the README.
-fn parse_experiment(file: &str, via: &str) {
-    let started = std::time::Instant::now();
-    let text = || std::fs::read_to_string(file).expect("read the report");
-    let report: Report = match via {
-        "value" => {
-            let value: serde_json::Value = serde_json::from_str(&text()).expect("JSON");
-            serde_json::from_value(value).expect("a report")
-        }
-        "typed" => serde_json::from_str(&text()).expect("a report"),
-        "reader" => kms_audit::model::saved_report::read_report(std::path::Path::new(file))
-            .unwrap_or_else(|err| usage(&err.to_string())),
-        other => usage(&format!(
-            "--parse: unknown way {other} (value, typed or reader)"
-        )),
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let peak = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .unwrap_or("VmHWM: ?")
-        .to_string();
-    println!(
-        "parse via {via}: {} keys in {seconds:.2} s, peak {peak}",
-        report.inventory.keys.len()
-    );
-}
-
-fn main() {
-    let raw: Vec<String> = std::env::args().collect();
-    if raw.len() == 4 && raw[1] == "--parse" {
-        return parse_experiment(&raw[2], &raw[3]);
-    }
-    generate(&parse_args());
 }
 
 /// Writes `scan.json`, `config.yaml` and `spec.yaml` into `args.out`.
