@@ -20,6 +20,7 @@ pub fn bin() -> std::path::PathBuf {
 
 /// Credentials the emulator accepts; moto maps unknown access keys to its default account.
 pub const ACCESS_KEY: &str = "AKIAKMSAUDITTEST0001";
+pub const SECRET_KEY: &str = "kms-audit-test-secret";
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
 
 pub struct Run {
@@ -55,7 +56,7 @@ pub fn command() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", "kms-audit-test-secret")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
