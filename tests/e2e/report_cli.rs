@@ -3,53 +3,13 @@
 //! suppressions and baseline, input errors as one line and exit 2, colour only on a terminal.
 
 use crate::report_fixture;
+use crate::support::cli::{Run, bin, command, run};
 
 use std::path::Path;
-use std::process::Command;
 
 use kms_audit::report::Format;
 use report_fixture::{BASELINE, SCAN, SUPPRESSIONS};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_kms-audit");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|err| panic!("stdout is not JSON ({err}); stderr: {}", self.stderr))
-    }
-}
-
-/// The binary with no AWS environment (these commands never call AWS) and NO_COLOR set.
-fn command() -> Command {
-    let mut cmd = Command::new(BIN);
-    for var in ["AWS_PROFILE", "AWS_ENDPOINT_URL", "KMS_AUDIT_LOG"] {
-        cmd.env_remove(var);
-    }
-    cmd.env("AWS_ACCESS_KEY_ID", "AKIAKMSAUDITTEST0001")
-        .env("AWS_SECRET_ACCESS_KEY", "kms-audit-test-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let output = cmd.output().expect("could not run kms-audit");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// `kms-audit ARGS...` from the crate root (where the fixture paths are relative to).
 fn kms_audit(args: &[&str]) -> Run {
@@ -409,7 +369,7 @@ fn without_keep_findings_the_saved_inventory_is_checked_again() {
 #[test]
 fn stdin_and_piped_stdout_default_to_json() {
     let text = std::fs::read_to_string(report_fixture::fixture("scan.json")).expect("fixture");
-    let mut child = std::process::Command::new(BIN)
+    let mut child = std::process::Command::new(bin())
         .current_dir(report_fixture::root())
         .args(["report", "-", "--keep-findings"])
         .env("NO_COLOR", "1")
@@ -435,7 +395,7 @@ fn stdin_and_piped_stdout_default_to_json() {
 
 /// Runs the binary on a pseudo-terminal (util-linux `script`), so stdout is a TTY.
 fn on_a_terminal(no_color: bool) -> String {
-    let command_line = format!("{BIN} report {SCAN} --keep-findings");
+    let command_line = format!("{} report {SCAN} --keep-findings", bin().display());
     let mut cmd = std::process::Command::new("script");
     cmd.current_dir(report_fixture::root())
         .args(["-qec", &command_line, "/dev/null"])
