@@ -66,12 +66,7 @@ fn missing_credentials_are_reported_with_what_to_do() {
 #[test]
 fn unknown_flag_is_a_usage_error() {
     let run = run(command().args(["scan", "--regoins", "us-east-1"]));
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("unexpected argument '--regoins'"),
-        "{}",
-        run.stderr
-    );
+    run.assert_refused("unexpected argument '--regoins'");
     assert!(
         run.stderr.contains("--regions"),
         "suggests the right flag: {}",
@@ -82,19 +77,9 @@ fn unknown_flag_is_a_usage_error() {
 #[test]
 fn bad_output_and_limits_are_usage_errors() {
     let run_out = run(command().args(["scan", "-o", "pdf=report.pdf"]));
-    assert_eq!(run_out.code, 2);
-    assert!(
-        run_out.stderr.contains("unknown report format 'pdf'"),
-        "{}",
-        run_out.stderr
-    );
+    run_out.assert_refused("unknown report format 'pdf'");
     let run_conc = run(command().args(["scan", "--concurrency", "0"]));
-    assert_eq!(run_conc.code, 2);
-    assert!(
-        run_conc.stderr.contains("--concurrency"),
-        "{}",
-        run_conc.stderr
-    );
+    run_conc.assert_refused("--concurrency");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use crate::support;
 
 use serde_json::{Value, json};
-use support::cli::{ACCESS_KEY, DEFAULT_ACCOUNT, kms_audit};
+use support::cli::{ACCESS_KEY, DEFAULT_ACCOUNT, kms_audit, target_statuses};
 use support::emulator::Emulator;
 use support::proxy::{Fault, FaultProxy, Rule};
 use support::seed::{self, NewKey};
@@ -130,19 +130,8 @@ async fn failed_region_and_key_calls_become_gaps_and_the_rest_completes() {
     want.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     assert_eq!(gaps, want);
 
-    let targets: Vec<(&str, &str)> = report["targets"]
-        .as_array()
-        .expect("targets")
-        .iter()
-        .map(|t| {
-            (
-                t["region"].as_str().unwrap_or(""),
-                t["status"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
     assert_eq!(
-        targets,
+        target_statuses(&report),
         [
             ("af-south-1", "skipped"),
             ("eu-west-1", "failed"),

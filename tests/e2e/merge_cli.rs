@@ -2,6 +2,7 @@
 //! tests/fixtures/merge (accounts 666666666666, 111111111111 and 222222222222 of an organization
 //! in shards 1, 2 and 3 of 3), and the Kubernetes Indexed Job example.
 
+use crate::report_examples::container_command_line;
 use crate::support;
 
 use std::path::{Path, PathBuf};
@@ -353,23 +354,7 @@ fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
     assert_eq!(shards["spec"]["completionMode"], "Indexed");
     let completions = shards["spec"]["completions"].as_u64().expect("completions");
     let container = &shards["spec"]["template"]["spec"]["containers"][0];
-    // The image's entrypoint is kms-audit; the args are its arguments, with no shell.
-    let args = |container: &Value| -> Vec<String> {
-        assert!(
-            container.get("command").is_none(),
-            "no command: {container}"
-        );
-        let mut args = vec!["kms-audit".to_string()];
-        args.extend(
-            container["args"]
-                .as_array()
-                .expect("args")
-                .iter()
-                .map(|a| a.as_str().expect("a string").to_string()),
-        );
-        args
-    };
-    let scan = args(container);
+    let scan = container_command_line(container);
     assert_eq!(scan[1], "scan");
     assert!(
         scan.contains(&format!("--shards={completions}")),
@@ -389,7 +374,7 @@ fn the_kubernetes_indexed_job_runs_shards_then_a_merge() {
 
     let merge = job("kms-audit-merge");
     assert_eq!(merge["spec"]["suspend"], true, "released after the shards");
-    let merge = args(&merge["spec"]["template"]["spec"]["containers"][0]);
+    let merge = container_command_line(&merge["spec"]["template"]["spec"]["containers"][0]);
     assert_eq!(merge[1..3], ["merge".to_string(), "/shards".to_string()]);
     for format in ["json", "sarif", "csv", "ocsf", "asff"] {
         assert!(

@@ -155,19 +155,7 @@ fn the_kubernetes_cronjob_command_and_inputs_are_valid() {
         .find(|d| d["kind"] == "CronJob")
         .expect("CronJob");
     let container = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
-    // The image's entrypoint is kms-audit; the args are its arguments, with no shell.
-    assert!(
-        container.get("command").is_none(),
-        "no command: {container}"
-    );
-    let mut args = vec!["kms-audit".to_string()];
-    args.extend(
-        container["args"]
-            .as_array()
-            .expect("args")
-            .iter()
-            .map(|a| a.as_str().expect("a string").to_string()),
-    );
+    let mut args = container_command_line(container);
     assert_eq!(args[1], "scan");
     for format in ["json", "sarif", "csv", "ocsf", "asff"] {
         assert!(
@@ -180,4 +168,22 @@ fn the_kubernetes_cronjob_command_and_inputs_are_valid() {
     // The documented addition once the first report exists.
     args.push("--baseline=/reports/scan.json".into());
     assert_parses(&args);
+}
+
+/// What a Kubernetes example's container runs: the image's entrypoint is kms-audit and the
+/// container's args are its arguments, with no shell (no `command`).
+pub fn container_command_line(container: &Value) -> Vec<String> {
+    assert!(
+        container.get("command").is_none(),
+        "no command: {container}"
+    );
+    let mut args = vec!["kms-audit".to_string()];
+    args.extend(
+        container["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .map(|a| a.as_str().expect("a string").to_string()),
+    );
+    args
 }

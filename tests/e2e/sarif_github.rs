@@ -20,7 +20,7 @@ use support::cli::{ACCESS_KEY, DEFAULT_ACCOUNT, command, kms_audit};
 use support::emulator::Emulator;
 use support::inventory;
 use support::org;
-use support::proxy::{FaultProxy, Rule};
+use support::proxy::FaultProxy;
 use support::seed::{self, NewKey};
 
 const REGIONS: &str = "us-east-1,eu-west-1";
@@ -108,13 +108,7 @@ async fn an_org_scan_writes_one_valid_file_per_fully_scanned_account() {
         }
     }
     let proxy = FaultProxy::start(&emulator.endpoint, (ACCESS_KEY, DEFAULT_ACCOUNT));
-    proxy.add_rule(Rule::deny().operation("AssumeRole").account(&org.sandbox));
-    proxy.add_rule(
-        Rule::deny()
-            .operation("ListKeys")
-            .account(&org.dev)
-            .region("eu-west-1"),
-    );
+    org.refuse_sandbox_and_dev_eu_west_1(&proxy);
     let work = tempfile::tempdir().expect("tempdir");
     let suppressions = work.path().join("suppressions.yaml");
     std::fs::write(

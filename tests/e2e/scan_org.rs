@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use support::cli::{ACCESS_KEY, DEFAULT_ACCOUNT, kms_audit};
 use support::emulator::Emulator;
 use support::org::{self, SeededOrg};
-use support::proxy::{FaultProxy, Rule};
+use support::proxy::FaultProxy;
 use support::seed::{self, NewKey};
 
 const REGIONS: &str = "us-east-1,eu-west-1";
@@ -125,14 +125,7 @@ async fn org_scan_lists_every_key_of_every_account_and_region() {
     let report = run.json();
     assert_eq!(inventory(&report), estate);
     assert_eq!(report["organization_id"], org.id.as_str());
-    let mut org_accounts = vec![
-        org.management.clone(),
-        org.prod.clone(),
-        org.dev.clone(),
-        org.sandbox.clone(),
-    ];
-    org_accounts.sort();
-    assert_eq!(report["organization_accounts"], json!(org_accounts));
+    assert_eq!(report["organization_accounts"], json!(org.accounts()));
     assert_eq!(report["summary"]["accounts"], 4);
     assert_eq!(report["summary"]["regions"], 2);
     assert_eq!(report["coverage_gaps"], json!([]));
@@ -233,15 +226,10 @@ async fn ou_selection_is_recursive_and_excludes_apply() {
             REGIONS,
         ],
     );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains(&format!(
-            "account 999999999999 named in --accounts is not an ACTIVE account of organization {}",
-            org.id
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_refused(&format!(
+        "account 999999999999 named in --accounts is not an ACTIVE account of organization {}",
+        org.id
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,15 +283,10 @@ async fn accounts_file_selects_exactly_its_accounts_without_organizations() {
         "http://127.0.0.1:9",
         &["scan", "--accounts-file", file.to_str().expect("path")],
     );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains(&format!(
-            "{}:2: id: '123' is not a 12-digit AWS account id",
-            file.display()
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_refused(&format!(
+        "{}:2: id: '123' is not a 12-digit AWS account id",
+        file.display()
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -311,14 +294,7 @@ async fn an_account_whose_role_cannot_be_assumed_is_a_gap_and_the_rest_completes
     let emulator = Emulator::start();
     let (org, estate) = seed_org(&emulator.endpoint).await;
     let proxy = FaultProxy::start(&emulator.endpoint, (ACCESS_KEY, DEFAULT_ACCOUNT));
-    proxy.add_rule(Rule::deny().operation("AssumeRole").account(&org.sandbox));
-    // KMS itself denied in one region of the dev account (e.g. an SCP).
-    proxy.add_rule(
-        Rule::deny()
-            .operation("ListKeys")
-            .account(&org.dev)
-            .region("eu-west-1"),
-    );
+    org.refuse_sandbox_and_dev_eu_west_1(&proxy);
 
     let run = kms_audit(
         &proxy.endpoint,

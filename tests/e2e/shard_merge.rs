@@ -153,13 +153,7 @@ async fn three_shards_merged_equal_one_scan_of_the_organization() {
     );
     let whole = read(&whole_path);
 
-    let mut org_accounts = vec![
-        org.management.clone(),
-        org.prod.clone(),
-        org.dev.clone(),
-        org.sandbox.clone(),
-    ];
-    org_accounts.sort();
+    let org_accounts = org.accounts();
     let mut shard_paths = Vec::new();
     let mut seen_accounts = BTreeSet::new();
     for k in 1..=3u32 {

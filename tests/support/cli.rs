@@ -38,6 +38,17 @@ impl Run {
             )
         })
     }
+
+    /// The run was refused as bad input: exit code 2, and `why` on stderr.
+    #[track_caller]
+    pub fn assert_refused(&self, why: &str) {
+        assert_eq!(self.code, 2, "exit code; stderr: {}", self.stderr);
+        assert!(
+            self.stderr.contains(why),
+            "{why:?} not in stderr: {}",
+            self.stderr
+        );
+    }
 }
 
 /// A command with a clean AWS environment: static test credentials, no profile, no stray config.
@@ -83,4 +94,31 @@ pub fn kms_audit(endpoint: &str, args: &[&str]) -> Run {
     let mut cmd = command();
     cmd.args(args).arg("--endpoint-url").arg(endpoint);
     run(&mut cmd)
+}
+
+/// The JSON report of `kms-audit ARGS... --format json --fail-on none` against an endpoint,
+/// which must exit 0.
+#[track_caller]
+pub fn json_report(endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let run = kms_audit(
+        endpoint,
+        &[args, &["--format", "json", "--fail-on", "none"]].concat(),
+    );
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    run.json()
+}
+
+/// A JSON report's targets as (region, status), in the report's order.
+pub fn target_statuses(report: &serde_json::Value) -> Vec<(&str, &str)> {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            (
+                t["region"].as_str().unwrap_or(""),
+                t["status"].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
 }

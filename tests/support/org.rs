@@ -2,6 +2,7 @@
 //! OUs, and KMS clients acting inside member accounts through an assumed role.
 
 use super::cli::{ACCESS_KEY, DEFAULT_ACCOUNT, SECRET_KEY};
+use super::proxy::{FaultProxy, Rule};
 use super::seed;
 
 /// The role every member account trusts its management account with.
@@ -27,6 +28,30 @@ pub struct SeededOrg {
 impl SeededOrg {
     pub fn members(&self) -> [&str; 3] {
         [&self.prod, &self.dev, &self.sandbox]
+    }
+
+    /// Every account of the organization, the management account included, sorted.
+    pub fn accounts(&self) -> Vec<String> {
+        let mut accounts = vec![
+            self.management.clone(),
+            self.prod.clone(),
+            self.dev.clone(),
+            self.sandbox.clone(),
+        ];
+        accounts.sort();
+        accounts
+    }
+
+    /// Makes `proxy` refuse part of the organization, as a real one does: the sandbox account's
+    /// role cannot be assumed, and KMS is denied in the dev account's eu-west-1 (e.g. an SCP).
+    pub fn refuse_sandbox_and_dev_eu_west_1(&self, proxy: &FaultProxy) {
+        proxy.add_rule(Rule::deny().operation("AssumeRole").account(&self.sandbox));
+        proxy.add_rule(
+            Rule::deny()
+                .operation("ListKeys")
+                .account(&self.dev)
+                .region("eu-west-1"),
+        );
     }
 }
 
