@@ -22,6 +22,7 @@ mod completions_man;
 mod container;
 mod coverage_gaps;
 mod demo;
+mod docs;
 mod drift_e2e;
 mod faults;
 mod first_run;
