@@ -27,8 +27,13 @@
 //!   4 RSA_2048 signing, 5 HMAC_256; an alias unless `j % 7 == 3`; two tags; one grant when
 //!   `j % 4 == 0`; Disabled when `j % 13 == 5`.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+// The pieces of tests/support a benchmark stub needs (all of it would link the AWS SDK clients
+// the tests seed with).
+#[path = "../tests/support/bench.rs"]
+mod bench;
+#[path = "../tests/support/proxy.rs"]
+#[allow(dead_code)]
+mod proxy;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -41,8 +46,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use support::bench::{AWS_SERVICES, FIRST_ACCOUNT, REGIONS, account_id, flags};
-use support::proxy::percent_decode;
+use bench::{AWS_SERVICES, FIRST_ACCOUNT, REGIONS, account_id, flags};
+use proxy::percent_decode;
 
 const ORG_ID: &str = "o-bench000001";
 const ASSUMED_PREFIX: &str = "ASIABENCH";
