@@ -340,22 +340,23 @@ fn the_readme_is_a_front_page_under_20000_bytes() {
 /// Directories that are not the project's own files.
 const NOT_THE_PROJECTS: [&str; 5] = [".git", "target", ".venv", ".tools", "node_modules"];
 
-/// Every file under `dir` (symbolic links are not followed), but for [`NOT_THE_PROJECTS`].
+/// Every file under `dir` (symbolic links are not followed), but for [`NOT_THE_PROJECTS`]. What
+/// vanishes while it looks (a test's scratch file) is passed over.
 fn project_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display())) {
-        let entry = entry.expect("entry");
-        let path = entry.path();
-        let kind = entry.file_type().expect("file type");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
         if NOT_THE_PROJECTS
             .iter()
             .any(|skip| entry.file_name() == *skip)
         {
             continue;
         }
-        if kind.is_dir() {
-            project_files(&path, out);
-        } else if kind.is_file() {
-            out.push(path);
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => project_files(&entry.path(), out),
+            Ok(kind) if kind.is_file() => out.push(entry.path()),
+            _ => {}
         }
     }
 }
