@@ -25,15 +25,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::types::{GrantOperation, KeySpec, KeyUsageType};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use support::cli::{ACCESS_KEY, DEFAULT_ACCOUNT};
+use support::bench::{AWS_SERVICES, flags};
+use support::cli::{ACCESS_KEY, DEFAULT_ACCOUNT, SECRET_KEY};
+use support::org::{create_member, create_organization, credentials_in, organizations, sts};
 use support::seed::{self, NewKey};
 
-const SECRET: &str = "kms-audit-test-secret";
 const REGIONS: [&str; 6] = [
     "us-east-1",
     "eu-west-1",
@@ -42,24 +42,6 @@ const REGIONS: [&str; 6] = [
     "eu-central-1",
     "ap-northeast-1",
 ];
-const AWS_ALIASES: [&str; 14] = [
-    "alias/aws/s3",
-    "alias/aws/ebs",
-    "alias/aws/rds",
-    "alias/aws/lambda",
-    "alias/aws/secretsmanager",
-    "alias/aws/ssm",
-    "alias/aws/dynamodb",
-    "alias/aws/acm",
-    "alias/aws/es",
-    "alias/aws/glue",
-    "alias/aws/redshift",
-    "alias/aws/xray",
-    "alias/aws/elasticfilesystem",
-    "alias/aws/kinesisvideo",
-];
-const ROLE: &str = "OrganizationAccountAccessRole";
-
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
     management: String,
@@ -109,22 +91,14 @@ fn parse_args() -> Args {
         manifest: String::new(),
         concurrency: 32,
     };
-    while let Some(flag) = raw.next() {
-        let value = raw
-            .next()
-            .unwrap_or_else(|| usage(&format!("{flag} needs a value")));
-        let number = || -> usize {
-            value
-                .parse()
-                .unwrap_or_else(|_| usage(&format!("{flag}: '{value}' is not a number")))
-        };
-        match flag.as_str() {
-            "--accounts" => args.accounts = number().max(1),
-            "--regions" => args.regions = number().clamp(1, REGIONS.len()),
-            "--keys" => args.keys = number(),
-            "--concurrency" => args.concurrency = number().max(1),
-            "--manifest" => args.manifest = value,
-            other => usage(&format!("unknown argument {other}")),
+    for flag in flags(raw, usage) {
+        match flag.name.as_str() {
+            "--accounts" => args.accounts = flag.number::<usize>().max(1),
+            "--regions" => args.regions = flag.number::<usize>().clamp(1, REGIONS.len()),
+            "--keys" => args.keys = flag.number(),
+            "--concurrency" => args.concurrency = flag.number::<usize>().max(1),
+            "--manifest" => args.manifest = flag.value,
+            _ => flag.unknown(),
         }
     }
     if args.manifest.is_empty() {
@@ -143,74 +117,13 @@ async fn main() {
     }
 }
 
-fn organizations(endpoint: &str) -> aws_sdk_organizations::Client {
-    let config = aws_sdk_organizations::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET, None, None, "bench"))
-        .http_client(kms_audit::scan::aws::https_client())
-        .build();
-    aws_sdk_organizations::Client::from_conf(config)
-}
-
-fn sts(endpoint: &str) -> aws_sdk_sts::Client {
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET, None, None, "bench"))
-        .http_client(kms_audit::scan::aws::https_client())
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
-}
-
-/// Credentials acting in `account`: the caller's own for the management account, else the
-/// assumed `OrganizationAccountAccessRole`'s. Returns (access key, secret, session token).
-async fn credentials_for(
-    sts: &aws_sdk_sts::Client,
-    account: &str,
-) -> (String, String, Option<String>) {
-    if account == DEFAULT_ACCOUNT {
-        return (ACCESS_KEY.to_string(), SECRET.to_string(), None);
-    }
-    let credentials = sts
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/{ROLE}"))
-        .role_session_name("kms-audit-bench")
-        .send()
-        .await
-        .expect("AssumeRole")
-        .credentials
-        .expect("credentials");
-    (
-        credentials.access_key_id,
-        credentials.secret_access_key,
-        Some(credentials.session_token),
-    )
-}
-
 async fn seed_org(args: &Args) {
     let started = Instant::now();
     let orgs = organizations(&args.endpoint);
-    orgs.create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await
-        .expect("CreateOrganization");
+    create_organization(&orgs).await;
     let mut members = Vec::new();
     for i in 1..args.accounts {
-        let id = orgs
-            .create_account()
-            .account_name(format!("bench-{i}"))
-            .email(format!("bench-{i}@example.com"))
-            .send()
-            .await
-            .expect("CreateAccount")
-            .create_account_status
-            .and_then(|s| s.account_id)
-            .expect("account id");
-        members.push(id);
+        members.push(create_member(&orgs, &format!("bench-{i}")).await);
     }
     let regions: Vec<String> = REGIONS[..args.regions]
         .iter()
@@ -219,7 +132,7 @@ async fn seed_org(args: &Args) {
     let sts = sts(&args.endpoint);
     let mut targets = Vec::new();
     for account in std::iter::once(DEFAULT_ACCOUNT.to_string()).chain(members.iter().cloned()) {
-        let (key, secret, token) = credentials_for(&sts, &account).await;
+        let (key, secret, token) = credentials_in(&sts, &account).await;
         for region in &regions {
             let client = seed::kms_as(&args.endpoint, region, &key, &secret, token.as_deref());
             for k in 0..args.keys {
@@ -264,7 +177,11 @@ async fn seed_key(
     aws_per_target: usize,
 ) -> ManifestKey {
     if k < aws_per_target {
-        let meta = seed::aws_managed_key(client, AWS_ALIASES[k % AWS_ALIASES.len()]).await;
+        let meta = seed::aws_managed_key(
+            client,
+            &format!("alias/aws/{}", AWS_SERVICES[k % AWS_SERVICES.len()]),
+        )
+        .await;
         return ManifestKey {
             account: account.to_string(),
             region: region.to_string(),
@@ -477,7 +394,7 @@ async fn floor(args: &Args) {
     let assumed = futures::stream::iter(manifest.members.iter())
         .map(|account| {
             let sts = sts.clone();
-            async move { (account.clone(), credentials_for(&sts, account).await) }
+            async move { (account.clone(), credentials_in(&sts, account).await) }
         })
         .buffer_unordered(args.concurrency)
         .collect::<Vec<_>>();
@@ -493,7 +410,7 @@ async fn floor(args: &Args) {
         assumed.into_iter().collect();
     credentials.insert(
         manifest.management.clone(),
-        (ACCESS_KEY.to_string(), SECRET.to_string(), None),
+        (ACCESS_KEY.to_string(), SECRET_KEY.to_string(), None),
     );
 
     // One KMS client per account × region, then every KMS request of the scan at once.

@@ -27,6 +27,14 @@
 //!   4 RSA_2048 signing, 5 HMAC_256; an alias unless `j % 7 == 3`; two tags; one grant when
 //!   `j % 4 == 0`; Disabled when `j % 13 == 5`.
 
+// The pieces of tests/support a benchmark stub needs (all of it would link the AWS SDK clients
+// the tests seed with).
+#[path = "../tests/support/bench.rs"]
+mod bench;
+#[path = "../tests/support/proxy.rs"]
+#[allow(dead_code)]
+mod proxy;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,45 +46,9 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// The 17 regions every account has enabled (no opt-in), in the order `--regions N` takes them.
-const REGIONS: [&str; 17] = [
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "sa-east-1",
-];
+use bench::{AWS_SERVICES, FIRST_ACCOUNT, REGIONS, account_id, flags};
+use proxy::percent_decode;
 
-const SERVICES: [&str; 14] = [
-    "s3",
-    "ebs",
-    "rds",
-    "lambda",
-    "secretsmanager",
-    "ssm",
-    "dynamodb",
-    "acm",
-    "es",
-    "glue",
-    "redshift",
-    "xray",
-    "elasticfilesystem",
-    "kinesisvideo",
-];
-
-const FIRST_ACCOUNT: u64 = 100_000_000_000;
 const ORG_ID: &str = "o-bench000001";
 const ASSUMED_PREFIX: &str = "ASIABENCH";
 const ACCOUNTS_PAGE: usize = 20;
@@ -134,39 +106,30 @@ fn parse_options() -> Options {
     };
     let mut scale = 1.0f64;
     let mut overrides: Vec<(usize, f64)> = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || {
-            args.next()
-                .unwrap_or_else(|| usage(&format!("{flag} needs a value")))
-        };
-        fn number<T: std::str::FromStr>(flag: &str, text: &str) -> T {
-            text.parse()
-                .unwrap_or_else(|_| usage(&format!("{flag}: '{text}' is not a number")))
-        }
-        match flag.as_str() {
-            "--accounts" => options.accounts = number(&flag, &value()),
-            "--regions" => options.regions = number(&flag, &value()),
-            "--keys" => options.keys = number(&flag, &value()),
+    for flag in flags(std::env::args().skip(1), usage) {
+        match flag.name.as_str() {
+            "--accounts" => options.accounts = flag.number(),
+            "--regions" => options.regions = flag.number(),
+            "--keys" => options.keys = flag.number(),
             "--latency-ms" => {
-                options.latency = Duration::from_secs_f64(number::<f64>(&flag, &value()) / 1000.0)
+                options.latency = Duration::from_secs_f64(flag.number::<f64>() / 1000.0)
             }
-            "--quota-scale" => scale = number(&flag, &value()),
+            "--quota-scale" => scale = flag.number(),
             "--quota" => {
-                let text = value();
-                let (name, rps) = text
+                let (name, rps) = flag
+                    .value
                     .split_once('=')
                     .unwrap_or_else(|| usage("--quota takes OPERATION=RPS"));
                 let index = KMS_OPERATIONS
                     .iter()
                     .position(|(op, _)| *op == name)
                     .unwrap_or_else(|| usage(&format!("--quota: unknown operation {name}")));
-                overrides.push((index, number(&flag, rps)));
+                overrides.push((index, flag.number_in(rps)));
             }
-            "--threads" => options.threads = number(&flag, &value()),
-            "--port" => options.port = number(&flag, &value()),
-            "--max-seconds" => options.max_seconds = number(&flag, &value()),
-            other => usage(&format!("unknown argument {other}")),
+            "--threads" => options.threads = flag.number(),
+            "--port" => options.port = flag.number(),
+            "--max-seconds" => options.max_seconds = flag.number(),
+            _ => flag.unknown(),
         }
     }
     if options.accounts == 0 || options.regions == 0 || options.regions > REGIONS.len() {
@@ -428,10 +391,6 @@ impl KeyFacts {
     }
 }
 
-fn account_id(index: usize) -> String {
-    format!("{:012}", FIRST_ACCOUNT + index as u64)
-}
-
 fn key_id(account: usize, region: usize, key: usize) -> String {
     format!("{account:08}-{region:04}-4000-8000-{key:012}")
 }
@@ -447,7 +406,7 @@ fn key_arn(account: usize, region: usize, key: usize) -> String {
 
 fn alias_name(k: usize, facts: &KeyFacts) -> String {
     match facts.kind {
-        Kind::AwsManaged => format!("alias/aws/{}", SERVICES[k % SERVICES.len()]),
+        Kind::AwsManaged => format!("alias/aws/{}", AWS_SERVICES[k % AWS_SERVICES.len()]),
         _ => format!("alias/bench-app-{k}"),
     }
 }
@@ -1125,28 +1084,4 @@ impl Response {
             ),
         }
     }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -11,7 +11,7 @@
 #      file system, the CA bundle present;
 #   5. dist/kms-audit-<version>-image.tar: an OCI archive (index.json) that also carries Docker's
 #      manifest.json, so both `podman load` and `docker load` accept it; both readings are checked.
-# Prints the image size and the time of each step. tests/container.rs then scans the emulator
+# Prints the image size and the time of each step. tests/e2e/container.rs then scans the emulator
 # from inside the image and runs the Kubernetes Indexed Job's command lines in it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

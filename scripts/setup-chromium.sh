@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's headless-capable Chromium for the browser tests of the HTML report
-# (tests/html_browser.rs) and the page-open benchmark. Idempotent: does nothing when a chromium
+# (tests/e2e/html_browser.rs) and the page-open benchmark. Idempotent: does nothing when a chromium
 # is already on PATH (or KMS_AUDIT_CHROMIUM names one).
 set -euo pipefail
 if [ -n "${KMS_AUDIT_CHROMIUM:-}" ] && [ -x "$KMS_AUDIT_CHROMIUM" ]; then

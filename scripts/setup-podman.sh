@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and configures daemonless podman/buildah (Debian packages) so scripts/build-image.sh and
-# tests/container.rs can build and run the kms-audit image on a plain VM or CI runner, as root:
+# tests/e2e/container.rs can build and run the kms-audit image on a plain VM or CI runner, as root:
 #   - vfs storage (no overlay or fuse needed) and chroot isolation for builds;
 #   - runc, not crun (crun refuses the hybrid cgroup v1/v2 layout of this kind of machine);
 #   - cgroupfs and file events (no systemd, no journald);

@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup-emulator.sh
 scripts/setup-test-python.sh
-# Microsoft's SARIF Multitool, for the GitHub code scanning tests (tests/sarif_github.rs).
+# Microsoft's SARIF Multitool, for the GitHub code scanning tests (tests/e2e/sarif_github.rs).
 # Without npm (outside CI) those tests say why they are skipped; under CI=true they fail.
 if ! scripts/setup-sarif-multitool.sh >/dev/null && [ "${CI:-}" = true ]; then
   exit 1

@@ -153,7 +153,8 @@ mod tests {
         }
         let started = std::time::Instant::now();
         let err = error(&bomb);
-        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // A hang guard, not a benchmark: an expanded bomb takes minutes; 30 s allows a busy CI.
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
         let text = message(&err);
         assert!(text.contains("aliases"), "{text}");
         assert!(!text.contains('{') && !text.contains('\n'), "{text}");

@@ -1,7 +1,7 @@
 //! The JSON Schema of the JSON report, generated from the Rust types of [`crate::model`].
 //!
 //! The published copy is `reports/kms-audit-report.schema.json`; a test fails when it differs
-//! from what the types generate (regenerate with `KMS_AUDIT_BLESS=1 cargo test --test report_samples`).
+//! from what the types generate (regenerate with `KMS_AUDIT_BLESS=1 cargo test --test e2e report_samples::`).
 
 use crate::model::Report;
 

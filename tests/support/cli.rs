@@ -20,6 +20,7 @@ pub fn bin() -> std::path::PathBuf {
 
 /// Credentials the emulator accepts; moto maps unknown access keys to its default account.
 pub const ACCESS_KEY: &str = "AKIAKMSAUDITTEST0001";
+pub const SECRET_KEY: &str = "kms-audit-test-secret";
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
 
 pub struct Run {
@@ -36,6 +37,17 @@ impl Run {
                 self.stdout, self.stderr
             )
         })
+    }
+
+    /// The run was refused as bad input: exit code 2, and `why` on stderr.
+    #[track_caller]
+    pub fn assert_refused(&self, why: &str) {
+        assert_eq!(self.code, 2, "exit code; stderr: {}", self.stderr);
+        assert!(
+            self.stderr.contains(why),
+            "{why:?} not in stderr: {}",
+            self.stderr
+        );
     }
 }
 
@@ -55,7 +67,7 @@ pub fn command() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", "kms-audit-test-secret")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
@@ -82,4 +94,31 @@ pub fn kms_audit(endpoint: &str, args: &[&str]) -> Run {
     let mut cmd = command();
     cmd.args(args).arg("--endpoint-url").arg(endpoint);
     run(&mut cmd)
+}
+
+/// The JSON report of `kms-audit ARGS... --format json --fail-on none` against an endpoint,
+/// which must exit 0.
+#[track_caller]
+pub fn json_report(endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let run = kms_audit(
+        endpoint,
+        &[args, &["--format", "json", "--fail-on", "none"]].concat(),
+    );
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    run.json()
+}
+
+/// A JSON report's targets as (region, status), in the report's order.
+pub fn target_statuses(report: &serde_json::Value) -> Vec<(&str, &str)> {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            (
+                t["region"].as_str().unwrap_or(""),
+                t["status"].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
 }

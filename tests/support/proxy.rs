@@ -193,7 +193,8 @@ impl Request {
     }
 }
 
-fn percent_decode(text: &str) -> String {
+/// Decodes an `application/x-www-form-urlencoded` value (`%XX` escapes, `+` for a space).
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -5,11 +5,11 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::types::{GrantOperation, KeyMetadata, KeySpec, KeyUsageType, OriginType, Tag};
 
-use super::cli::ACCESS_KEY;
+use super::cli::{ACCESS_KEY, SECRET_KEY};
 
 /// A KMS client for the emulator in one region, with the default test credentials.
 pub fn kms(endpoint: &str, region: &str) -> Client {
-    kms_as(endpoint, region, ACCESS_KEY, "kms-audit-test-secret", None)
+    kms_as(endpoint, region, ACCESS_KEY, SECRET_KEY, None)
 }
 
 /// A KMS client with explicit credentials (e.g. an assumed role's, to act in another account).
@@ -48,7 +48,7 @@ pub fn tagging_as(
 
 /// The SDK configuration every seeding client shares: the emulator endpoint, one region and
 /// static credentials.
-fn sdk_config(
+pub fn sdk_config(
     endpoint: &str,
     region: &str,
     access_key: &str,
