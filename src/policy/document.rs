@@ -291,8 +291,11 @@ fn parse_identity_statement(index: usize, value: &Value) -> Result<IdentityState
     })
 }
 
-/// The statement object, its Sid and its Effect.
-fn statement_head(value: &Value) -> Result<(&Map<String, Value>, Option<String>, Effect), String> {
+/// A statement object, its Sid and its Effect.
+type StatementHead<'a> = (&'a Map<String, Value>, Option<String>, Effect);
+
+/// The part every kind of statement starts with; errors in the order a key policy reports them.
+fn statement_head(value: &Value) -> Result<StatementHead<'_>, String> {
     let Value::Object(obj) = value else {
         return Err("not a JSON object".into());
     };
