@@ -166,6 +166,25 @@ impl ConditionOperator {
         }
     }
 
+    /// Whether `*` and `?` in the values are wildcards: for `StringLike`, `StringNotLike` and
+    /// the four ARN operators (the IAM reference gives `ArnEquals` the same matching as
+    /// `ArnLike`). Every other operator compares them as the literal characters.
+    pub fn matches_wildcards(&self) -> bool {
+        use BaseOperator::*;
+        matches!(
+            self.base,
+            StringLike | StringNotLike | ArnEquals | ArnLike | ArnNotEquals | ArnNotLike
+        )
+    }
+
+    /// Whether values compare case-insensitively (`StringEqualsIgnoreCase` and its negation).
+    pub fn ignores_case(&self) -> bool {
+        matches!(
+            self.base,
+            BaseOperator::StringEqualsIgnoreCase | BaseOperator::StringNotEqualsIgnoreCase
+        )
+    }
+
     /// Satisfied by every value it does not list (and by an absent key).
     pub fn is_negated(&self) -> bool {
         use BaseOperator::*;

@@ -23,6 +23,8 @@ mod text;
 mod verdict;
 
 #[cfg(test)]
+mod operator_tests;
+#[cfg(test)]
 mod tests;
 
 pub use actions::{KMS_ACTIONS, kms_action_matches};

@@ -5,7 +5,7 @@
 //! key (negated operators, `ForAllValues:`, `…IfExists`) or by a wildcard restricts nothing.
 
 use super::actions::has_wildcard;
-use super::condition::{BaseOperator, Condition, SetQualifier};
+use super::condition::{BaseOperator, Condition, ConditionOperator, SetQualifier};
 use super::context::AnalysisContext;
 use super::principal::{Arn, is_account_id};
 use super::text::quote;
@@ -60,6 +60,13 @@ pub(crate) struct Pin {
     pub target: PinTarget,
 }
 
+impl Pin {
+    /// A condition every value of which names nobody (`aws:PrincipalAccount StringEquals "*"`).
+    pub(crate) fn names_nobody(&self) -> bool {
+        matches!(&self.target, PinTarget::Accounts(list) if list.is_empty())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PinTarget {
     /// Fixed accounts, each with the value that named it (an id or an ARN).
@@ -75,6 +82,10 @@ enum Fixed {
     Account(String),
     Org(String),
     Other,
+    /// A literal `*` or `?` (under an exact operator): account ids, organization ids and
+    /// paths, IAM unique ids, principal and source ARNs, VPC ids and service names never hold
+    /// one, so no caller has this value.
+    Nobody,
 }
 
 /// The population an Allow condition pins callers to, or why it pins nothing.
@@ -141,10 +152,7 @@ pub(crate) fn deny_condition(c: &Condition, ctx: &AnalysisContext) -> DenyCondit
     let family = key_family(&c.key);
     let key_lower = c.key.to_ascii_lowercase();
     let all_wild = !c.values.is_empty() && c.values.iter().all(|v| is_bare_wildcard(v));
-    let wildcard_op = matches!(
-        op.base,
-        BaseOperator::StringLike | BaseOperator::ArnLike | BaseOperator::ArnEquals
-    );
+    let wildcard_op = op.matches_wildcards() && !op.is_negated();
     if wildcard_op
         && all_wild
         && op.qualifier.is_none()
@@ -159,12 +167,24 @@ pub(crate) fn deny_condition(c: &Condition, ctx: &AnalysisContext) -> DenyCondit
         && !matches!(family, KeyFamily::Other | KeyFamily::ViaService)
     {
         return match pin_values(c, family, ctx) {
+            // Every value names nobody (`StringNotEquals "*"`): true for every caller.
+            Ok(pin) if pin.names_nobody() => DenyCondition::Always,
             Ok(pin) => DenyCondition::Exempts(pin),
             Err(why) => DenyCondition::Partial(format!(
                 "its condition {} exempts too much ({why})",
                 c.describe()
             )),
         };
+    }
+    if op.is_positive_match()
+        && !matches!(family, KeyFamily::Other | KeyFamily::ViaService)
+        && pin_values(c, family, ctx).is_ok_and(|pin| pin.names_nobody())
+    {
+        return DenyCondition::Partial(format!(
+            "its condition {} matches no caller ({} compares * and ? literally)",
+            c.describe(),
+            c.operator.raw
+        ));
     }
     DenyCondition::Partial(format!(
         "its condition {} holds only for some requests",
@@ -176,11 +196,13 @@ fn pin_values(c: &Condition, family: KeyFamily, ctx: &AnalysisContext) -> Result
     if c.values.is_empty() {
         return Err("no values".into());
     }
-    let fixed = c
+    let mut fixed = c
         .values
         .iter()
-        .map(|v| fixed_value(family, v, ctx).map(|f| (f, v)))
+        .map(|v| fixed_value(family, v, &c.operator, ctx).map(|f| (f, v)))
         .collect::<Result<Vec<_>, _>>()?;
+    // A value no caller can have pins nobody: the condition is as if it did not list it.
+    fixed.retain(|(f, _)| !matches!(f, Fixed::Nobody));
     let target = if fixed.iter().all(|(f, _)| matches!(f, Fixed::Account(_))) {
         PinTarget::Accounts(
             fixed
@@ -245,15 +267,35 @@ fn replace_ci(haystack: &str, needle: &str, with: &str) -> String {
     out
 }
 
-fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fixed, String> {
-    let value = substitute(raw, ctx)?;
+/// What one condition value fixes. Under an exact operator (`StringEquals`…) `*` and `?` are
+/// literal characters, so an identity value holding one names nobody; under a wildcard
+/// operator it matches too much to pin anything.
+fn fixed_value(
+    family: KeyFamily,
+    raw: &str,
+    op: &ConditionOperator,
+    ctx: &AnalysisContext,
+) -> Result<Fixed, String> {
+    let literal = !op.matches_wildcards();
+    let mut value = substitute(raw, ctx)?;
+    if op.ignores_case() && matches!(family, KeyFamily::OrgId | KeyFamily::OrgPaths) {
+        // Organization ids are lower case: that is the one an IgnoreCase value names.
+        value = value.to_ascii_lowercase();
+    }
+    let wild = |why: &str| {
+        if literal {
+            Ok(Fixed::Nobody)
+        } else {
+            Err(why.to_string())
+        }
+    };
     if is_bare_wildcard(&value) {
-        return Err("wildcard value".into());
+        return wild("wildcard value");
     }
     match family {
         KeyFamily::Account => {
             if has_wildcard(&value) {
-                Err("wildcard value".into())
+                wild("wildcard value")
             } else if is_account_id(&value) {
                 Ok(Fixed::Account(value))
             } else {
@@ -263,7 +305,7 @@ fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fi
         KeyFamily::Arn => match Arn::parse(&value) {
             Some(arn) if !arn.account.is_empty() => {
                 if has_wildcard(arn.account) {
-                    Err("wildcard account in ARN".into())
+                    wild("wildcard account in ARN")
                 } else if is_account_id(arn.account) {
                     Ok(Fixed::Account(arn.account.to_string()))
                 } else {
@@ -271,23 +313,28 @@ fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fi
                 }
             }
             // An ARN without account (S3 bucket): fixed only if spelled out in full.
-            Some(arn) if has_wildcard(arn.resource) || arn.resource.is_empty() => {
+            Some(arn) if has_wildcard(arn.resource) => {
+                wild("wildcard resource in an ARN without account")
+            }
+            Some(arn) if arn.resource.is_empty() => {
                 Err("wildcard resource in an ARN without account".into())
             }
             Some(_) => Ok(Fixed::Other),
-            None if has_wildcard(&value) => Err("wildcard value".into()),
+            None if has_wildcard(&value) => wild("wildcard value"),
             None => Ok(Fixed::Other),
         },
         KeyFamily::OrgId => {
             if has_wildcard(&value) {
-                Err("wildcard value".into())
+                wild("wildcard value")
             } else {
                 Ok(Fixed::Org(value))
             }
         }
         KeyFamily::OrgPaths => {
             let org = value.split('/').next().unwrap_or_default();
-            if org.is_empty() || has_wildcard(org) {
+            if literal && has_wildcard(&value) {
+                Ok(Fixed::Nobody)
+            } else if org.is_empty() || has_wildcard(org) {
                 Err("wildcard organization in path".into())
             } else {
                 Ok(Fixed::Org(org.to_string()))
@@ -295,7 +342,9 @@ fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fi
         }
         KeyFamily::UserId => {
             let id = value.split(':').next().unwrap_or_default();
-            if id.is_empty() || has_wildcard(id) {
+            if literal && has_wildcard(&value) {
+                Ok(Fixed::Nobody)
+            } else if id.is_empty() || has_wildcard(id) {
                 Err("wildcard value".into())
             } else if is_account_id(&value) {
                 Ok(Fixed::Account(value))
@@ -313,9 +362,10 @@ fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fi
                 _ => Ok(Fixed::Other),
             }
         }
+        // VPC and VPC endpoint ids and service names never hold `*` or `?` either.
         KeyFamily::Fixed | KeyFamily::ViaService | KeyFamily::Other => {
             if has_wildcard(&value) {
-                Err("wildcard value".into())
+                wild("wildcard value")
             } else {
                 Ok(Fixed::Other)
             }
