@@ -302,27 +302,7 @@ fn fixed_value(
                 Ok(Fixed::Other)
             }
         }
-        KeyFamily::Arn => match Arn::parse(&value) {
-            Some(arn) if !arn.account.is_empty() => {
-                if has_wildcard(arn.account) {
-                    wild("wildcard account in ARN")
-                } else if is_account_id(arn.account) {
-                    Ok(Fixed::Account(arn.account.to_string()))
-                } else {
-                    Ok(Fixed::Other)
-                }
-            }
-            // An ARN without account (S3 bucket): fixed only if spelled out in full.
-            Some(arn) if has_wildcard(arn.resource) => {
-                wild("wildcard resource in an ARN without account")
-            }
-            Some(arn) if arn.resource.is_empty() => {
-                Err("wildcard resource in an ARN without account".into())
-            }
-            Some(_) => Ok(Fixed::Other),
-            None if has_wildcard(&value) => wild("wildcard value"),
-            None => Ok(Fixed::Other),
-        },
+        KeyFamily::Arn => fixed_arn(&value, wild),
         KeyFamily::OrgId => {
             if has_wildcard(&value) {
                 wild("wildcard value")
@@ -370,5 +350,30 @@ fn fixed_value(
                 Ok(Fixed::Other)
             }
         }
+    }
+}
+
+/// An ARN value (aws:PrincipalArn, aws:SourceArn): fixed by its account, when it has one.
+fn fixed_arn(value: &str, wild: impl Fn(&str) -> Result<Fixed, String>) -> Result<Fixed, String> {
+    match Arn::parse(value) {
+        Some(arn) if !arn.account.is_empty() => {
+            if has_wildcard(arn.account) {
+                wild("wildcard account in ARN")
+            } else if is_account_id(arn.account) {
+                Ok(Fixed::Account(arn.account.to_string()))
+            } else {
+                Ok(Fixed::Other)
+            }
+        }
+        // An ARN without account (S3 bucket): fixed only if spelled out in full.
+        Some(arn) if has_wildcard(arn.resource) => {
+            wild("wildcard resource in an ARN without account")
+        }
+        Some(arn) if arn.resource.is_empty() => {
+            Err("wildcard resource in an ARN without account".into())
+        }
+        Some(_) => Ok(Fixed::Other),
+        None if has_wildcard(value) => wild("wildcard value"),
+        None => Ok(Fixed::Other),
     }
 }
