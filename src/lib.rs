@@ -3,6 +3,7 @@
 //! Data flow (see DESIGN.md): targets → credentials → [`collect`] → [`model::Inventory`] →
 //! checks / drift → findings → [`report`]. Only [`collect`] (through [`aws`]) talks to AWS.
 
+pub mod access;
 pub mod analyze;
 pub mod aws;
 pub mod baseline;

@@ -27,7 +27,7 @@ mod operator_tests;
 #[cfg(test)]
 mod tests;
 
-pub use actions::{KMS_ACTIONS, kms_action_matches};
+pub use actions::{KMS_ACTIONS, kms_action_matches, resource_matches};
 pub use compare::{PolicyDiff, StatementDiff, VersionChange, canonicalize, policy_diff};
 pub use condition::{BaseOperator, Condition, ConditionOperator, SetQualifier};
 pub use context::AnalysisContext;
@@ -41,3 +41,7 @@ pub use verdict::{
     AccountClass, CrossAccountGrant, GrantScope, PolicyAnalysis, PublicGrant, RestrictedGrant,
     ServiceGrant,
 };
+
+// The condition semantics the effective-access analysis shares with [`analyze`].
+pub(crate) use pin::{DenyCondition, Pin, PinTarget, allow_pin, deny_condition};
+pub(crate) use text::quote;
