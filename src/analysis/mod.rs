@@ -4,6 +4,7 @@
 //! baseline), so `kms-audit scan` and `kms-audit report SCAN.json` give the same findings.
 //! Nothing in this wing calls AWS or imports [`crate::scan`].
 
+pub mod access;
 pub mod baseline;
 pub mod checks;
 pub mod drift;

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 mod compact_json;
 mod evidence;
+pub mod iam;
 mod policy_document;
 mod tags;
 

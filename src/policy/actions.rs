@@ -71,6 +71,12 @@ pub fn kms_action_matches(pattern: &str, action: &str) -> bool {
     glob_matches(pattern, action, true)
 }
 
+/// IAM `Resource` matching of an ARN: case-sensitive; `*` matches any run of characters (colons
+/// included) and `?` exactly one.
+pub fn resource_matches(pattern: &str, arn: &str) -> bool {
+    glob_matches(pattern, arn, false)
+}
+
 /// Whether `s` holds an IAM wildcard character.
 pub(crate) fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?'])

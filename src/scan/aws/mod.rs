@@ -7,6 +7,7 @@
 pub mod calls;
 pub mod credentials;
 pub mod errors;
+pub mod iam;
 pub mod paginate;
 pub mod profile;
 pub mod reach;

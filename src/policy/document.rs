@@ -1,4 +1,5 @@
-//! Parsing a key policy document into a normalized model.
+//! Parsing a policy document (a key policy, or an identity-based IAM policy) into a normalized
+//! model.
 //!
 //! The parser accepts what AWS accepts (string-or-array values, one statement object or an
 //! array) and rejects only what makes a statement meaningless (no Effect, no Principal, no
@@ -8,8 +9,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::actions::kms_action_matches;
-use super::conditions::{Condition, ConditionOperator};
+use super::condition::{Condition, ConditionOperator};
 use super::principal::AwsPrincipal;
+use super::text::quote;
 
 /// Why a policy document could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -169,29 +171,7 @@ impl KeyPolicy {
             Value::String(text) => return Self::from_json_str(text),
             _ => return Err(PolicyError::NotAnObject),
         };
-        let version = opt_string(obj, "Version").map_err(PolicyError::Document)?;
-        let id = match obj.get("Id") {
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
-        };
-        let raw: Vec<&Value> = match obj.get("Statement") {
-            None => return Err(PolicyError::MissingStatement),
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(one @ Value::Object(_)) => vec![one],
-            Some(_) => {
-                return Err(PolicyError::Document(
-                    "Statement must be an object or an array".into(),
-                ));
-            }
-        };
-        let statements = raw
-            .into_iter()
-            .enumerate()
-            .map(|(index, v)| {
-                parse_statement(index, v)
-                    .map_err(|message| PolicyError::Statement { index, message })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let (version, id, statements) = parse_document(obj, parse_statement)?;
         Ok(Self {
             version,
             id,
@@ -200,7 +180,122 @@ impl KeyPolicy {
     }
 }
 
+/// An identity-based (IAM) policy: the document of a managed or inline policy. Its statements
+/// name no principal: they apply to the user, group or role the policy is attached to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentityPolicy {
+    pub version: Option<String>,
+    pub statements: Vec<IdentityStatement>,
+}
+
+/// One statement of an [`IdentityPolicy`]; `index` as in [`Statement`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentityStatement {
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub actions: ActionClause,
+    pub resources: ResourceClause,
+    pub conditions: Vec<Condition>,
+}
+
+impl IdentityPolicy {
+    /// Parses a policy document given as text (IAM returns it URL-encoded; decode it first).
+    pub fn from_json_str(text: &str) -> Result<Self, PolicyError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| PolicyError::Json(e.to_string()))?;
+        Self::parse(&value)
+    }
+
+    /// Parses a policy document; a statement with `Principal` or `NotPrincipal` is refused,
+    /// since IAM refuses it in an identity-based policy.
+    pub fn parse(doc: &Value) -> Result<Self, PolicyError> {
+        let obj = match doc {
+            Value::Object(obj) => obj,
+            Value::String(text) => return Self::from_json_str(text),
+            _ => return Err(PolicyError::NotAnObject),
+        };
+        let (version, _id, statements) = parse_document(obj, parse_identity_statement)?;
+        Ok(Self {
+            version,
+            statements,
+        })
+    }
+}
+
+type DocumentParts<T> = (Option<String>, Option<String>, Vec<T>);
+
+/// `Version`, `Id` and the statements of a policy document, each parsed by `statement`.
+fn parse_document<T>(
+    obj: &Map<String, Value>,
+    statement: fn(usize, &Value) -> Result<T, String>,
+) -> Result<DocumentParts<T>, PolicyError> {
+    let version = opt_string(obj, "Version").map_err(PolicyError::Document)?;
+    let id = match obj.get("Id") {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let raw: Vec<&Value> = match obj.get("Statement") {
+        None => return Err(PolicyError::MissingStatement),
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        Some(_) => {
+            return Err(PolicyError::Document(
+                "Statement must be an object or an array".into(),
+            ));
+        }
+    };
+    let statements = raw
+        .into_iter()
+        .enumerate()
+        .map(|(index, v)| {
+            statement(index, v).map_err(|message| PolicyError::Statement { index, message })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((version, id, statements))
+}
+
 fn parse_statement(index: usize, value: &Value) -> Result<Statement, String> {
+    let (obj, sid, effect) = statement_head(value)?;
+    let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
+        (Some(p), None) => PrincipalClause::Principal(parse_principals(p)?),
+        (None, Some(p)) => PrincipalClause::NotPrincipal(parse_principals(p)?),
+        (Some(_), Some(_)) => return Err("has both Principal and NotPrincipal".into()),
+        (None, None) => return Err("missing Principal (required in a key policy)".into()),
+    };
+    let (actions, resources, conditions) = statement_body(obj)?;
+    Ok(Statement {
+        index,
+        sid,
+        effect,
+        principal,
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+fn parse_identity_statement(index: usize, value: &Value) -> Result<IdentityStatement, String> {
+    let (obj, sid, effect) = statement_head(value)?;
+    if obj.contains_key("Principal") || obj.contains_key("NotPrincipal") {
+        return Err("has a Principal (not allowed in an identity-based policy)".into());
+    }
+    let (actions, resources, conditions) = statement_body(obj)?;
+    Ok(IdentityStatement {
+        index,
+        sid,
+        effect,
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+/// A statement object, its Sid and its Effect.
+type StatementHead<'a> = (&'a Map<String, Value>, Option<String>, Effect);
+
+/// The part every kind of statement starts with; errors in the order a key policy reports them.
+fn statement_head(value: &Value) -> Result<StatementHead<'_>, String> {
     let Value::Object(obj) = value else {
         return Err("not a JSON object".into());
     };
@@ -211,12 +306,13 @@ fn parse_statement(index: usize, value: &Value) -> Result<Statement, String> {
         Some(e) => return Err(format!("Effect must be Allow or Deny, not {}", quote(e))),
         None => return Err("missing Effect".into()),
     };
-    let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
-        (Some(p), None) => PrincipalClause::Principal(parse_principals(p)?),
-        (None, Some(p)) => PrincipalClause::NotPrincipal(parse_principals(p)?),
-        (Some(_), Some(_)) => return Err("has both Principal and NotPrincipal".into()),
-        (None, None) => return Err("missing Principal (required in a key policy)".into()),
-    };
+    Ok((obj, sid, effect))
+}
+
+/// Action, Resource and Condition, the part every kind of statement shares.
+fn statement_body(
+    obj: &Map<String, Value>,
+) -> Result<(ActionClause, ResourceClause, Vec<Condition>), String> {
     let actions = match (obj.get("Action"), obj.get("NotAction")) {
         (Some(a), None) => ActionClause::Action(string_list(a, "Action")?),
         (None, Some(a)) => ActionClause::NotAction(string_list(a, "NotAction")?),
@@ -233,15 +329,7 @@ fn parse_statement(index: usize, value: &Value) -> Result<Statement, String> {
         None | Some(Value::Null) => Vec::new(),
         Some(c) => parse_conditions(c)?,
     };
-    Ok(Statement {
-        index,
-        sid,
-        effect,
-        principal,
-        actions,
-        resources,
-        conditions,
-    })
+    Ok((actions, resources, conditions))
 }
 
 fn parse_principals(value: &Value) -> Result<Principals, String> {
@@ -330,9 +418,4 @@ fn opt_string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, S
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(format!("{field} must be a string")),
     }
-}
-
-/// A string as JSON text (`"x"`), the way reason texts quote values.
-pub(crate) fn quote(s: &str) -> String {
-    Value::String(s.to_string()).to_string()
 }

@@ -1,231 +1,15 @@
-//! Condition operators, and whether a condition pins access to fixed callers.
+//! Whether a condition pins access to fixed callers.
 //!
 //! The rules are deliberately conservative: a condition counts as restricting only when it is
 //! certainly false for a caller outside the values it names. Anything satisfied by an absent
 //! key (negated operators, `ForAllValues:`, `…IfExists`) or by a wildcard restricts nothing.
 
-use serde::Serialize;
-
 use super::actions::has_wildcard;
-use super::analyze::AnalysisContext;
-use super::model::quote;
+use super::condition::{BaseOperator, Condition, ConditionOperator, SetQualifier};
+use super::context::AnalysisContext;
 use super::principal::is_account_id;
+use super::text::quote;
 use crate::model::arn::Arn;
-
-/// One condition: operator, key and values (ANDed with the statement's other conditions,
-/// values ORed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Condition {
-    pub operator: ConditionOperator,
-    /// The key as written; compare with [`Condition::key_is`] (keys are case-insensitive).
-    pub key: String,
-    pub values: Vec<String>,
-}
-
-impl Condition {
-    pub fn key_is(&self, name: &str) -> bool {
-        self.key.eq_ignore_ascii_case(name)
-    }
-
-    /// `aws:PrincipalArn StringLike "*"`: how reason texts name a condition.
-    pub fn describe(&self) -> String {
-        let values = match self.values.as_slice() {
-            [one] => quote(one),
-            many => format!(
-                "[{}]",
-                many.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ")
-            ),
-        };
-        format!("{} {} {}", self.key, self.operator.raw, values)
-    }
-}
-
-/// A condition operator split into its parts: `ForAnyValue:StringLikeIfExists` is
-/// `{qualifier: ForAnyValue, base: StringLike, if_exists: true}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConditionOperator {
-    /// As written in the policy.
-    pub raw: String,
-    pub qualifier: Option<SetQualifier>,
-    pub base: BaseOperator,
-    pub if_exists: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum SetQualifier {
-    ForAnyValue,
-    ForAllValues,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum BaseOperator {
-    StringEquals,
-    StringNotEquals,
-    StringEqualsIgnoreCase,
-    StringNotEqualsIgnoreCase,
-    StringLike,
-    StringNotLike,
-    NumericEquals,
-    NumericNotEquals,
-    NumericLessThan,
-    NumericLessThanEquals,
-    NumericGreaterThan,
-    NumericGreaterThanEquals,
-    DateEquals,
-    DateNotEquals,
-    DateLessThan,
-    DateLessThanEquals,
-    DateGreaterThan,
-    DateGreaterThanEquals,
-    Bool,
-    BinaryEquals,
-    IpAddress,
-    NotIpAddress,
-    ArnEquals,
-    ArnLike,
-    ArnNotEquals,
-    ArnNotLike,
-    Null,
-    /// Not an IAM operator; never restricts, and makes a Deny not count.
-    Unknown,
-}
-
-const BASE_OPERATORS: &[(&str, BaseOperator)] = &[
-    ("StringEquals", BaseOperator::StringEquals),
-    ("StringNotEquals", BaseOperator::StringNotEquals),
-    (
-        "StringEqualsIgnoreCase",
-        BaseOperator::StringEqualsIgnoreCase,
-    ),
-    (
-        "StringNotEqualsIgnoreCase",
-        BaseOperator::StringNotEqualsIgnoreCase,
-    ),
-    ("StringLike", BaseOperator::StringLike),
-    ("StringNotLike", BaseOperator::StringNotLike),
-    ("NumericEquals", BaseOperator::NumericEquals),
-    ("NumericNotEquals", BaseOperator::NumericNotEquals),
-    ("NumericLessThan", BaseOperator::NumericLessThan),
-    ("NumericLessThanEquals", BaseOperator::NumericLessThanEquals),
-    ("NumericGreaterThan", BaseOperator::NumericGreaterThan),
-    (
-        "NumericGreaterThanEquals",
-        BaseOperator::NumericGreaterThanEquals,
-    ),
-    ("DateEquals", BaseOperator::DateEquals),
-    ("DateNotEquals", BaseOperator::DateNotEquals),
-    ("DateLessThan", BaseOperator::DateLessThan),
-    ("DateLessThanEquals", BaseOperator::DateLessThanEquals),
-    ("DateGreaterThan", BaseOperator::DateGreaterThan),
-    ("DateGreaterThanEquals", BaseOperator::DateGreaterThanEquals),
-    ("Bool", BaseOperator::Bool),
-    ("BinaryEquals", BaseOperator::BinaryEquals),
-    ("IpAddress", BaseOperator::IpAddress),
-    ("NotIpAddress", BaseOperator::NotIpAddress),
-    ("ArnEquals", BaseOperator::ArnEquals),
-    ("ArnLike", BaseOperator::ArnLike),
-    ("ArnNotEquals", BaseOperator::ArnNotEquals),
-    ("ArnNotLike", BaseOperator::ArnNotLike),
-    ("Null", BaseOperator::Null),
-];
-
-impl ConditionOperator {
-    /// Splits an operator name; unknown names become [`BaseOperator::Unknown`].
-    pub fn parse(raw: &str) -> Self {
-        let mut rest = raw;
-        let mut qualifier = None;
-        for (prefix, q) in [
-            ("ForAnyValue:", SetQualifier::ForAnyValue),
-            ("ForAllValues:", SetQualifier::ForAllValues),
-        ] {
-            if let Some(head) = rest.get(..prefix.len())
-                && head.eq_ignore_ascii_case(prefix)
-            {
-                qualifier = Some(q);
-                rest = &rest[prefix.len()..];
-            }
-        }
-        let find = |name: &str| {
-            BASE_OPERATORS
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, b)| *b)
-        };
-        let (base, if_exists) = match find(rest) {
-            Some(b) => (b, false),
-            None => {
-                let split = rest.len().checked_sub("IfExists".len());
-                match split.and_then(|at| rest.get(at..).map(|tail| (at, tail))) {
-                    Some((at, tail)) if tail.eq_ignore_ascii_case("IfExists") => {
-                        (find(&rest[..at]).unwrap_or(BaseOperator::Unknown), true)
-                    }
-                    _ => (BaseOperator::Unknown, false),
-                }
-            }
-        };
-        Self {
-            raw: raw.to_string(),
-            qualifier,
-            base,
-            if_exists,
-        }
-    }
-
-    /// Satisfied by every value it does not list (and by an absent key).
-    pub fn is_negated(&self) -> bool {
-        use BaseOperator::*;
-        matches!(
-            self.base,
-            StringNotEquals
-                | StringNotEqualsIgnoreCase
-                | StringNotLike
-                | ArnNotEquals
-                | ArnNotLike
-                | NotIpAddress
-                | NumericNotEquals
-                | DateNotEquals
-        )
-    }
-
-    /// A positive string or ARN comparison: the operators that can pin values.
-    fn is_positive_match(&self) -> bool {
-        use BaseOperator::*;
-        matches!(
-            self.base,
-            StringEquals | StringEqualsIgnoreCase | StringLike | ArnEquals | ArnLike
-        )
-    }
-
-    fn is_negated_match(&self) -> bool {
-        use BaseOperator::*;
-        matches!(
-            self.base,
-            StringNotEquals | StringNotEqualsIgnoreCase | StringNotLike | ArnNotEquals | ArnNotLike
-        )
-    }
-
-    fn is_non_identity(&self) -> bool {
-        use BaseOperator::*;
-        matches!(
-            self.base,
-            NumericEquals
-                | NumericNotEquals
-                | NumericLessThan
-                | NumericLessThanEquals
-                | NumericGreaterThan
-                | NumericGreaterThanEquals
-                | DateEquals
-                | DateNotEquals
-                | DateLessThan
-                | DateLessThanEquals
-                | DateGreaterThan
-                | DateGreaterThanEquals
-                | Bool
-                | BinaryEquals
-                | Null
-        )
-    }
-}
 
 /// What kind of caller attribute a condition key names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,6 +61,13 @@ pub(crate) struct Pin {
     pub target: PinTarget,
 }
 
+impl Pin {
+    /// A condition every value of which names nobody (`aws:PrincipalAccount StringEquals "*"`).
+    pub(crate) fn names_nobody(&self) -> bool {
+        matches!(&self.target, PinTarget::Accounts(list) if list.is_empty())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PinTarget {
     /// Fixed accounts, each with the value that named it (an id or an ARN).
@@ -292,6 +83,10 @@ enum Fixed {
     Account(String),
     Org(String),
     Other,
+    /// A literal `*` or `?` (under an exact operator): account ids, organization ids and
+    /// paths, IAM unique ids, principal and source ARNs, VPC ids and service names never hold
+    /// one, so no caller has this value.
+    Nobody,
 }
 
 /// The population an Allow condition pins callers to, or why it pins nothing.
@@ -358,10 +153,7 @@ pub(crate) fn deny_condition(c: &Condition, ctx: &AnalysisContext) -> DenyCondit
     let family = key_family(&c.key);
     let key_lower = c.key.to_ascii_lowercase();
     let all_wild = !c.values.is_empty() && c.values.iter().all(|v| is_bare_wildcard(v));
-    let wildcard_op = matches!(
-        op.base,
-        BaseOperator::StringLike | BaseOperator::ArnLike | BaseOperator::ArnEquals
-    );
+    let wildcard_op = op.matches_wildcards() && !op.is_negated();
     if wildcard_op
         && all_wild
         && op.qualifier.is_none()
@@ -376,12 +168,24 @@ pub(crate) fn deny_condition(c: &Condition, ctx: &AnalysisContext) -> DenyCondit
         && !matches!(family, KeyFamily::Other | KeyFamily::ViaService)
     {
         return match pin_values(c, family, ctx) {
+            // Every value names nobody (`StringNotEquals "*"`): true for every caller.
+            Ok(pin) if pin.names_nobody() => DenyCondition::Always,
             Ok(pin) => DenyCondition::Exempts(pin),
             Err(why) => DenyCondition::Partial(format!(
                 "its condition {} exempts too much ({why})",
                 c.describe()
             )),
         };
+    }
+    if op.is_positive_match()
+        && !matches!(family, KeyFamily::Other | KeyFamily::ViaService)
+        && pin_values(c, family, ctx).is_ok_and(|pin| pin.names_nobody())
+    {
+        return DenyCondition::Partial(format!(
+            "its condition {} matches no caller ({} compares * and ? literally)",
+            c.describe(),
+            c.operator.raw
+        ));
     }
     DenyCondition::Partial(format!(
         "its condition {} holds only for some requests",
@@ -393,11 +197,13 @@ fn pin_values(c: &Condition, family: KeyFamily, ctx: &AnalysisContext) -> Result
     if c.values.is_empty() {
         return Err("no values".into());
     }
-    let fixed = c
+    let mut fixed = c
         .values
         .iter()
-        .map(|v| fixed_value(family, v, ctx).map(|f| (f, v)))
+        .map(|v| fixed_value(family, v, &c.operator, ctx).map(|f| (f, v)))
         .collect::<Result<Vec<_>, _>>()?;
+    // A value no caller can have pins nobody: the condition is as if it did not list it.
+    fixed.retain(|(f, _)| !matches!(f, Fixed::Nobody));
     let target = if fixed.iter().all(|(f, _)| matches!(f, Fixed::Account(_))) {
         PinTarget::Accounts(
             fixed
@@ -462,49 +268,54 @@ fn replace_ci(haystack: &str, needle: &str, with: &str) -> String {
     out
 }
 
-fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fixed, String> {
-    let value = substitute(raw, ctx)?;
+/// What one condition value fixes. Under an exact operator (`StringEquals`…) `*` and `?` are
+/// literal characters, so an identity value holding one names nobody; under a wildcard
+/// operator it matches too much to pin anything.
+fn fixed_value(
+    family: KeyFamily,
+    raw: &str,
+    op: &ConditionOperator,
+    ctx: &AnalysisContext,
+) -> Result<Fixed, String> {
+    let literal = !op.matches_wildcards();
+    let mut value = substitute(raw, ctx)?;
+    if op.ignores_case() && matches!(family, KeyFamily::OrgId | KeyFamily::OrgPaths) {
+        // Organization ids are lower case: that is the one an IgnoreCase value names.
+        value = value.to_ascii_lowercase();
+    }
+    let wild = |why: &str| {
+        if literal {
+            Ok(Fixed::Nobody)
+        } else {
+            Err(why.to_string())
+        }
+    };
     if is_bare_wildcard(&value) {
-        return Err("wildcard value".into());
+        return wild("wildcard value");
     }
     match family {
         KeyFamily::Account => {
             if has_wildcard(&value) {
-                Err("wildcard value".into())
+                wild("wildcard value")
             } else if is_account_id(&value) {
                 Ok(Fixed::Account(value))
             } else {
                 Ok(Fixed::Other)
             }
         }
-        KeyFamily::Arn => match Arn::parse_any_case(&value) {
-            Some(arn) if !arn.account.is_empty() => {
-                if has_wildcard(arn.account) {
-                    Err("wildcard account in ARN".into())
-                } else if is_account_id(arn.account) {
-                    Ok(Fixed::Account(arn.account.to_string()))
-                } else {
-                    Ok(Fixed::Other)
-                }
-            }
-            // An ARN without account (S3 bucket): fixed only if spelled out in full.
-            Some(arn) if has_wildcard(arn.resource) || arn.resource.is_empty() => {
-                Err("wildcard resource in an ARN without account".into())
-            }
-            Some(_) => Ok(Fixed::Other),
-            None if has_wildcard(&value) => Err("wildcard value".into()),
-            None => Ok(Fixed::Other),
-        },
+        KeyFamily::Arn => fixed_arn(&value, wild),
         KeyFamily::OrgId => {
             if has_wildcard(&value) {
-                Err("wildcard value".into())
+                wild("wildcard value")
             } else {
                 Ok(Fixed::Org(value))
             }
         }
         KeyFamily::OrgPaths => {
             let org = value.split('/').next().unwrap_or_default();
-            if org.is_empty() || has_wildcard(org) {
+            if literal && has_wildcard(&value) {
+                Ok(Fixed::Nobody)
+            } else if org.is_empty() || has_wildcard(org) {
                 Err("wildcard organization in path".into())
             } else {
                 Ok(Fixed::Org(org.to_string()))
@@ -512,7 +323,9 @@ fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fi
         }
         KeyFamily::UserId => {
             let id = value.split(':').next().unwrap_or_default();
-            if id.is_empty() || has_wildcard(id) {
+            if literal && has_wildcard(&value) {
+                Ok(Fixed::Nobody)
+            } else if id.is_empty() || has_wildcard(id) {
                 Err("wildcard value".into())
             } else if is_account_id(&value) {
                 Ok(Fixed::Account(value))
@@ -530,12 +343,38 @@ fn fixed_value(family: KeyFamily, raw: &str, ctx: &AnalysisContext) -> Result<Fi
                 _ => Ok(Fixed::Other),
             }
         }
+        // VPC and VPC endpoint ids and service names never hold `*` or `?` either.
         KeyFamily::Fixed | KeyFamily::ViaService | KeyFamily::Other => {
             if has_wildcard(&value) {
-                Err("wildcard value".into())
+                wild("wildcard value")
             } else {
                 Ok(Fixed::Other)
             }
         }
+    }
+}
+
+/// An ARN value (aws:PrincipalArn, aws:SourceArn): fixed by its account, when it has one.
+fn fixed_arn(value: &str, wild: impl Fn(&str) -> Result<Fixed, String>) -> Result<Fixed, String> {
+    match Arn::parse_any_case(value) {
+        Some(arn) if !arn.account.is_empty() => {
+            if has_wildcard(arn.account) {
+                wild("wildcard account in ARN")
+            } else if is_account_id(arn.account) {
+                Ok(Fixed::Account(arn.account.to_string()))
+            } else {
+                Ok(Fixed::Other)
+            }
+        }
+        // An ARN without account (S3 bucket): fixed only if spelled out in full.
+        Some(arn) if has_wildcard(arn.resource) => {
+            wild("wildcard resource in an ARN without account")
+        }
+        Some(arn) if arn.resource.is_empty() => {
+            Err("wildcard resource in an ARN without account".into())
+        }
+        Some(_) => Ok(Fixed::Other),
+        None if has_wildcard(value) => wild("wildcard value"),
+        None => Ok(Fixed::Other),
     }
 }

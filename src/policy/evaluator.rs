@@ -7,145 +7,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-
 use super::actions::ActionUniverse;
-use super::conditions::{DenyCondition, Pin, PinTarget, allow_pin, deny_condition};
-use super::model::{Effect, KeyPolicy, PrincipalClause, Principals, ResourceClause, Statement};
+use super::context::AnalysisContext;
+use super::deny::{Deny, DenyEffect, Subject, deny_effect};
+use super::document::{Effect, KeyPolicy, PrincipalClause, Principals, Statement};
+use super::pin::{Pin, PinTarget, allow_pin};
 use super::principal::AwsPrincipal;
-
-/// What the analysis needs to know about the key's surroundings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct AnalysisContext {
-    /// The account that owns the key; its principals are never "cross-account".
-    pub key_account: String,
-    /// `trusted_accounts` from the config.
-    pub trusted_accounts: BTreeSet<String>,
-    /// The auditor's organization, when known.
-    pub organization_id: Option<String>,
-    /// Member accounts of that organization, when known.
-    pub organization_accounts: Option<BTreeSet<String>>,
-}
-
-impl AnalysisContext {
-    /// A context with only the key's account known.
-    pub fn new(key_account: impl Into<String>) -> Self {
-        Self {
-            key_account: key_account.into(),
-            ..Self::default()
-        }
-    }
-
-    /// `Some(true/false)` when organization membership is known.
-    fn in_organization(&self, account: &str) -> Option<bool> {
-        self.organization_accounts
-            .as_ref()
-            .map(|set| set.contains(account))
-    }
-}
-
-/// How far an account (or organization) that receives access is trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountClass {
-    /// Listed in `trusted_accounts`.
-    Trusted,
-    /// A member of the auditor's organization, or the grant requires that organization.
-    Organization,
-    Untrusted,
-}
-
-/// Whether a cross-account grant reaches one account or a whole organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantScope {
-    Account,
-    /// `account` holds an organization id (from aws:PrincipalOrgID / aws:PrincipalOrgPaths).
-    Organization,
-}
-
-/// An Allow statement open to any principal (POL001).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublicGrant {
-    /// 0-based position of the statement in the policy.
-    pub statement: usize,
-    pub sid: Option<String>,
-    /// `Action` (or `NotAction` when `not_action`) as written.
-    pub actions: Vec<String>,
-    pub not_action: bool,
-    /// Actions of the statement that Deny statements take away from everyone.
-    pub denied_actions: Vec<String>,
-    pub reason: String,
-}
-
-/// An Allow statement open to any principal but pinned to fixed callers, or fully denied:
-/// kept as evidence of why POL001 did not fire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RestrictedGrant {
-    pub statement: usize,
-    pub sid: Option<String>,
-    pub actions: Vec<String>,
-    pub not_action: bool,
-    /// The conditions (or Deny statements) that restrict it.
-    pub restricted_by: Vec<String>,
-    pub reason: String,
-}
-
-/// Access for an account other than the key's own (POL002 fires on `untrusted`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CrossAccountGrant {
-    pub statement: usize,
-    pub sid: Option<String>,
-    /// The account id, or the organization id when `scope` is `organization`.
-    pub account: String,
-    pub scope: GrantScope,
-    /// The principal as written (ARN, service name, or the condition value that pins it).
-    pub principal: String,
-    pub actions: Vec<String>,
-    pub not_action: bool,
-    pub denied_actions: Vec<String>,
-    pub classification: AccountClass,
-    pub reason: String,
-}
-
-/// An Allow for an AWS service principal: not public, but without aws:SourceArn /
-/// aws:SourceAccount any account's resources can make the service use the key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ServiceGrant {
-    pub statement: usize,
-    pub sid: Option<String>,
-    pub service: String,
-    pub actions: Vec<String>,
-    pub not_action: bool,
-    /// Restricting conditions of the statement (empty: open to the confused deputy).
-    pub restricted_by: Vec<String>,
-    pub reason: String,
-}
-
-/// The result of [`analyze`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PolicyAnalysis {
-    pub public: Vec<PublicGrant>,
-    pub restricted_public: Vec<RestrictedGrant>,
-    pub cross_account: Vec<CrossAccountGrant>,
-    pub service_grants: Vec<ServiceGrant>,
-    /// IAM unique ids (deleted principals) named anywhere in the policy.
-    pub deleted_principals: Vec<String>,
-    /// Principals not classified: web-identity providers, CanonicalUser, unknown forms.
-    pub other_principals: Vec<String>,
-}
-
-impl PolicyAnalysis {
-    pub fn is_public(&self) -> bool {
-        !self.public.is_empty()
-    }
-
-    pub fn untrusted_cross_account(&self) -> impl Iterator<Item = &CrossAccountGrant> {
-        self.cross_account
-            .iter()
-            .filter(|g| g.classification == AccountClass::Untrusted)
-    }
-}
+use super::text::quote;
+use super::verdict::{
+    AccountClass, CrossAccountGrant, GrantScope, PolicyAnalysis, PublicGrant, RestrictedGrant,
+    ServiceGrant,
+};
 
 /// Analyses who can use the key under `policy`.
 pub fn analyze(policy: &KeyPolicy, ctx: &AnalysisContext) -> PolicyAnalysis {
@@ -231,30 +103,6 @@ fn collect_principals(policy: &KeyPolicy, out: &mut PolicyAnalysis) {
     }
 }
 
-struct Deny<'a> {
-    stmt: &'a Statement,
-    covered: BTreeSet<usize>,
-}
-
-/// Who a grant reaches, for deciding whether a Deny takes it away.
-#[derive(Debug, Clone, Copy)]
-enum Subject<'a> {
-    Everyone,
-    /// A whole account (`arn: None`) or one principal of it.
-    Account {
-        account: &'a str,
-        arn: Option<&'a str>,
-    },
-    Organization(&'a str),
-}
-
-enum DenyEffect {
-    Removes,
-    /// Applies to everyone except the populations of these pins (ORed).
-    Exempts(Vec<Pin>),
-    NoEffect(String),
-}
-
 struct Evaluator<'a> {
     ctx: &'a AnalysisContext,
     universe: &'a ActionUniverse,
@@ -312,83 +160,32 @@ impl Evaluator<'_> {
 
     /// An Allow that reaches any principal (`*`, `{"AWS": "*"}`, NotPrincipal).
     fn everyone(&self, base: String, out: &mut PolicyAnalysis) {
-        let (actions, not_action) = self.actions();
         let (pins, notes) = self.own_pins();
         if !pins.is_empty() {
-            let restricted_by: Vec<String> = pins.iter().map(|p| p.description.clone()).collect();
-            let mut reason = format!(
-                "{base} restricted by condition {}",
-                restricted_by.join(" and ")
-            );
-            if !notes.is_empty() {
-                reason.push_str("; ");
-                reason.push_str(&notes.join("; "));
-            }
-            out.restricted_public.push(RestrictedGrant {
-                statement: self.stmt.index,
-                sid: self.stmt.sid.clone(),
-                actions,
-                not_action,
-                restricted_by,
-                reason,
-            });
-            self.rows_from_all_pins(&pins, "condition", out);
+            self.everyone_pinned(&base, &pins, &notes, out);
             return;
         }
-
-        let mut removed = BTreeSet::new();
-        let mut restricted = BTreeSet::new();
-        let mut restricting: Vec<(String, Vec<Pin>)> = Vec::new();
-        let mut deny_notes = Vec::new();
-        for deny in self.denies {
-            let overlap: BTreeSet<usize> =
-                deny.covered.intersection(&self.allowed).copied().collect();
-            if overlap.is_empty() {
-                continue;
-            }
-            let label = label(deny.stmt);
-            match deny_effect(deny.stmt, Subject::Everyone, self.ctx) {
-                DenyEffect::Removes => {
-                    deny_notes.push(format!(
-                        "Deny {label} removes {} for everyone",
-                        self.summarize(&overlap)
-                    ));
-                    removed.extend(overlap);
-                }
-                DenyEffect::Exempts(pins) => {
-                    restricted.extend(overlap);
-                    restricting.push((label, pins));
-                }
-                DenyEffect::NoEffect(why) => {
-                    deny_notes.push(format!("Deny {label} does not remove access: {why}"));
-                }
-            }
-        }
-        let after_removal: BTreeSet<usize> = self.allowed.difference(&removed).copied().collect();
-        let remaining: BTreeSet<usize> = after_removal.difference(&restricted).copied().collect();
-        let describe_restricting = |r: &(String, Vec<Pin>)| {
-            format!(
-                "Deny {} exempts only {}",
-                r.0,
-                r.1.iter()
-                    .map(|p| p.description.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )
-        };
-
+        let (actions, not_action) = self.actions();
+        let denies = self.denies_for_everyone();
+        let after_removal: BTreeSet<usize> =
+            self.allowed.difference(&denies.removed).copied().collect();
+        let remaining: BTreeSet<usize> = after_removal
+            .difference(&denies.restricted)
+            .copied()
+            .collect();
+        let restricted_by: Vec<String> = denies
+            .restricting
+            .iter()
+            .map(describe_restricting)
+            .collect();
         if !remaining.is_empty() {
             let mut parts = vec![format!("{base} with no restricting condition")];
             parts.extend(notes);
-            parts.extend(deny_notes);
-            if !restricting.is_empty() {
+            parts.extend(denies.notes);
+            if !restricted_by.is_empty() {
                 parts.push(format!(
                     "{} (not every allowed action); still open: {}",
-                    restricting
-                        .iter()
-                        .map(describe_restricting)
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    restricted_by.join("; "),
                     self.summarize(&remaining)
                 ));
             }
@@ -397,11 +194,10 @@ impl Evaluator<'_> {
                 sid: self.stmt.sid.clone(),
                 actions,
                 not_action,
-                denied_actions: self.universe.names(&removed),
+                denied_actions: self.universe.names(&denies.removed),
                 reason: parts.join("; "),
             });
         } else if !after_removal.is_empty() {
-            let restricted_by: Vec<String> = restricting.iter().map(describe_restricting).collect();
             out.restricted_public.push(RestrictedGrant {
                 statement: self.stmt.index,
                 sid: self.stmt.sid.clone(),
@@ -410,7 +206,7 @@ impl Evaluator<'_> {
                 reason: format!("{base} restricted by {}", restricted_by.join("; ")),
                 restricted_by,
             });
-            for (deny, pins) in &restricting {
+            for (deny, pins) in &denies.restricting {
                 let source = format!("Deny {deny} exempting");
                 for pin in pins {
                     self.rows_from_all_pins(std::slice::from_ref(pin), &source, out);
@@ -422,13 +218,74 @@ impl Evaluator<'_> {
                 sid: self.stmt.sid.clone(),
                 actions,
                 not_action,
-                restricted_by: deny_notes.clone(),
+                restricted_by: denies.notes.clone(),
                 reason: format!(
                     "{base}, but every action it allows is denied to everyone: {}",
-                    deny_notes.join("; ")
+                    denies.notes.join("; ")
                 ),
             });
         }
+    }
+
+    /// An Allow for any principal that its own conditions pin to fixed callers.
+    fn everyone_pinned(
+        &self,
+        base: &str,
+        pins: &[Pin],
+        notes: &[String],
+        out: &mut PolicyAnalysis,
+    ) {
+        let (actions, not_action) = self.actions();
+        let restricted_by: Vec<String> = pins.iter().map(|p| p.description.clone()).collect();
+        let mut reason = format!(
+            "{base} restricted by condition {}",
+            restricted_by.join(" and ")
+        );
+        if !notes.is_empty() {
+            reason.push_str("; ");
+            reason.push_str(&notes.join("; "));
+        }
+        out.restricted_public.push(RestrictedGrant {
+            statement: self.stmt.index,
+            sid: self.stmt.sid.clone(),
+            actions,
+            not_action,
+            restricted_by,
+            reason,
+        });
+        self.rows_from_all_pins(pins, "condition", out);
+    }
+
+    /// What the Deny statements take from an Allow for everyone.
+    fn denies_for_everyone(&self) -> EveryoneDenies {
+        let mut result = EveryoneDenies::default();
+        for deny in self.denies {
+            let overlap: BTreeSet<usize> =
+                deny.covered.intersection(&self.allowed).copied().collect();
+            if overlap.is_empty() {
+                continue;
+            }
+            let label = label(deny.stmt);
+            match deny_effect(deny.stmt, Subject::Everyone, self.ctx) {
+                DenyEffect::Removes => {
+                    result.notes.push(format!(
+                        "Deny {label} removes {} for everyone",
+                        self.summarize(&overlap)
+                    ));
+                    result.removed.extend(overlap);
+                }
+                DenyEffect::Exempts(pins) => {
+                    result.restricted.extend(overlap);
+                    result.restricting.push((label, pins));
+                }
+                DenyEffect::NoEffect(why) => {
+                    result
+                        .notes
+                        .push(format!("Deny {label} does not remove access: {why}"));
+                }
+            }
+        }
+        result
     }
 
     /// Rows for the accounts (or foreign organizations) that ANDed pins leave access to.
@@ -695,6 +552,31 @@ impl Evaluator<'_> {
     }
 }
 
+/// What the Deny statements do to an Allow for everyone.
+#[derive(Default)]
+struct EveryoneDenies {
+    /// Actions denied to everyone.
+    removed: BTreeSet<usize>,
+    /// Actions denied to everyone outside some pinned population.
+    restricted: BTreeSet<usize>,
+    /// Each such Deny's label and the populations it exempts.
+    restricting: Vec<(String, Vec<Pin>)>,
+    /// Reason notes, in Deny order.
+    notes: Vec<String>,
+}
+
+/// `Deny statement[1] exempts only aws:PrincipalOrgID "o-1" or …`.
+fn describe_restricting(r: &(String, Vec<Pin>)) -> String {
+    format!(
+        "Deny {} exempts only {}",
+        r.0,
+        r.1.iter()
+            .map(|p| p.description.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    )
+}
+
 fn pin_names(pins: &[Pin]) -> String {
     pins.iter()
         .map(|p| p.description.as_str())
@@ -705,172 +587,7 @@ fn pin_names(pins: &[Pin]) -> String {
 /// `statement[2] "Sid"`, or `statement[2]` without Sid.
 fn label(stmt: &Statement) -> String {
     match &stmt.sid {
-        Some(sid) => format!("statement[{}] {}", stmt.index, super::model::quote(sid)),
+        Some(sid) => format!("statement[{}] {}", stmt.index, quote(sid)),
         None => format!("statement[{}]", stmt.index),
-    }
-}
-
-/// Whether a Deny statement takes access away from `subject` (for the actions it covers).
-fn deny_effect(deny: &Statement, subject: Subject<'_>, ctx: &AnalysisContext) -> DenyEffect {
-    if let ResourceClause::NotResource(_) = deny.resources {
-        return DenyEffect::NoEffect("its NotResource may exclude this key".into());
-    }
-    match &deny.principal {
-        PrincipalClause::Principal(p) if p.is_everyone() => {}
-        PrincipalClause::Principal(p) => match subject {
-            Subject::Account { account, arn } if p.aws().iter().any(|q| names(q, account, arn)) => {
-            }
-            Subject::Account { .. } => {
-                return DenyEffect::NoEffect("it does not name this principal".into());
-            }
-            _ => {
-                return DenyEffect::NoEffect(
-                    "it names specific principals; everyone else keeps access".into(),
-                );
-            }
-        },
-        PrincipalClause::NotPrincipal(p) => {
-            if p.is_everyone() {
-                return DenyEffect::NoEffect("its NotPrincipal exempts everyone".into());
-            }
-            match subject {
-                Subject::Everyone => {
-                    if !deny.conditions.is_empty() {
-                        return DenyEffect::NoEffect(
-                            "a conditional Deny with NotPrincipal is not relied upon".into(),
-                        );
-                    }
-                    let pins = not_principal_pins(p);
-                    return if pins.is_empty() {
-                        DenyEffect::Removes
-                    } else {
-                        DenyEffect::Exempts(pins)
-                    };
-                }
-                Subject::Account { account, arn } => {
-                    if p.aws().iter().any(|q| exempts(q, account, arn)) {
-                        return DenyEffect::NoEffect(
-                            "its NotPrincipal exempts this principal".into(),
-                        );
-                    }
-                }
-                Subject::Organization(_) => {
-                    return DenyEffect::NoEffect(
-                        "a Deny with NotPrincipal is not evaluated for a whole organization".into(),
-                    );
-                }
-            }
-        }
-    }
-    let mut exempt = Vec::new();
-    for c in &deny.conditions {
-        match deny_condition(c, ctx) {
-            DenyCondition::Always => {}
-            DenyCondition::Exempts(pin) => exempt.push(pin),
-            DenyCondition::Partial(why) => return DenyEffect::NoEffect(why),
-        }
-    }
-    if exempt.is_empty() {
-        return DenyEffect::Removes;
-    }
-    match subject {
-        Subject::Everyone => DenyEffect::Exempts(exempt),
-        Subject::Account { account, .. } => {
-            match exempt
-                .iter()
-                .find(|pin| !account_outside(pin, account, ctx))
-            {
-                None => DenyEffect::Removes,
-                Some(pin) => DenyEffect::NoEffect(format!(
-                    "account {account} may satisfy {}",
-                    pin.description
-                )),
-            }
-        }
-        Subject::Organization(org) => {
-            let outside = |pin: &Pin| match &pin.target {
-                PinTarget::Organizations(orgs) => !orgs.iter().any(|o| o == org),
-                _ => false,
-            };
-            match exempt.iter().find(|pin| !outside(pin)) {
-                None => DenyEffect::Removes,
-                Some(pin) => DenyEffect::NoEffect(format!(
-                    "organization {org} may satisfy {}",
-                    pin.description
-                )),
-            }
-        }
-    }
-}
-
-/// Whether a Deny's Principal entry `q` covers the subject: an account entry covers every
-/// principal of that account.
-fn names(q: &AwsPrincipal, account: &str, arn: Option<&str>) -> bool {
-    match q {
-        AwsPrincipal::Account { account: a, .. } => a == account,
-        AwsPrincipal::Arn { arn: a, .. } => arn.is_some_and(|s| s.eq_ignore_ascii_case(a)),
-        _ => false,
-    }
-}
-
-/// Whether a NotPrincipal entry `q` exempts (part of) the subject. Conservative: an entry for
-/// any principal of the subject's account counts when the subject is the whole account.
-fn exempts(q: &AwsPrincipal, account: &str, arn: Option<&str>) -> bool {
-    match q {
-        AwsPrincipal::Any | AwsPrincipal::Wildcard { .. } => true,
-        AwsPrincipal::Account { account: a, .. } => a == account,
-        AwsPrincipal::Arn {
-            account: a,
-            arn: qa,
-            ..
-        } => match arn {
-            Some(s) => s.eq_ignore_ascii_case(qa),
-            None => a == account,
-        },
-        _ => false,
-    }
-}
-
-/// The populations a `NotPrincipal` Deny leaves alone. Deleted principals exempt nobody.
-fn not_principal_pins(p: &Principals) -> Vec<Pin> {
-    let Principals::Set(set) = p else {
-        return Vec::new();
-    };
-    let mut pins = Vec::new();
-    for q in &set.aws {
-        if let Some(account) = q.account() {
-            pins.push(Pin {
-                description: format!("NotPrincipal {}", q.as_str()),
-                target: PinTarget::Accounts(vec![(account.to_string(), q.as_str().to_string())]),
-            });
-        }
-    }
-    for s in set
-        .service
-        .iter()
-        .chain(&set.federated)
-        .chain(&set.canonical_user)
-    {
-        pins.push(Pin {
-            description: format!("NotPrincipal {s}"),
-            target: PinTarget::Other,
-        });
-    }
-    pins
-}
-
-/// Whether `account` is certainly outside a pin (so a Deny exempting the pin reaches it).
-fn account_outside(pin: &Pin, account: &str, ctx: &AnalysisContext) -> bool {
-    match &pin.target {
-        PinTarget::Accounts(list) => !list.iter().any(|(a, _)| a == account),
-        PinTarget::Organizations(orgs) => orgs.iter().all(|org| {
-            match (ctx.in_organization(account), ctx.organization_id.as_deref()) {
-                // An account belongs to one organization only.
-                (Some(member), Some(ours)) if ours == org => !member,
-                (Some(true), Some(_)) => true,
-                _ => false,
-            }
-        }),
-        PinTarget::Other => false,
     }
 }

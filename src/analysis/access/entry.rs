@@ -1,0 +1,237 @@
+//! What the analysis concludes for one key: one entry per (action class, principal, path), with
+//! the conditions that restrict it and how sure the analysis is.
+//!
+//! These types are part of the JSON report: field names are snake_case and stable.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A class of KMS actions on a key.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionClass {
+    /// Cryptographic operations: Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, Sign, Verify,
+    /// GenerateMac, VerifyMac, DeriveSharedSecret.
+    Use,
+    /// Changing the key: its policy, state, rotation, deletion, aliases, tags, key material.
+    Administer,
+    /// CreateGrant: handing the key's permissions to someone else.
+    Delegate,
+}
+
+impl ActionClass {
+    pub const ALL: [ActionClass; 3] = [
+        ActionClass::Use,
+        ActionClass::Administer,
+        ActionClass::Delegate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionClass::Use => "use",
+            ActionClass::Administer => "administer",
+            ActionClass::Delegate => "delegate",
+        }
+    }
+}
+
+/// Who receives access.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Principal {
+    /// Any principal of any account (`"*"`, or an Allow with NotPrincipal).
+    Any,
+    /// Principals of an account, as far as that account's own IAM policies let them.
+    Account {
+        account: String,
+    },
+    /// The root user of an account (it needs no IAM policy).
+    AccountRoot {
+        account: String,
+    },
+    /// Principals of the accounts of an organization (aws:PrincipalOrgID).
+    Organization {
+        organization_id: String,
+    },
+    /// Principals of the accounts under an organization path (aws:PrincipalOrgPaths), as written.
+    OrganizationalUnit {
+        path: String,
+    },
+    Role {
+        arn: String,
+    },
+    User {
+        arn: String,
+    },
+    /// The members of an IAM group.
+    Group {
+        arn: String,
+    },
+    /// An AWS service: a Service principal, or calls through a service (kms:ViaService).
+    Service {
+        service: String,
+        /// The account it acts for (aws:SourceAccount, aws:SourceArn, kms:CallerAccount).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_account: Option<String>,
+    },
+    /// Anything else, as written: assumed-role sessions, federated users, identity providers.
+    Other {
+        value: String,
+    },
+}
+
+impl Principal {
+    /// An AWS service rather than a person or workload (separation-of-duty checks skip these).
+    pub fn is_service(&self) -> bool {
+        matches!(self, Principal::Service { .. })
+    }
+
+    /// How the principal reads in a table.
+    pub fn describe(&self) -> String {
+        match self {
+            Principal::Any => "any principal".to_string(),
+            Principal::Account { account } => format!("account {account}"),
+            Principal::AccountRoot { account } => format!("root user of account {account}"),
+            Principal::Organization { organization_id } => {
+                format!("organization {organization_id}")
+            }
+            Principal::OrganizationalUnit { path } => format!("organization path {path}"),
+            Principal::Role { arn } => format!("role {arn}"),
+            Principal::User { arn } => format!("user {arn}"),
+            Principal::Group { arn } => format!("group {arn}"),
+            Principal::Service {
+                service,
+                for_account: Some(account),
+            } => format!("service {service} for account {account}"),
+            Principal::Service {
+                service,
+                for_account: None,
+            } => format!("service {service}"),
+            Principal::Other { value } => value.clone(),
+        }
+    }
+}
+
+/// Managed (a policy object of its own) or inline (embedded in one identity).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IamPolicyType {
+    Managed,
+    Inline,
+}
+
+/// What grants the access.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AccessPath {
+    /// A statement of the key policy (0-based position, and its Sid when it has one).
+    KeyPolicy {
+        statement: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sid: Option<String>,
+    },
+    /// A grant on the key.
+    Grant {
+        grant_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// An IAM policy, effective because the key policy statement lets the account's IAM
+    /// policies grant access ("Enable IAM User Permissions").
+    IamPolicy {
+        key_policy_statement: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_policy_sid: Option<String>,
+        policy_name: String,
+        /// The ARN of a managed policy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy_arn: Option<String>,
+        policy_type: IamPolicyType,
+        /// The ARN of the user, group or role the policy is attached to.
+        attached_to: String,
+        /// The statement of the IAM policy (0-based), and its Sid.
+        policy_statement: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy_sid: Option<String>,
+    },
+}
+
+/// Whether the path certainly grants the access.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Certainty {
+    /// Granted, whatever the request: no condition, no Deny that may apply.
+    Yes,
+    /// Granted for some requests, or only if something the analysis cannot see allows it;
+    /// `reason` says what.
+    May,
+}
+
+/// A condition the access depends on, as the policy (or grant constraint) writes it.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct AccessCondition {
+    pub key: String,
+    pub operator: String,
+    pub values: Vec<String>,
+}
+
+impl AccessCondition {
+    /// `kms:ViaService StringEquals ["ec2.eu-west-1.amazonaws.com"]`.
+    pub fn describe(&self) -> String {
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .map(|v| serde_json::Value::String(v.clone()).to_string())
+            .collect();
+        format!("{} {} [{}]", self.key, self.operator, values.join(", "))
+    }
+}
+
+/// One principal that can perform one class of actions on the key, by one path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AccessEntry {
+    pub class: ActionClass,
+    pub principal: Principal,
+    /// The principal as a table shows it.
+    pub principal_label: String,
+    /// The actions of the class the path grants, after Deny statements.
+    pub actions: Vec<String>,
+    pub path: AccessPath,
+    /// The path as a table shows it.
+    pub path_label: String,
+    /// The conditions that restrict it (empty: none).
+    #[serde(default)]
+    pub conditions: Vec<AccessCondition>,
+    pub certainty: Certainty,
+    /// Why: what grants it and, for `may`, what the analysis could not decide.
+    pub reason: String,
+}
+
+/// Who can do what with one key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct KeyAccess {
+    pub key_arn: String,
+    pub account: String,
+    pub region: String,
+    /// By class, then principal, then path.
+    pub entries: Vec<AccessEntry>,
+    /// Inputs the analysis lacked (the key policy, the grants, the account's IAM policies),
+    /// each with why: the entries are incomplete when this is not empty.
+    #[serde(default)]
+    pub unknown: Vec<String>,
+    /// What this analysis never evaluates, so no entry is read as final.
+    #[serde(default)]
+    pub not_evaluated: Vec<String>,
+}
