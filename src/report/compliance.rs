@@ -364,19 +364,47 @@ fn control_result(
     title: String,
     checks: &[&'static CheckMeta],
 ) -> ControlResult {
-    let check_ids: BTreeSet<&str> = checks.iter().map(|m| m.id.as_str()).collect();
     let key_level: Vec<&str> = checks
         .iter()
         .filter(|m| !is_drift(m))
         .map(|m| m.id.as_str())
         .collect();
-    // Per account: failed key identities, findings, suppressed.
-    #[derive(Default)]
-    struct Hits<'a> {
-        failed: BTreeSet<&'a str>,
-        findings: u64,
-        suppressed: u64,
+    let mut hits = count_hits(report, checks);
+    let accounts: Vec<AccountResult> = facts
+        .iter()
+        .map(|(account, fact)| {
+            let hit = hits.remove(account).unwrap_or_default();
+            account_result(account, fact, &hit, checks, &key_level)
+        })
+        .collect();
+    let status = accounts
+        .iter()
+        .map(|a| a.status)
+        .max()
+        .unwrap_or(Status::NotEvaluated);
+    ControlResult {
+        id,
+        title,
+        checks: checks.iter().map(|m| m.id.clone()).collect(),
+        status,
+        total: total_result(&accounts, status),
+        accounts,
     }
+}
+
+/// One account's findings of a control's checks: the keys that failed, findings, suppressed.
+#[derive(Default)]
+struct Hits<'a> {
+    failed: BTreeSet<&'a str>,
+    findings: u64,
+    suppressed: u64,
+}
+
+fn count_hits<'a>(
+    report: &'a Report,
+    checks: &[&'static CheckMeta],
+) -> BTreeMap<&'a str, Hits<'a>> {
+    let check_ids: BTreeSet<&str> = checks.iter().map(|m| m.id.as_str()).collect();
     let mut hits: BTreeMap<&str, Hits> = BTreeMap::new();
     for finding in &report.findings {
         if !check_ids.contains(finding.check_id.as_str()) {
@@ -395,81 +423,97 @@ fn control_result(
             entry.failed.insert(identity);
         }
     }
+    hits
+}
 
-    let mut accounts = Vec::new();
-    for (account, fact) in facts {
-        let hit = hits.remove(account).unwrap_or_default();
-        let failed_keys: BTreeSet<&str> = hit.failed.iter().copied().collect();
-        let keys = fact.keys.len() as u64;
-        let failed = hit.failed.len() as u64;
-        let failed_listed = fact
-            .keys
-            .iter()
-            .filter(|k| failed_keys.contains(k.arn.as_str()))
-            .count() as u64;
-        // With no key-level check, no key was evaluated for the control.
-        let unevaluated = if key_level.is_empty() {
-            keys - failed_listed
-        } else {
-            fact.keys
-                .iter()
-                .filter(|k| !failed_keys.contains(k.arn.as_str()))
-                .filter(|k| {
-                    k.unknown
-                        .iter()
-                        .any(|field| key_level.iter().any(|check| check_needs(check, field)))
-                })
-                .count() as u64
-        };
-        let passed = keys.saturating_sub(failed_listed + unevaluated);
-        let (status, reason) = if hit.findings > 0 {
-            (Status::Fail, None)
-        } else if key_level.is_empty() {
-            let reason = if checks.is_empty() {
-                "no kms-audit check yet"
-            } else {
-                "drift only (needs --spec)"
-            };
-            (Status::NotEvaluated, Some(reason.to_string()))
-        } else if fact.gaps > 0 {
-            (
-                Status::NotEvaluated,
-                Some(format!(
-                    "{} unread",
-                    plural(fact.gaps, "region/scope", "regions/scopes")
-                )),
-            )
-        } else if unevaluated > 0 {
-            (
-                Status::NotEvaluated,
-                Some(format!(
-                    "{} partly unread",
-                    plural(unevaluated, "key", "keys")
-                )),
-            )
-        } else {
-            (Status::Pass, None)
-        };
-        accounts.push(AccountResult {
-            account: account.to_string(),
-            status,
-            keys,
-            passed,
-            failed,
-            not_evaluated: unevaluated,
-            findings: hit.findings,
-            suppressed: hit.suppressed,
-            gaps: fact.gaps,
-            reason,
-        });
-    }
-    let status = accounts
+/// A control in one account: pass only when every key was evaluated and none failed.
+fn account_result(
+    account: &str,
+    fact: &AccountFacts,
+    hit: &Hits<'_>,
+    checks: &[&'static CheckMeta],
+    key_level: &[&str],
+) -> AccountResult {
+    let failed_keys: BTreeSet<&str> = hit.failed.iter().copied().collect();
+    let keys = fact.keys.len() as u64;
+    let failed = hit.failed.len() as u64;
+    let failed_listed = fact
+        .keys
         .iter()
-        .map(|a| a.status)
-        .max()
-        .unwrap_or(Status::NotEvaluated);
+        .filter(|k| failed_keys.contains(k.arn.as_str()))
+        .count() as u64;
+    // With no key-level check, no key was evaluated for the control.
+    let unevaluated = if key_level.is_empty() {
+        keys - failed_listed
+    } else {
+        fact.keys
+            .iter()
+            .filter(|k| !failed_keys.contains(k.arn.as_str()))
+            .filter(|k| {
+                k.unknown
+                    .iter()
+                    .any(|field| key_level.iter().any(|check| check_needs(check, field)))
+            })
+            .count() as u64
+    };
+    let passed = keys.saturating_sub(failed_listed + unevaluated);
+    let (status, reason) = account_status(hit, checks, key_level, fact, unevaluated);
+    AccountResult {
+        account: account.to_string(),
+        status,
+        keys,
+        passed,
+        failed,
+        not_evaluated: unevaluated,
+        findings: hit.findings,
+        suppressed: hit.suppressed,
+        gaps: fact.gaps,
+        reason,
+    }
+}
+
+/// Fail on any finding; otherwise not evaluated (and why) unless every key was evaluated.
+fn account_status(
+    hit: &Hits<'_>,
+    checks: &[&'static CheckMeta],
+    key_level: &[&str],
+    fact: &AccountFacts,
+    unevaluated: u64,
+) -> (Status, Option<String>) {
+    if hit.findings > 0 {
+        (Status::Fail, None)
+    } else if key_level.is_empty() {
+        let reason = if checks.is_empty() {
+            "no kms-audit check yet"
+        } else {
+            "drift only (needs --spec)"
+        };
+        (Status::NotEvaluated, Some(reason.to_string()))
+    } else if fact.gaps > 0 {
+        (
+            Status::NotEvaluated,
+            Some(format!(
+                "{} unread",
+                plural(fact.gaps, "region/scope", "regions/scopes")
+            )),
+        )
+    } else if unevaluated > 0 {
+        (
+            Status::NotEvaluated,
+            Some(format!(
+                "{} partly unread",
+                plural(unevaluated, "key", "keys")
+            )),
+        )
+    } else {
+        (Status::Pass, None)
+    }
+}
+
+/// The `all` row: the sums, the worst status, and the first reason a control is not evaluated.
+fn total_result(accounts: &[AccountResult], status: Status) -> AccountResult {
     let sum = |f: fn(&AccountResult) -> u64| accounts.iter().map(f).sum::<u64>();
-    let total = AccountResult {
+    AccountResult {
         account: "all".to_string(),
         status,
         keys: sum(|a| a.keys),
@@ -487,14 +531,6 @@ fn control_result(
                 .find_map(|a| a.reason.clone()),
             _ => None,
         },
-    };
-    ControlResult {
-        id,
-        title,
-        checks: checks.iter().map(|m| m.id.clone()).collect(),
-        status,
-        total,
-        accounts,
     }
 }
 
@@ -556,66 +592,71 @@ pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::
             ));
         }
         out.write_all(legend.as_bytes())?;
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(u16::try_from(width).unwrap_or(u16::MAX))
-            .force_no_tty()
-            .set_header(vec![
-                "Control", "Account", "Status", "Keys", "Pass", "Fail", "N.E.", "Finds", "Suppr.",
-            ]);
-        for column in 3..9 {
-            if let Some(column) = table.column_mut(column) {
-                column.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        // Control ids, account ids and statuses whole; the note is the column that wraps.
-        let longest_id = framework
-            .controls
-            .iter()
-            .map(|c| c.id.chars().count())
-            .max()
-            .unwrap_or(0);
-        // Long control ids (`CT.KMS.PR.2`) take their width from the status notes, which wrap.
-        let wide_ids = longest_id > "Control".len();
-        if wide_ids && let Some(column) = table.column_mut(0) {
-            let min = u16::try_from(longest_id + 2).unwrap_or(u16::MAX);
-            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
-        }
-        let status_min = if wide_ids { 24 } else { 26 };
-        for (column, min) in [(1, 14), (2, status_min), (8, 8)] {
-            if let Some(column) = table.column_mut(column) {
-                column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
-            }
-        }
-        for control in &framework.controls {
-            let mut rows = vec![("all", &control.total)];
-            rows.extend(control.accounts.iter().map(|a| (a.account.as_str(), a)));
-            for (index, (account, result)) in rows.into_iter().enumerate() {
-                table.add_row(vec![
-                    if index == 0 {
-                        control.id.clone()
-                    } else {
-                        String::new()
-                    },
-                    account.to_string(),
-                    match &result.reason {
-                        Some(reason) => format!("{}\n{reason}", result.status.label()),
-                        None => result.status.label().to_string(),
-                    },
-                    result.keys.to_string(),
-                    result.passed.to_string(),
-                    result.failed.to_string(),
-                    result.not_evaluated.to_string(),
-                    result.findings.to_string(),
-                    result.suppressed.to_string(),
-                ]);
-            }
-        }
-        writeln!(out, "{table}")?;
+        writeln!(out, "{}", framework_table(framework, width))?;
     }
     Ok(())
+}
+
+/// One framework's table: a row per control and account, the control id on its first row.
+fn framework_table(framework: &FrameworkResult, width: usize) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(width).unwrap_or(u16::MAX))
+        .force_no_tty()
+        .set_header(vec![
+            "Control", "Account", "Status", "Keys", "Pass", "Fail", "N.E.", "Finds", "Suppr.",
+        ]);
+    for column in 3..9 {
+        if let Some(column) = table.column_mut(column) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    // Control ids, account ids and statuses whole; the note is the column that wraps.
+    let longest_id = framework
+        .controls
+        .iter()
+        .map(|c| c.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    // Long control ids (`CT.KMS.PR.2`) take their width from the status notes, which wrap.
+    let wide_ids = longest_id > "Control".len();
+    if wide_ids && let Some(column) = table.column_mut(0) {
+        let min = u16::try_from(longest_id + 2).unwrap_or(u16::MAX);
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
+    }
+    let status_min = if wide_ids { 24 } else { 26 };
+    for (column, min) in [(1, 14), (2, status_min), (8, 8)] {
+        if let Some(column) = table.column_mut(column) {
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
+        }
+    }
+    for control in &framework.controls {
+        let mut rows = vec![("all", &control.total)];
+        rows.extend(control.accounts.iter().map(|a| (a.account.as_str(), a)));
+        for (index, (account, result)) in rows.into_iter().enumerate() {
+            table.add_row(vec![
+                if index == 0 {
+                    control.id.clone()
+                } else {
+                    String::new()
+                },
+                account.to_string(),
+                match &result.reason {
+                    Some(reason) => format!("{}\n{reason}", result.status.label()),
+                    None => result.status.label().to_string(),
+                },
+                result.keys.to_string(),
+                result.passed.to_string(),
+                result.failed.to_string(),
+                result.not_evaluated.to_string(),
+                result.findings.to_string(),
+                result.suppressed.to_string(),
+            ]);
+        }
+    }
+    table
 }
 
 /// The CSV columns of `--format compliance-csv`, one row per control and account (`all` first).

@@ -334,61 +334,77 @@ fn plan<'a>(
             });
             continue;
         }
-        let findings = match sizer.fit(whole.clone(), findings) {
-            Ok(part) => {
-                plan.parts.push(part);
-                continue;
-            }
-            Err(findings) => findings,
-        };
-        // By region: every scanned region gets its part, so fixed alerts there close.
-        let mut regions: BTreeSet<&str> = report
-            .targets
-            .iter()
-            .filter(|t| t.account == account && t.status == TargetStatus::Scanned)
-            .map(|t| t.region.as_str())
-            .collect();
-        regions.extend(findings.iter().map(|f| f.region.as_str()));
-        for region in regions {
-            let key = PartKey {
-                region: Some(region.to_string()),
-                ..whole.clone()
-            };
-            let in_region: Vec<&Finding> = findings
-                .iter()
-                .copied()
-                .filter(|f| f.region == region)
-                .collect();
-            let in_region = match sizer.fit(key.clone(), in_region) {
-                Ok(part) => {
-                    plan.parts.push(part);
-                    continue;
-                }
-                Err(in_region) => in_region,
-            };
-            let checks: BTreeSet<&str> = in_region.iter().map(|f| f.check_id.as_str()).collect();
-            for check in checks {
-                let key = PartKey {
-                    check: Some(check.to_string()),
-                    ..key.clone()
-                };
-                let of_check: Vec<&Finding> = in_region
-                    .iter()
-                    .copied()
-                    .filter(|f| f.check_id == check)
-                    .collect();
-                let of_check = match sizer.fit(key.clone(), of_check) {
-                    Ok(part) => {
-                        plan.parts.push(part);
-                        continue;
-                    }
-                    Err(of_check) => of_check,
-                };
-                plan.parts.extend(buckets(&mut sizer, &key, &of_check)?);
-            }
-        }
+        split_account(report, &mut sizer, &mut plan, whole, findings)?;
     }
     Ok(plan)
+}
+
+/// One scanned account's parts: the whole account when it fits, else one part per region (every
+/// scanned region gets its part, so fixed alerts there close), then per check, then buckets.
+fn split_account<'a>(
+    report: &'a Report,
+    sizer: &mut Sizer<'_>,
+    plan: &mut Plan<'a>,
+    whole: PartKey,
+    findings: Vec<&'a Finding>,
+) -> std::io::Result<()> {
+    let account = whole.account.clone();
+    let findings = match sizer.fit(whole.clone(), findings) {
+        Ok(part) => {
+            plan.parts.push(part);
+            return Ok(());
+        }
+        Err(findings) => findings,
+    };
+    let mut regions: BTreeSet<&str> = report
+        .targets
+        .iter()
+        .filter(|t| t.account == account && t.status == TargetStatus::Scanned)
+        .map(|t| t.region.as_str())
+        .collect();
+    regions.extend(findings.iter().map(|f| f.region.as_str()));
+    for region in regions {
+        let key = PartKey {
+            region: Some(region.to_string()),
+            ..whole.clone()
+        };
+        let in_region: Vec<&Finding> = findings
+            .iter()
+            .copied()
+            .filter(|f| f.region == region)
+            .collect();
+        match sizer.fit(key.clone(), in_region) {
+            Ok(part) => plan.parts.push(part),
+            Err(in_region) => split_region(sizer, plan, &key, &in_region)?,
+        }
+    }
+    Ok(())
+}
+
+/// A region too large for one part: one part per check, and buckets for a check still too large.
+fn split_region<'a>(
+    sizer: &mut Sizer<'_>,
+    plan: &mut Plan<'a>,
+    key: &PartKey,
+    in_region: &[&'a Finding],
+) -> std::io::Result<()> {
+    let checks: BTreeSet<&str> = in_region.iter().map(|f| f.check_id.as_str()).collect();
+    for check in checks {
+        let key = PartKey {
+            check: Some(check.to_string()),
+            ..key.clone()
+        };
+        let of_check: Vec<&Finding> = in_region
+            .iter()
+            .copied()
+            .filter(|f| f.check_id == check)
+            .collect();
+        match sizer.fit(key.clone(), of_check) {
+            Ok(part) => plan.parts.push(part),
+            Err(of_check) => plan.parts.extend(buckets(sizer, &key, &of_check)?),
+        }
+    }
+    Ok(())
 }
 
 /// The check's results in the fewest power-of-two buckets that all fit.
