@@ -8,10 +8,10 @@ use std::sync::Arc;
 use crate::model::iam::{AccountAuthorizationDetails, AttachedPolicy, InlinePolicy};
 use crate::policy::{Effect, IdentityPolicy, IdentityStatement, quote};
 
+use super::candidate::{Candidate, Doubts, add_doubt};
 use super::classes::{ActionSet, select};
 use super::deny::DenyRule;
 use super::entry::{AccessCondition, AccessPath, IamPolicyType, Principal};
-use super::evaluate::{Candidate, Doubts, add_doubt};
 use super::scope::{Applies, access_condition, resource_applies};
 
 type Parsed = Arc<Result<IdentityPolicy, String>>;
