@@ -1,6 +1,5 @@
-//! A candidate: one path to access for one principal (a key-policy statement, an IAM policy
-//! statement, a grant), before Denies, and the doubts that make some of its actions `may`.
-//! Its own module because both the key-policy and the IAM side build candidates.
+//! A candidate: one path to access for one principal, before Deny statements and permissions
+//! boundaries are applied, and the doubts collected about its actions on the way.
 
 use std::collections::BTreeMap;
 
@@ -39,7 +38,7 @@ pub(crate) struct Candidate {
     pub notes: Vec<String>,
     /// What grants the access: the start of every entry's reason.
     pub grant: String,
-    /// The IAM identity (an index into `AccountIam`) whose own Denies apply.
+    /// The IAM identity (an index into [`AccountIam`]) whose own Denies apply.
     pub identity: Option<usize>,
     /// Whether the identity's permissions boundary limits this path (IAM policies: yes).
     pub bounded: bool,

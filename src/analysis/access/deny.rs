@@ -33,6 +33,10 @@ impl<'a> Subject<'a> {
             Principal::Account { account } => (Some(account.as_str()), None),
             Principal::AccountRoot { account } => (Some(account.as_str()), None),
             Principal::Service { for_account, .. } => (for_account.as_deref(), None),
+            // Sessions and federated users: a Deny naming their account reaches them.
+            Principal::Other { value } if value.starts_with("arn:") => {
+                (super::principals::account_of_arn(value), None)
+            }
             _ => (None, None),
         };
         Subject {

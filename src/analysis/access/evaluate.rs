@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::model::KeyRecord;
 use crate::policy::AnalysisContext;
 
-pub(crate) use super::candidate::{Candidate, Doubt, Doubts, add_doubt};
+use super::candidate::{Candidate, Doubt, Doubts, add_doubt};
 use super::classes::{ActionSet, in_class};
 use super::deny::{DenyRule, Outcome, Subject};
 use super::entry::{AccessEntry, ActionClass, Certainty, Principal};

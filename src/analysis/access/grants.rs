@@ -7,9 +7,10 @@ use serde_json::Value;
 use crate::model::Grant;
 use crate::policy::quote;
 
+use super::candidate::Candidate;
 use super::classes::select;
 use super::entry::{AccessCondition, AccessPath};
-use super::evaluate::{Candidate, Evaluation};
+use super::evaluate::Evaluation;
 use super::key_policy::same_account_identity;
 use super::principals::of_grantee;
 

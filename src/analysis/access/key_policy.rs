@@ -9,10 +9,11 @@ use crate::policy::{
     Principals, SetQualifier, Statement, allow_pin, quote,
 };
 
+use super::candidate::Candidate;
 use super::classes::{ActionSet, select};
 use super::deny::DenyRule;
 use super::entry::{AccessCondition, AccessPath, Principal};
-use super::evaluate::{Candidate, Evaluation};
+use super::evaluate::Evaluation;
 use super::identity::Delegation;
 use super::principals::{account_of_arn, of_arn};
 use super::scope::{Applies, access_condition, resource_applies};

@@ -9,9 +9,10 @@
 //! read) stays, as `may`, with the reason. Service control policies and the other controls in
 //! [`NOT_EVALUATED`] are out of scope, and every result says so.
 //!
-//! Modules: `classes` (action classes), `entry` (result types), `scope` (Resource,
-//! conditions) → `principals`, `deny` → `evaluate` (candidates to entries) → `identity` (IAM),
-//! `key_policy`, `grants` → `predicates` (for checks).
+//! Modules, each importing only those before it: `entry` (result types), `classes` (action
+//! classes), `scope` (Resource, conditions), `principals`, `candidate`, `deny` → `identity`
+//! (the account's IAM) → `evaluate` (candidates to entries) → `key_policy` → `grants`;
+//! `predicates` (questions the checks ask) reads only `entry`.
 
 mod candidate;
 mod classes;

@@ -84,7 +84,8 @@ impl KeyAccess {
     }
 
     /// Principals other than AWS services that can both administer and use the key, with the
-    /// certainty of the weaker of the two (separation of duties).
+    /// certainty of the weaker of the two (separation of duties). The account's root user is
+    /// among them whenever the key policy enables IAM; a check decides whether it counts.
     pub fn administer_and_use(&self) -> Vec<(&Principal, Certainty)> {
         let best = |class: ActionClass, principal: &Principal| {
             self.of_class(class)

@@ -727,3 +727,57 @@ fn deny_guards_narrow_a_public_statement() {
         "key policy statement[0] \"Public\" allows any principal; Deny statement[1] \"OrgOnly\" denies it to every other principal"
     );
 }
+
+#[test]
+fn iam_details_recorded_from_the_emulator() {
+    // The JSON twin of tests/fixtures/iam/moto-5.2.5.xml (checked by the IAM reader's tests).
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/iam/moto-5.2.5.json");
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let iam: AccountAuthorizationDetails = serde_json::from_str(&text).expect("details");
+    let mut record = key(
+        json!([{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]),
+    );
+    record.account = "123456789012".into();
+    record.arn = "arn:aws:kms:us-east-1:123456789012:key/k1".into();
+    let access = effective_access(&record, Some(&iam), &ctx());
+    let root = "key policy statement[0] \"Enable IAM User Permissions\"";
+    let via = "(IAM enabled by key policy statement[0] \"Enable IAM User Permissions\")";
+    let alice = format!(
+        "user arn:aws:iam::123456789012:user/alice <- inline policy \"inline-kms\" statement[0], attached to user alice {via}"
+    );
+    let admins = |policy: &str, kind: &str| {
+        format!(
+            "group arn:aws:iam::123456789012:group/admins <- {kind} policy \"{policy}\" statement[0], attached to group admins {via}"
+        )
+    };
+    assert_lines(
+        &access,
+        &[
+            &format!("use yes root user of account 123456789012 <- {root}: all"),
+            &format!(
+                "use yes role arn:aws:iam::123456789012:role/app <- managed policy \"kms-decrypt-all\" statement[0], attached to role app {via}: kms:Decrypt,kms:ReEncryptFrom"
+            ),
+            &format!("use may {alice}: all"),
+            &format!("use yes {}: all", admins("everything-but-iam", "managed")),
+            &format!("administer yes root user of account 123456789012 <- {root}: all"),
+            &format!("administer may {alice}: all"),
+            &format!(
+                "administer yes {}: all",
+                admins("everything-but-iam", "managed")
+            ),
+            &format!("delegate yes root user of account 123456789012 <- {root}: all"),
+            &format!("delegate may {alice}: all"),
+            &format!(
+                "delegate yes {}: all",
+                admins("everything-but-iam", "managed")
+            ),
+            &format!("delegate yes {}: all", admins("group-inline", "inline")),
+        ],
+    );
+    assert!(
+        reason_of(&access, ActionClass::Use, "user arn:aws:iam::123456789012:user/alice")
+            .ends_with("only when kms:ViaService StringEquals [\"s3.us-east-1.amazonaws.com\"]: conditions are not evaluated"),
+    );
+}

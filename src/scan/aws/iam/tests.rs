@@ -82,6 +82,24 @@ fn the_emulator_answer_parses() {
     assert!(parsed.statements[0].actions.is_not_action());
 }
 
+/// The emulator's answer as inventory JSON, for tests of the wings that read IAM details
+/// without reading XML (`KMS_AUDIT_BLESS=1` rewrites it).
+#[test]
+fn the_emulator_answer_has_a_json_twin() {
+    let mut details = parse_page(&fixture("moto-5.2.5.xml"))
+        .expect("parses")
+        .details;
+    details.account = "123456789012".into();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/iam/moto-5.2.5.json");
+    if std::env::var_os("KMS_AUDIT_BLESS").is_some() {
+        let text = serde_json::to_string_pretty(&details).expect("serializes") + "\n";
+        std::fs::write(&path, text).expect("writes the twin");
+    }
+    let twin: AccountAuthorizationDetails =
+        serde_json::from_str(&fixture("moto-5.2.5.json")).expect("the twin parses");
+    assert_eq!(details, twin);
+}
+
 fn two_pages() -> [String; 2] {
     [fixture("page-1-truncated.xml"), fixture("page-2.xml")]
 }
