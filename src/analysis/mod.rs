@@ -73,6 +73,9 @@ pub struct AnalysisInputs {
 pub fn analyze(report: &mut Report, inputs: &AnalysisInputs) {
     // A saved report's findings are replaced: free them before the new ones are made.
     report.findings = Vec::new();
+    report.access = None;
+    let access = crate::analysis::access::access_report(report, organization_id(report, inputs));
+    report.access = Some(access);
     let mut findings: Vec<Finding> = run_checks(report, inputs);
     // A saved report's declared-scope gaps are those of its own specs: recomputed below.
     report
@@ -154,15 +157,20 @@ fn run_checks(report: &Report, inputs: &AnalysisInputs) -> Vec<Finding> {
         coverage_gaps: &report.coverage_gaps,
         config: &inputs.config,
         now,
-        // The config names the auditor's organization; else the one `--org` found.
-        organization_id: inputs
-            .config
-            .organization_id
-            .as_deref()
-            .or(report.organization_id.as_deref()),
+        organization_id: organization_id(report, inputs),
         organization_accounts: organization_accounts.as_ref(),
+        access: report.access.as_ref(),
     };
     crate::analysis::checks::run_all(&ctx)
+}
+
+/// The auditor's organization: the config names it; else the one `--org` found.
+fn organization_id<'a>(report: &'a Report, inputs: &'a AnalysisInputs) -> Option<&'a str> {
+    inputs
+        .config
+        .organization_id
+        .as_deref()
+        .or(report.organization_id.as_deref())
 }
 
 /// Most severe first, then by place: the order of every report.

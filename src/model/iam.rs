@@ -8,6 +8,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The IAM operation that reads these details, as coverage gaps and request counts name it.
+pub const OPERATION: &str = "GetAccountAuthorizationDetails";
+
 /// Everything IAM says about one account's identities and their policies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AccountAuthorizationDetails {

@@ -17,6 +17,7 @@ pub mod iam;
 mod policy_document;
 mod tags;
 
+pub mod access;
 pub mod arn;
 pub mod regions;
 pub mod saved_report;
@@ -38,6 +39,19 @@ pub const SCHEMA_VERSION: &str = "1";
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Inventory {
     pub keys: Vec<KeyRecord>,
+    /// Each scanned account's IAM authorization details, read once per account
+    /// (`iam:GetAccountAuthorizationDetails`). `None`: IAM was not read (`--no-iam`, or a report
+    /// of an older kms-audit); an account missing from the list could not be read, and has a
+    /// coverage gap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam: Option<Vec<iam::AccountAuthorizationDetails>>,
+}
+
+impl Inventory {
+    /// The IAM details of `account`, when they were read.
+    pub fn iam_of(&self, account: &str) -> Option<&iam::AccountAuthorizationDetails> {
+        self.iam.as_ref()?.iter().find(|d| d.account == account)
+    }
 }
 
 /// One KMS key as read from AWS. `None` fields are either not applicable or listed in `unknown`.
@@ -368,6 +382,11 @@ pub struct Report {
     pub findings: Vec<Finding>,
     #[serde(default)]
     pub resolved: Vec<Finding>,
+    /// Who can use, administer and delegate each key (effective access), from the key policy,
+    /// the grants and, where read, the account's IAM policies. Computed by the analysis, like
+    /// the findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<access::AccessReport>,
     pub summary: Summary,
 }
 
@@ -395,6 +414,9 @@ impl Report {
         self.inventory
             .keys
             .sort_by(|a, b| (&a.account, &a.region, &a.arn).cmp(&(&b.account, &b.region, &b.arn)));
+        if let Some(iam) = &mut self.inventory.iam {
+            iam.sort_by(|a, b| a.account.cmp(&b.account));
+        }
         self.coverage_gaps.sort_by(|a, b| {
             (&a.account, &a.region, &a.key_arn, &a.operation).cmp(&(
                 &b.account,

@@ -181,9 +181,11 @@ impl Input {
             coverage_gaps: self.coverage_gaps,
             inventory: Inventory {
                 keys: self.inventory.keys.into_iter().map(Into::into).collect(),
+                iam: None,
             },
             findings: self.findings.into_iter().map(Into::into).collect(),
             resolved: self.resolved.into_iter().map(Into::into).collect(),
+            access: None,
             summary: Default::default(),
         }
     }

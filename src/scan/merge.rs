@@ -139,6 +139,7 @@ pub fn merge(shards: Vec<ShardReport>, allow_partial: bool) -> Result<Merged, Me
         inventory: Inventory::default(),
         findings: Vec::new(),
         resolved: Vec::new(),
+        access: None,
         summary: Summary {
             duration_ms,
             ..Summary::default()
@@ -255,6 +256,14 @@ fn add_shard(report: &mut Report, shard: ShardReport) {
             .filter(|g| g.operation != crate::model::SPEC_SCOPE_OPERATION),
     );
     report.inventory.keys.extend(inventory.keys);
+    // IAM was read in the merged run when some shard read it (shards of one run share flags).
+    if let Some(iam) = inventory.iam {
+        report
+            .inventory
+            .iam
+            .get_or_insert_with(Vec::new)
+            .extend(iam);
+    }
     for (operation, calls) in summary.api_calls {
         *report.summary.api_calls.entry(operation).or_default() += calls;
     }

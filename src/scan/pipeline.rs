@@ -157,6 +157,7 @@ fn report_of(
         inventory: Inventory::default(),
         findings: Vec::new(),
         resolved: Vec::new(),
+        access: None,
         summary: Summary::default(),
     };
     for outcome in outcomes {

@@ -276,7 +276,7 @@ pub fn generate(args: &Args) {
     }))
     .expect("a minimal report");
     report.targets = targets;
-    report.inventory = Inventory { keys };
+    report.inventory = Inventory { keys, iam: None };
     report.refresh_summary();
     let file = std::fs::File::create(args.out.join("scan.json")).expect("create scan.json");
     let mut writer = std::io::BufWriter::new(file);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::classes::ActionSet;
-use super::entry::{AccessCondition, AccessPath, Principal};
+use crate::model::access::{AccessCondition, AccessPath, Principal};
 
 /// A doubt about some actions of a candidate, read `before` + the actions (or "it", when they
 /// are all the entry's) + `after`.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::entry::ActionClass;
+use crate::model::access::ActionClass;
 
 /// Cryptographic operations with the key.
 pub const USE_ACTIONS: &[&str] = &[

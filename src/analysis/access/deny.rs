@@ -11,8 +11,8 @@ use crate::policy::{
 };
 
 use super::classes::{ActionSet, select};
-use super::entry::Principal;
 use super::scope::{Applies, resource_applies};
+use crate::model::access::Principal;
 
 /// Who a Deny is judged against.
 #[derive(Debug, Clone, Copy)]

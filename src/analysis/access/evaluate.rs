@@ -10,8 +10,8 @@ use crate::policy::AnalysisContext;
 use super::candidate::{Candidate, Doubt, Doubts, add_doubt};
 use super::classes::{ActionSet, in_class};
 use super::deny::{DenyRule, Outcome, Subject};
-use super::entry::{AccessEntry, ActionClass, Certainty, Principal};
 use super::identity::AccountIam;
+use crate::model::access::{AccessEntry, ActionClass, Certainty, Principal};
 
 /// What the analysis needs besides the key and its account's IAM details.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

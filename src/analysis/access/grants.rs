@@ -9,10 +9,10 @@ use crate::policy::quote;
 
 use super::candidate::Candidate;
 use super::classes::select;
-use super::entry::{AccessCondition, AccessPath};
 use super::evaluate::Evaluation;
 use super::key_policy::same_account_identity;
 use super::principals::of_grantee;
+use crate::model::access::{AccessCondition, AccessPath};
 
 pub(crate) fn evaluate(ev: &mut Evaluation<'_>, grants: &[Grant]) {
     for grant in grants {

@@ -11,8 +11,8 @@ use crate::policy::{Effect, IdentityPolicy, IdentityStatement, quote};
 use super::candidate::{Candidate, Doubts, add_doubt};
 use super::classes::{ActionSet, select};
 use super::deny::DenyRule;
-use super::entry::{AccessCondition, AccessPath, IamPolicyType, Principal};
 use super::scope::{Applies, access_condition, resource_applies};
+use crate::model::access::{AccessCondition, AccessPath, IamPolicyType, Principal};
 
 type Parsed = Arc<Result<IdentityPolicy, String>>;
 

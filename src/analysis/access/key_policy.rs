@@ -12,11 +12,11 @@ use crate::policy::{
 use super::candidate::Candidate;
 use super::classes::{ActionSet, select};
 use super::deny::DenyRule;
-use super::entry::{AccessCondition, AccessPath, Principal};
 use super::evaluate::Evaluation;
 use super::identity::Delegation;
 use super::principals::{account_of_arn, of_arn};
 use super::scope::{Applies, access_condition, resource_applies};
+use crate::model::access::{AccessCondition, AccessPath, Principal};
 
 /// `statement[2] "Sid"`, or `statement[2]` without Sid.
 pub(crate) fn label(stmt: &Statement) -> String {

@@ -9,18 +9,18 @@
 //! read) stays, as `may`, with the reason. Service control policies and the other controls in
 //! [`NOT_EVALUATED`] are out of scope, and every result says so.
 //!
-//! Modules, each importing only those before it: `entry` (result types), `classes` (action
+//! Modules, each importing only those before it: `classes` (action
 //! classes), `scope` (Resource, conditions), `principals`, `candidate`, `deny` → `identity`
 //! (the account's IAM) → `evaluate` (candidates to entries) → `key_policy` → `grants`;
-//! `predicates` (questions the checks ask) reads only `entry`.
+//! `inventory` (every key of a report); `predicates` (questions the checks ask) reads only the result types (`crate::model::access`).
 
 mod candidate;
 mod classes;
 mod deny;
-mod entry;
 mod evaluate;
 mod grants;
 mod identity;
+mod inventory;
 mod key_policy;
 mod predicates;
 mod principals;
@@ -29,13 +29,14 @@ mod scope;
 #[cfg(test)]
 mod tests;
 
-pub use classes::{ADMINISTER_ACTIONS, DELEGATE_ACTIONS, USE_ACTIONS};
-pub use entry::{
+pub use crate::model::access::{
     AccessCondition, AccessEntry, AccessPath, ActionClass, Certainty, IamPolicyType, KeyAccess,
     Principal,
 };
+pub use classes::{ADMINISTER_ACTIONS, DELEGATE_ACTIONS, USE_ACTIONS};
 pub use evaluate::AccessContext;
 pub use identity::AccountIam;
+pub use inventory::{access_report, iam_missing_reason};
 pub use predicates::{AllKeysStatement, decrypt_on_all_keys};
 
 use crate::model::KeyRecord;
@@ -131,6 +132,5 @@ pub fn effective_access_with(
         region: key.region.to_string(),
         entries,
         unknown: ev.unknown,
-        not_evaluated: NOT_EVALUATED.iter().map(|s| s.to_string()).collect(),
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::policy::{Effect, IdentityPolicy, ResourceClause, resource_matches};
 
-use super::entry::{AccessEntry, ActionClass, Certainty, KeyAccess, Principal};
+use crate::model::access::{AccessEntry, ActionClass, Certainty, KeyAccess, Principal};
 
 /// The actions KMS.1 and KMS.2 look for.
 const DECRYPT_ACTIONS: &[&str] = &["kms:Decrypt", "kms:ReEncryptFrom"];

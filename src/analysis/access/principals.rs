@@ -2,7 +2,7 @@
 
 use crate::policy::AwsPrincipal;
 
-use super::entry::Principal;
+use crate::model::access::Principal;
 
 /// An IAM principal ARN by its resource type (`role`, `user`, …); sessions, federated users
 /// and identity providers stay as written.

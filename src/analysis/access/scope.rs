@@ -3,7 +3,7 @@
 
 use crate::policy::{Condition, ResourceClause, resource_matches};
 
-use super::entry::AccessCondition;
+use crate::model::access::AccessCondition;
 
 /// Whether a statement's resource element covers the key.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -52,6 +52,10 @@ pub struct CheckContext<'a> {
     pub organization_id: Option<&'a str>,
     /// The organization's member accounts, when known (POL002 trusts them).
     pub organization_accounts: Option<&'a BTreeSet<String>>,
+    /// The effective access of each key, in inventory order (`None` in unit tests that do not
+    /// need it). The checks built on access (POL004–POL006) read it here rather than evaluate
+    /// it again.
+    pub access: Option<&'a crate::model::access::AccessReport>,
 }
 
 /// One run of the checks over an inventory: the context, plus what the checks share so that

@@ -67,6 +67,7 @@ impl Loaded {
                 .as_deref()
                 .or(self.organization_id.as_deref()),
             organization_accounts: self.organization_accounts.as_ref(),
+            access: None,
         }
     }
 

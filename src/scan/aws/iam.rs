@@ -34,8 +34,7 @@ use crate::model::iam::AccountAuthorizationDetails;
 
 pub use xml::{ErrorBody, Page, parse_error, parse_page, url_decoded};
 
-/// The operation, as coverage gaps and the request counts name it.
-pub const OPERATION: &str = "GetAccountAuthorizationDetails";
+pub use crate::model::iam::OPERATION;
 
 /// Items per page (IAM's maximum).
 const MAX_ITEMS: u32 = 1000;

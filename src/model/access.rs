@@ -229,9 +229,23 @@ pub struct KeyAccess {
     pub entries: Vec<AccessEntry>,
     /// Inputs the analysis lacked (the key policy, the grants, the account's IAM policies),
     /// each with why: the entries are incomplete when this is not empty.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
-    /// What this analysis never evaluates, so no entry is read as final.
-    #[serde(default)]
+}
+
+/// The effective access of every key of a report (its `access` field).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AccessReport {
+    /// What the analysis never evaluates (service control policies, …), so no entry is read
+    /// as final.
     pub not_evaluated: Vec<String>,
+    /// One per key of the inventory, in inventory order.
+    pub keys: Vec<KeyAccess>,
+}
+
+impl AccessReport {
+    /// The access of the key with this ARN.
+    pub fn key(&self, arn: &str) -> Option<&KeyAccess> {
+        self.keys.iter().find(|k| k.key_arn == arn)
+    }
 }
