@@ -65,6 +65,12 @@ pub struct ScanArgs {
     /// Send every AWS request to this endpoint (e.g. a local emulator). AWS_ENDPOINT_URL works too.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Do not read each account's IAM users, groups, roles and policies
+    /// (iam:GetAccountAuthorizationDetails, a few calls per account). Without them, access
+    /// granted through IAM policies is reported as "may", and IAM001/IAM002 (Security Hub KMS.1,
+    /// KMS.2) are not evaluated.
+    #[arg(long)]
+    pub no_iam: bool,
     /// Analysis inputs: --suppressions, --baseline.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -228,6 +234,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
         },
         target_timeout: Duration::from_secs(args.target_timeout),
         shard,
+        read_iam: !args.no_iam,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -7,9 +7,11 @@ use futures::StreamExt;
 use tokio::sync::Semaphore;
 
 use crate::model::arn::role_arn;
+use crate::model::iam::AccountAuthorizationDetails;
 use crate::model::regions::{RegionInfo, select_regions};
-use crate::model::{Inventory, Report, SCHEMA_VERSION, ShardInfo, Summary, ToolInfo};
+use crate::model::{CoverageGap, Inventory, Report, SCHEMA_VERSION, ShardInfo, Summary, ToolInfo};
 use crate::scan::aws::credentials::{self, RoleToAssume};
+use crate::scan::aws::iam::{self, IamClient, IamError};
 use crate::scan::aws::reach::IdentityError;
 use crate::scan::aws::{self, ApiCallCounter, AwsOptions, CallError};
 use crate::scan::collect::{self, GapKind, Gate, TargetOutcome, TargetScan};
@@ -41,6 +43,8 @@ pub struct ScanRequest {
     pub target_timeout: std::time::Duration,
     /// `--shard K/N`: scan only the selected accounts of shard K (see [`crate::scan::shard`]).
     pub shard: Option<Shard>,
+    /// Read each account's IAM authorization details (`--no-iam` turns it off).
+    pub read_iam: bool,
 }
 
 /// Errors that stop a scan before anything was scanned (exit code 2).
@@ -116,16 +120,148 @@ pub async fn run(request: &ScanRequest) -> Result<Report, ScanError> {
         per_target: request.per_target_concurrency,
         quota_share: request.quota_share,
         progress: Arc::new(ScanProgress::default()),
+        iam: request.read_iam.then(|| IamReads {
+            client: Arc::new(IamClient::new(
+                &base,
+                iam::endpoint_override(request.aws.endpoint_url.as_deref(), &base),
+                request.aws.max_attempts,
+                request.aws.attempt_timeout,
+                counter.clone(),
+            )),
+            home_region: home_region.clone(),
+            limit: request.target_timeout,
+            in_flight: Arc::new(Semaphore::new(IAM_READ_CONCURRENCY)),
+            started: std::sync::Mutex::new(Vec::new()),
+        }),
     };
     let outcomes = setup.scan(&accounts, request).await;
-    Ok(report_of(
+    let iam = match &setup.iam {
+        Some(reads) => Some(reads.finish().await),
+        None => None,
+    };
+    let mut report = report_of(
         started,
         started_at,
         organization,
         shard_info,
         outcomes,
         &counter,
-    ))
+    );
+    if let Some(iam) = iam {
+        add_iam(&mut report, iam);
+    }
+    Ok(report)
+}
+
+/// Accounts whose IAM details are read at the same time: a few calls each, under IAM's own
+/// (account-wide, low) request quotas.
+const IAM_READ_CONCURRENCY: usize = 4;
+
+/// The IAM reads of a scan: one per account whose role was assumed, each started as soon as
+/// its credentials are ready and run beside its regions' scans.
+struct IamReads {
+    client: Arc<IamClient>,
+    home_region: String,
+    limit: std::time::Duration,
+    in_flight: Arc<Semaphore>,
+    started: std::sync::Mutex<Vec<tokio::task::JoinHandle<IamRead>>>,
+}
+
+/// What one account's IAM read gave.
+struct IamRead {
+    account: String,
+    result: Result<AccountAuthorizationDetails, IamError>,
+}
+
+impl IamReads {
+    /// Starts reading `account`'s IAM details with its credentials.
+    fn start(&self, account: &str, config: &aws_config::SdkConfig) {
+        let client = self.client.clone();
+        let in_flight = self.in_flight.clone();
+        let home_region = self.home_region.clone();
+        let limit = self.limit;
+        let account = account.to_string();
+        let credentials = config.credentials_provider();
+        let task = tokio::spawn(async move {
+            let result = match credentials {
+                None => Err(IamError::Failed(CallError::new(
+                    Some("CredentialsError"),
+                    "no credentials for the account",
+                ))),
+                Some(credentials) => {
+                    let _permit = in_flight.acquire_owned().await;
+                    let read =
+                        client.account_authorization_details(&credentials, &account, &home_region);
+                    tokio::time::timeout(limit, read).await.unwrap_or_else(|_| {
+                        Err(IamError::Failed(CallError::new(
+                            Some("Timeout"),
+                            format!(
+                                "the read did not finish within {} s (--target-timeout)",
+                                limit.as_secs()
+                            ),
+                        )))
+                    })
+                }
+            };
+            IamRead { account, result }
+        });
+        if let Ok(mut started) = self.started.lock() {
+            started.push(task);
+        }
+    }
+
+    /// Waits for every read started.
+    async fn finish(&self) -> Vec<IamRead> {
+        let tasks = match self.started.lock() {
+            Ok(mut started) => std::mem::take(&mut *started),
+            Err(_) => Vec::new(),
+        };
+        let mut reads = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            match task.await {
+                Ok(read) => reads.push(read),
+                Err(err) => tracing::error!("an IAM read stopped: {err}"),
+            }
+        }
+        reads
+    }
+}
+
+/// The IAM details read, into the inventory; each failed read, as a coverage gap of its
+/// account (IAM is global: the gap has no region).
+fn add_iam(report: &mut Report, reads: Vec<IamRead>) {
+    let mut read = Vec::new();
+    for IamRead { account, result } in reads {
+        match result {
+            Ok(details) => read.push(details),
+            Err(err) => {
+                tracing::warn!("account {account}: {err}");
+                report.coverage_gaps.push(CoverageGap {
+                    account,
+                    region: None,
+                    key_arn: None,
+                    operation: iam::OPERATION.to_string(),
+                    error_code: err.error_code().map(str::to_string),
+                    reason: iam_gap_reason(&err),
+                });
+            }
+        }
+    }
+    report.inventory.iam = Some(read);
+    report.sort_collected();
+    report.refresh_summary();
+}
+
+/// The gap's reason: what failed, what it leaves undecided, and what to do.
+fn iam_gap_reason(err: &IamError) -> String {
+    let remedy = if err.is_denied() {
+        "allow iam:GetAccountAuthorizationDetails to the audit role (examples/iam/), or pass --no-iam"
+    } else {
+        "re-run the scan, or pass --no-iam"
+    };
+    format!(
+        "{err}. Access through the account's IAM policies is reported as 'may', and IAM001/IAM002 are not evaluated; {remedy}"
+    )
 }
 
 /// The report of the collected targets, in a stable order, with its summary.
@@ -312,6 +448,8 @@ struct AccountSetup<'a> {
     per_target: usize,
     quota_share: f64,
     progress: Arc<ScanProgress>,
+    /// `None` with `--no-iam`.
+    iam: Option<IamReads>,
 }
 
 impl AccountSetup<'_> {
@@ -359,30 +497,39 @@ impl AccountSetup<'_> {
     /// A role that cannot be assumed fails every region of the account with one coverage gap.
     async fn account(&self, account: &AccountTarget) -> Vec<Planned> {
         match self.credentials(account).await {
-            Ok(config) => self
-                .regions
-                .iter()
-                .map(|region| {
-                    Planned::Scan(TargetScan {
-                        account: account.id.clone(),
-                        region: *region,
-                        client: aws::kms_client(&config, &account.id, region.name, self.counter),
-                        tagging: aws::tagging_client(
-                            &config,
-                            &account.id,
-                            region.name,
-                            self.counter,
-                        ),
-                        gate: Gate::new(
-                            self.global.clone(),
-                            self.per_target,
-                            crate::scan::collect::pace::Pacer::new(self.quota_share),
-                        ),
-                        key_concurrency: self.per_target,
-                        progress: self.progress.clone(),
+            Ok(config) => {
+                if let Some(iam) = &self.iam {
+                    iam.start(&account.id, &config);
+                }
+                self.regions
+                    .iter()
+                    .map(|region| {
+                        Planned::Scan(TargetScan {
+                            account: account.id.clone(),
+                            region: *region,
+                            client: aws::kms_client(
+                                &config,
+                                &account.id,
+                                region.name,
+                                self.counter,
+                            ),
+                            tagging: aws::tagging_client(
+                                &config,
+                                &account.id,
+                                region.name,
+                                self.counter,
+                            ),
+                            gate: Gate::new(
+                                self.global.clone(),
+                                self.per_target,
+                                crate::scan::collect::pace::Pacer::new(self.quota_share),
+                            ),
+                            key_concurrency: self.per_target,
+                            progress: self.progress.clone(),
+                        })
                     })
-                })
-                .collect(),
+                    .collect()
+            }
             Err(err) => TargetOutcome::account_failed(
                 &account.id,
                 self.regions,

@@ -45,6 +45,7 @@ pub const OPERATIONS: &[&str] = &[
     "kms:ListResourceTags",
     "kms:ListGrants",
     "tag:GetResources",
+    "iam:GetAccountAuthorizationDetails",
 ];
 
 /// How kms-audit reaches AWS: chosen on the command line, shared by every client.
