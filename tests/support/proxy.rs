@@ -37,7 +37,7 @@ pub struct Rule {
     /// Apply to this percentage of matching requests, chosen by a fixed pseudo-random sequence
     /// (so a run is reproducible); `None`: every matching request.
     pub percent: Option<u64>,
-    /// Only requests to this service (`kms`, `tag`, `sts`, `organizations`).
+    /// Only requests to this service (`kms`, `tag`, `sts`, `organizations`, `iam`).
     pub service: Option<String>,
     pub fault: Option<Fault>,
 }
@@ -451,7 +451,8 @@ fn with_connection_close(response: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// The error AWS would send, in the service's protocol (JSON for KMS/Organizations, XML for STS).
+/// The error AWS would send, in the service's protocol (JSON for KMS/Organizations, XML for STS
+/// and IAM).
 fn error_response(service: &str, operation: &str, fault: Fault) -> String {
     let (status, json_code, query_code, message) = match fault {
         Fault::AccessDenied => (
@@ -494,14 +495,20 @@ fn error_response(service: &str, operation: &str, fault: Fault) -> String {
             body.len()
         );
     }
-    if service == "sts" {
+    if service == "sts" || service == "iam" {
+        // The Query protocol: an XML ErrorResponse in the service's namespace.
         let status = if fault == Fault::AccessDenied {
             "403 Forbidden"
         } else {
             status
         };
+        let namespace = if service == "iam" {
+            "https://iam.amazonaws.com/doc/2010-05-08/"
+        } else {
+            "https://sts.amazonaws.com/doc/2011-06-15/"
+        };
         let body = format!(
-            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{query_code}</Code><Message>{message}</Message></Error><RequestId>kms-audit-proxy</RequestId></ErrorResponse>"
+            "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>Sender</Type><Code>{query_code}</Code><Message>{message}</Message></Error><RequestId>kms-audit-proxy</RequestId></ErrorResponse>"
         );
         format!(
             "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
