@@ -185,6 +185,24 @@ async fn the_scanner_only_sends_read_operations() {
             "{operation} is not on the read-only allowlist"
         );
     }
+    // The account's IAM is read (once), beside the KMS reads: the proxy saw it as a read.
+    assert!(
+        sent.contains("iam:GetAccountAuthorizationDetails"),
+        "the IAM read was not sent: {sent:?}"
+    );
+    assert_eq!(
+        proxy
+            .log()
+            .iter()
+            .filter(|seen| seen.service == "iam")
+            .count(),
+        1,
+        "one IAM read for the one account"
+    );
+    assert_eq!(
+        report["summary"]["api_calls"]["iam:GetAccountAuthorizationDetails"],
+        1
+    );
     // Every listed operation is a read: no Create/Put/Update/Delete/Enable/Disable/Schedule/...
     for operation in &allowed {
         let name = operation.split(':').nth(1).unwrap_or_default();
