@@ -14,7 +14,8 @@
 //! `floor` sends the request set a complete `kms-audit scan --org` of that manifest sends
 //! (GetCallerIdentity, DescribeOrganization, ListAccounts, one AssumeRole per member account,
 //! ListKeys and ListAliases per account × region, and per key DescribeKey, GetKeyPolicy and,
-//! where they apply, ListGrants and GetKeyRotationStatus; one tag listing per region) with no ordering
+//! where they apply, ListGrants and GetKeyRotationStatus; one tag listing per region; each
+//! account's IAM GetAccountAuthorizationDetails, as a scan without --no-iam sends) with no ordering
 //! between them beyond credentials, as fast as the emulator answers: the emulator's floor. It
 //! prints one JSON line: requests by operation, errors, seconds.
 
@@ -454,15 +455,25 @@ async fn floor(args: &Args) {
     }
     let clients = Arc::new(clients);
     let tagging = Arc::new(tagging);
-    let results: Vec<(&'static str, Result<u64, String>)> = futures::stream::iter(calls)
+    let kms_results = futures::stream::iter(calls)
         .map(|call| {
             let clients = clients.clone();
             let tagging = tagging.clone();
             async move { (call.name(), call.send(&clients, &tagging).await) }
         })
         .buffer_unordered(args.concurrency)
-        .collect()
-        .await;
+        .collect::<Vec<(&'static str, Result<u64, String>)>>();
+    // Each account's IAM authorization details, once (the emulator answers in one page), beside
+    // the KMS reads, as the scan reads them (unless it runs with --no-iam).
+    let iam_reads = futures::future::join_all(credentials.values().map(|(key, secret, token)| {
+        let iam = support::iam::Iam::new(&args.endpoint, key, secret, token.as_deref());
+        async move {
+            iam.call("GetAccountAuthorizationDetails", &[("MaxItems", "1000")])
+                .await;
+        }
+    }));
+    let (results, iam_done) = tokio::join!(kms_results, iam_reads);
+    counts.insert("iam:GetAccountAuthorizationDetails", iam_done.len() as u64);
     let seconds = started.elapsed().as_secs_f64();
     for (name, result) in results {
         match result {

@@ -1,5 +1,5 @@
-//! Scanner-ceiling benchmark: a fast stand-in for AWS KMS, STS and Organizations that serves a
-//! synthetic AWS Organization, with a configurable latency per request and AWS-like KMS request
+//! Scanner-ceiling benchmark: a fast stand-in for AWS KMS, STS, Organizations and IAM's
+//! `GetAccountAuthorizationDetails` that serves a synthetic AWS Organization, with a configurable latency per request and AWS-like KMS request
 //! quotas per account×region. `scripts/bench-ceiling.sh` runs it; it is a benchmark, not a test.
 //!
 //! ```text
@@ -18,7 +18,13 @@
 //! scope, next to its region. Key ids encode account, region and key index, so the stub keeps no
 //! per-key state and answers from arithmetic. KMS quotas are token buckets per caller
 //! account×region×operation (a one-second burst); a request over quota gets HTTP 400
-//! `ThrottlingException`, as AWS answers. STS and Organizations are not throttled.
+//! `ThrottlingException`, as AWS answers. STS, Organizations and IAM are not throttled.
+//!
+//! IAM (`GetAccountAuthorizationDetails`, Query protocol, one page) describes the same small
+//! account everywhere, under each account's id: 3 users (one in two groups), 2 groups, 3 roles
+//! (`bench-app`, which the customer keys' policies name, a key administrator and the
+//! organization's access role), 2 customer-managed policies and 2 AWS-managed ones, with
+//! inline policies, a Deny, a NotAction statement and a permissions boundary.
 //!
 //! Key mix per account×region, by key index `k` (with the default 30 keys: 5 AWS managed,
 //! 17 symmetric customer keys, 4 RSA, 4 HMAC):
@@ -47,6 +53,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use bench::{AWS_SERVICES, FIRST_ACCOUNT, REGIONS, account_id, flags};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use proxy::percent_decode;
 
 const ORG_ID: &str = "o-bench000001";
@@ -446,6 +453,7 @@ struct State {
     connections: AtomicU64,
     assume_role: AtomicU64,
     caller_identity: AtomicU64,
+    iam_details: AtomicU64,
     describe_organization: AtomicU64,
     list_accounts: AtomicU64,
     /// Security Hub BatchImportFindings: requests, findings taken, findings refused because
@@ -564,6 +572,7 @@ impl State {
             connections: AtomicU64::new(0),
             assume_role: AtomicU64::new(0),
             caller_identity: AtomicU64::new(0),
+            iam_details: AtomicU64::new(0),
             describe_organization: AtomicU64::new(0),
             list_accounts: AtomicU64::new(0),
             batch_import: AtomicU64::new(0),
@@ -934,6 +943,7 @@ impl State {
         }
     }
 
+    /// The Query-protocol services: STS, and IAM's GetAccountAuthorizationDetails.
     fn sts(&self, request: &Request) -> Response {
         let form: BTreeMap<String, String> = String::from_utf8_lossy(request.body)
             .split('&')
@@ -949,6 +959,10 @@ impl State {
                 Response::xml(format!(
                     r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:user/bench</Arn><UserId>AIDABENCH{account}</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
                 ))
+            }
+            Some("GetAccountAuthorizationDetails") => {
+                self.iam_details.fetch_add(1, Ordering::Relaxed);
+                Response::xml(iam_details_xml(&account_id(caller)))
             }
             Some("AssumeRole") => {
                 self.assume_role.fetch_add(1, Ordering::Relaxed);
@@ -1021,6 +1035,8 @@ impl State {
             "region_names": &REGIONS[..self.options.regions],
             "kms_calls": calls,
             "kms_calls_total": calls.values().sum::<u64>(),
+            // One IAM read per account (one page), unless the scan runs with --no-iam.
+            "iam_calls": {"iam:GetAccountAuthorizationDetails": self.options.accounts},
         })
         .to_string()
     }
@@ -1060,6 +1076,7 @@ impl State {
             "kms_throttled_total": throttled.values().sum::<u64>(),
             "sts": {"AssumeRole": self.assume_role.load(Ordering::Relaxed),
                     "GetCallerIdentity": self.caller_identity.load(Ordering::Relaxed)},
+            "iam": {"GetAccountAuthorizationDetails": self.iam_details.load(Ordering::Relaxed)},
             "organizations": {
                 "DescribeOrganization": self.describe_organization.load(Ordering::Relaxed),
                 "ListAccounts": self.list_accounts.load(Ordering::Relaxed)},
@@ -1084,4 +1101,188 @@ impl Response {
             ),
         }
     }
+}
+
+// --- IAM --------------------------------------------------------------------------------------
+
+/// A policy document as IAM sends it: JSON, URL-encoded.
+fn iam_document(document: serde_json::Value) -> String {
+    utf8_percent_encode(&document.to_string(), NON_ALPHANUMERIC).to_string()
+}
+
+fn iam_inline(name: &str, document: serde_json::Value) -> String {
+    format!(
+        "<member><PolicyName>{name}</PolicyName><PolicyDocument>{}</PolicyDocument></member>",
+        iam_document(document)
+    )
+}
+
+fn iam_attached(names_arns: &[(&str, &str)]) -> String {
+    let members: String = names_arns
+        .iter()
+        .map(|(name, arn)| {
+            format!("<member><PolicyName>{name}</PolicyName><PolicyArn>{arn}</PolicyArn></member>")
+        })
+        .collect();
+    format!("<AttachedManagedPolicies>{members}</AttachedManagedPolicies>")
+}
+
+fn iam_managed(name: &str, arn: &str, attachments: u32, document: serde_json::Value) -> String {
+    format!(
+        "<member><PolicyName>{name}</PolicyName><PolicyId>ANPABENCH{name}</PolicyId><Arn>{arn}</Arn><Path>/</Path><DefaultVersionId>v2</DefaultVersionId><AttachmentCount>{attachments}</AttachmentCount><IsAttachable>true</IsAttachable><PolicyVersionList><member><Document>{}</Document><VersionId>v2</VersionId><IsDefaultVersion>true</IsDefaultVersion></member><member><Document>{}</Document><VersionId>v1</VersionId><IsDefaultVersion>false</IsDefaultVersion></member></PolicyVersionList></member>",
+        iam_document(document),
+        iam_document(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*"}]}))
+    )
+}
+
+/// The account's `GetAccountAuthorizationDetails` answer, in one page.
+fn iam_details_xml(account: &str) -> String {
+    let arn = |kind: &str, name: &str| format!("arn:aws:iam::{account}:{kind}/{name}");
+    let app_use = arn("policy", "kms-app-use");
+    let key_admin = arn("policy", "kms-key-admin");
+    let admin_access = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let doc =
+        |statements: serde_json::Value| json!({"Version": "2012-10-17", "Statement": statements});
+    let own_keys = format!("arn:aws:kms:*:{account}:key/*");
+    let user = |name: &str, groups: &[&str], inline: String, attached: String| {
+        let groups: String = groups
+            .iter()
+            .map(|g| format!("<member>{g}</member>"))
+            .collect();
+        format!(
+            "<member><Path>/</Path><UserName>{name}</UserName><UserId>AIDABENCH{name}</UserId><Arn>{}</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate><UserPolicyList>{inline}</UserPolicyList><GroupList>{groups}</GroupList>{attached}<Tags/></member>",
+            arn("user", name)
+        )
+    };
+    let users = [
+        user(
+            "alice",
+            &["developers", "key-admins"],
+            iam_inline(
+                "alice-kms",
+                doc(json!([{"Sid": "OwnKeys", "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": own_keys}])),
+            ),
+            iam_attached(&[]),
+        ),
+        user("bob", &["developers"], String::new(), iam_attached(&[])),
+        user(
+            "ci",
+            &[],
+            iam_inline(
+                "ci-no-deletion",
+                doc(json!([{"Effect": "Deny",
+                            "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"],
+                            "Resource": "*"}])),
+            ),
+            iam_attached(&[("kms-app-use", &app_use)]),
+        ),
+    ]
+    .concat();
+    let group = |name: &str, inline: String, attached: String| {
+        format!(
+            "<member><Path>/</Path><GroupName>{name}</GroupName><GroupId>AGPABENCH{name}</GroupId><Arn>{}</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate><GroupPolicyList>{inline}</GroupPolicyList>{attached}</member>",
+            arn("group", name)
+        )
+    };
+    let groups = [
+        group(
+            "developers",
+            String::new(),
+            iam_attached(&[("ReadOnlyAccess", read_only)]),
+        ),
+        group(
+            "key-admins",
+            iam_inline(
+                "no-key-material",
+                doc(json!([{"Effect": "Deny",
+                            "Action": ["kms:ImportKeyMaterial", "kms:DeleteImportedKeyMaterial"],
+                            "Resource": "*"}])),
+            ),
+            iam_attached(&[("kms-key-admin", &key_admin)]),
+        ),
+    ]
+    .concat();
+    let role = |name: &str, inline: String, attached: String, boundary: Option<&str>| {
+        let boundary = boundary
+            .map(|b| format!("<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>{b}</PermissionsBoundaryArn></PermissionsBoundary>"))
+            .unwrap_or_default();
+        format!(
+            "<member><Path>/</Path><RoleName>{name}</RoleName><RoleId>AROABENCH{name}</RoleId><Arn>{}</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate><AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><InstanceProfileList/><RolePolicyList>{inline}</RolePolicyList>{attached}{boundary}<Tags/><RoleLastUsed/></member>",
+            arn("role", name),
+            iam_document(doc(json!([{"Effect": "Allow",
+                                     "Principal": {"Service": "ec2.amazonaws.com"},
+                                     "Action": "sts:AssumeRole"}])))
+        )
+    };
+    let roles = [
+        role(
+            "bench-app",
+            iam_inline(
+                "app-no-admin",
+                doc(json!([{"Sid": "NoAdmin", "Effect": "Deny",
+                            "NotAction": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*",
+                                          "kms:Describe*"],
+                            "Resource": "*"}])),
+            ),
+            iam_attached(&[("kms-app-use", &app_use)]),
+            Some(&app_use),
+        ),
+        role(
+            "bench-key-admin",
+            String::new(),
+            iam_attached(&[("kms-key-admin", &key_admin)]),
+            None,
+        ),
+        role(
+            "OrganizationAccountAccessRole",
+            String::new(),
+            iam_attached(&[("AdministratorAccess", admin_access)]),
+            None,
+        ),
+    ]
+    .concat();
+    let policies = [
+        iam_managed(
+            "kms-app-use",
+            &app_use,
+            3,
+            doc(json!([{"Sid": "UseKeys", "Effect": "Allow",
+                        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*",
+                                   "kms:DescribeKey"],
+                        "Resource": "*"}])),
+        ),
+        iam_managed(
+            "kms-key-admin",
+            &key_admin,
+            2,
+            doc(json!([{"Sid": "AdministerKeys", "Effect": "Allow",
+                        "NotAction": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
+                                      "kms:GenerateDataKey*", "kms:Sign", "kms:Verify",
+                                      "kms:GenerateMac", "kms:VerifyMac",
+                                      "kms:DeriveSharedSecret"],
+                        "Resource": own_keys}])),
+        ),
+        iam_managed(
+            "AdministratorAccess",
+            admin_access,
+            1,
+            doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}])),
+        ),
+        iam_managed(
+            "ReadOnlyAccess",
+            read_only,
+            1,
+            doc(json!([{"Effect": "Allow",
+                        "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "iam:Get*",
+                                   "iam:List*", "s3:Get*", "s3:List*"],
+                        "Resource": "*"}])),
+        ),
+    ]
+    .concat();
+    format!(
+        r#"<GetAccountAuthorizationDetailsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetAccountAuthorizationDetailsResult><UserDetailList>{users}</UserDetailList><GroupDetailList>{groups}</GroupDetailList><RoleDetailList>{roles}</RoleDetailList><Policies>{policies}</Policies><IsTruncated>false</IsTruncated></GetAccountAuthorizationDetailsResult><ResponseMetadata><RequestId>bench-iam</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>"#
+    )
 }

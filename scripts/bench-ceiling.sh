@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scanner-ceiling benchmark: the release kms-audit scans a synthetic AWS Organization served by
-# a fast local stub of KMS, STS and Organizations (examples/bench_stub.rs) with a configurable
+# a fast local stub of KMS, STS, Organizations and IAM's GetAccountAuthorizationDetails
+# (examples/bench_stub.rs) with a configurable
 # latency per request and AWS-like KMS quotas per account×region. Everything stays on 127.0.0.1.
 #
 #   scripts/bench-ceiling.sh                 # the suite: --version, no-latency throughput, 30 ms + quotas
@@ -12,7 +13,8 @@
 # Each run prints one line and appends a JSON record to target/bench/ceiling.jsonl: wall time,
 # requests/s, keys/s, CPU seconds and peak RSS of kms-audit (GNU time), throttled responses, the
 # stub's CPU, the load average, and whether any key was lost (summary.keys == the synthetic total,
-# no coverage gaps, no unknown fields, every target scanned, every expected request sent).
+# no coverage gaps, no unknown fields, every target scanned, every expected request sent, one IAM
+# read per account unless --no-iam).
 # Runs are bounded: the stub stops itself after --max-seconds, the scan is killed after SCAN_TIMEOUT.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -155,6 +157,12 @@ if report is not None:
                 for op, n in stats.get("kms_requests", {}).items()}
     missing_calls = {op: n - answered.get(op, 0) for op, n in expected["kms_calls"].items()
                      if answered.get(op, 0) < n}
+    # One IAM read per account, unless --no-iam.
+    iam_reads = stats.get("iam", {}).get("GetAccountAuthorizationDetails", 0)
+    iam_expected = 0 if "--no-iam" in flags.split() else expected["iam_calls"]["iam:GetAccountAuthorizationDetails"]
+    if iam_reads != iam_expected:
+        missing_calls["iam:GetAccountAuthorizationDetails"] = iam_expected - iam_reads
+    record["iam_reads"] = iam_reads
     lost = expected["keys"] - summary["keys"]
     # Answered per-key requests by key kind, as the stub saw them, per key of that kind.
     per_kind = {}

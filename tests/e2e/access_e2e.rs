@@ -116,11 +116,9 @@ async fn seed_estate(endpoint: &str) -> Estate {
     // (d) nobody can administer it: one role may use it, and grants.
     let no_admin = seed::create_key(
         &kms_a,
-        new_key(policy_doc(&[
-            json!({"Sid": "UseOnly", "Effect": "Allow",
+        new_key(policy_doc(&[json!({"Sid": "UseOnly", "Effect": "Allow",
                    "Principal": {"AWS": arn_a("role", "app")},
-                   "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*"}),
-        ])),
+                   "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*"})])),
     )
     .await;
     let alice_grant = create_grant(
@@ -190,7 +188,10 @@ async fn seed_estate(endpoint: &str) -> Estate {
         .await;
     // readers (member: bob): kms-use-all attached, and an inline policy for one key only.
     assert_eq!(iam_a.create_user("bob").await, arn_a("user", "bob"));
-    assert_eq!(iam_a.create_group("readers").await, arn_a("group", "readers"));
+    assert_eq!(
+        iam_a.create_group("readers").await,
+        arn_a("group", "readers")
+    );
     iam_a.add_user_to_group("readers", "bob").await;
     iam_a.attach_group_policy("readers", &use_all).await;
     iam_a
@@ -211,7 +212,10 @@ async fn seed_estate(endpoint: &str) -> Estate {
                                "Action": "kms:GenerateDataKey*", "Resource": "*"})]),
         )
         .await;
-    assert_eq!(iam_a.create_role("key-admin").await, arn_a("role", "key-admin"));
+    assert_eq!(
+        iam_a.create_role("key-admin").await,
+        arn_a("role", "key-admin")
+    );
     iam_a.attach_role_policy("key-admin", &admin).await;
 
     // --- account B: one key that enables IAM, and its IAM ---
@@ -366,7 +370,13 @@ fn iam_enabled_entries(account_id: &str, read: bool, iam: Vec<Value>) -> Vec<Val
         account(account_id)
     };
     let mut entries = vec![
-        entry("administer", who.clone(), path.clone(), all_administer(), read),
+        entry(
+            "administer",
+            who.clone(),
+            path.clone(),
+            all_administer(),
+            read,
+        ),
         entry("use", who.clone(), path.clone(), all_use(), read),
         entry("delegate", who, path, actions_of(CREATE_GRANT), read),
     ];
@@ -591,9 +601,16 @@ fn expected_entries(e: &Estate, iam_a: bool, iam_b: bool) -> BTreeMap<String, Ve
 
 /// What `unknown` each key must list: the IAM policies of its account, when they were not
 /// read and its key policy enables IAM.
-fn expected_unknown(e: &Estate, why_a: Option<&str>, why_b: Option<&str>) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> =
-        e.keys.values().map(|arn| (arn.clone(), Vec::new())).collect();
+fn expected_unknown(
+    e: &Estate,
+    why_a: Option<&str>,
+    why_b: Option<&str>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = e
+        .keys
+        .values()
+        .map(|arn| (arn.clone(), Vec::new()))
+        .collect();
     if let Some(why) = why_a {
         for key in ["iam-enabled", "cross-account"] {
             out.insert(
@@ -639,7 +656,10 @@ fn reported_entries(report: &Value) -> BTreeMap<String, Vec<Value>> {
                     )
                 })
                 .collect();
-            (key["key_arn"].as_str().expect("key_arn").to_string(), entries)
+            (
+                key["key_arn"].as_str().expect("key_arn").to_string(),
+                entries,
+            )
         })
         .collect()
 }
@@ -658,7 +678,10 @@ fn reported_unknown(report: &Value) -> BTreeMap<String, Vec<String>> {
                         .collect()
                 })
                 .unwrap_or_default();
-            (key["key_arn"].as_str().expect("key_arn").to_string(), unknown)
+            (
+                key["key_arn"].as_str().expect("key_arn").to_string(),
+                unknown,
+            )
         })
         .collect()
 }
@@ -726,7 +749,10 @@ fn iam_inventory(report: &Value) -> Value {
         Value::Object(out)
     };
     let mut out = serde_json::Map::new();
-    for details in report["inventory"]["iam"].as_array().expect("inventory.iam") {
+    for details in report["inventory"]["iam"]
+        .as_array()
+        .expect("inventory.iam")
+    {
         out.insert(
             details["account"].as_str().expect("account").to_string(),
             json!({
@@ -766,7 +792,11 @@ fn expected_iam_inventory(e: &Estate, accounts: &[&str]) -> Value {
     });
     let mut out = serde_json::Map::new();
     for account in accounts {
-        let details = if *account == e.a { a.clone() } else { b.clone() };
+        let details = if *account == e.a {
+            a.clone()
+        } else {
+            b.clone()
+        };
         out.insert(account.to_string(), details);
     }
     Value::Object(out)
@@ -837,8 +867,14 @@ async fn access_through_iam_policies_grants_and_key_policies_across_two_accounts
     let mut sent = iam_requests(&proxy);
     sent.sort();
     let mut want_sent = vec![
-        ("GetAccountAuthorizationDetails".to_string(), Some(a.clone())),
-        ("GetAccountAuthorizationDetails".to_string(), Some(b.clone())),
+        (
+            "GetAccountAuthorizationDetails".to_string(),
+            Some(a.clone()),
+        ),
+        (
+            "GetAccountAuthorizationDetails".to_string(),
+            Some(b.clone()),
+        ),
     ];
     want_sent.sort();
     assert_eq!(sent, want_sent);
@@ -997,7 +1033,9 @@ fn assert_checks(report: &Value, e: &Estate) {
             assert!(
                 got.iter().any(|f| f["account"] == account.as_str()
                     && f["key_arn"].as_str().map(str::to_string) == *key
-                    && f["message"].as_str().is_some_and(|m| m.contains(text.as_str()))),
+                    && f["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(text.as_str()))),
                 "{check}: no finding for account {account}, key {key:?}, mentioning {text:?} in {}",
                 serde_json::to_string_pretty(&got).unwrap_or_default()
             );

@@ -131,8 +131,11 @@ impl Iam {
     }
 
     pub async fn add_user_to_group(&self, group: &str, user: &str) {
-        self.call("AddUserToGroup", &[("GroupName", group), ("UserName", user)])
-            .await;
+        self.call(
+            "AddUserToGroup",
+            &[("GroupName", group), ("UserName", user)],
+        )
+        .await;
     }
 
     /// A role EC2 may assume; returns its ARN.
