@@ -186,13 +186,15 @@ async fn seed_estate(endpoint: &str) -> Estate {
                                "Action": "kms:Encrypt", "Resource": "*"})]),
         )
         .await;
-    // readers (member: bob): kms-use-all attached, and an inline policy for one key only.
+    // readers (members: bob, and alice with her Deny): kms-use-all attached, and an inline
+    // policy for one key only.
     assert_eq!(iam_a.create_user("bob").await, arn_a("user", "bob"));
     assert_eq!(
         iam_a.create_group("readers").await,
         arn_a("group", "readers")
     );
     iam_a.add_user_to_group("readers", "bob").await;
+    iam_a.add_user_to_group("readers", "alice").await;
     iam_a.attach_group_policy("readers", &use_all).await;
     iam_a
         .put_group_policy(
@@ -217,6 +219,25 @@ async fn seed_estate(endpoint: &str) -> Estate {
         arn_a("role", "key-admin")
     );
     iam_a.attach_role_policy("key-admin", &admin).await;
+    // deployer: kms-use-all, capped by a permissions boundary that allows only Decrypt (on A's
+    // keys; so the boundary is no policy on all keys).
+    let decrypt_only = iam_a
+        .create_policy(
+            "decrypt-only-boundary",
+            &document(&[
+                json!({"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Describe*"],
+                               "Resource": format!("arn:aws:kms:*:{a}:key/*")}),
+            ]),
+        )
+        .await;
+    assert_eq!(
+        iam_a.create_role("deployer").await,
+        arn_a("role", "deployer")
+    );
+    iam_a.attach_role_policy("deployer", &use_all).await;
+    iam_a
+        .put_role_permissions_boundary("deployer", &decrypt_only)
+        .await;
 
     // --- account B: one key that enables IAM, and its IAM ---
     let (key_b, secret_b, token_b) = org::credentials_in(&org::sts(endpoint), &b).await;
@@ -393,6 +414,7 @@ fn expected_entries(e: &Estate, iam_a: bool, iam_b: bool) -> BTreeMap<String, Ve
     let readers = e.iam_arn(a, "group", "readers");
     let app = e.iam_arn(a, "role", "app");
     let key_admin = e.iam_arn(a, "role", "key-admin");
+    let deployer = e.iam_arn(a, "role", "deployer");
     let use_all = e.iam_arn(a, "policy", "kms-use-all");
     let admin = e.iam_arn(a, "policy", "kms-admin");
     let partner = e.iam_arn(b, "role", "partner");
@@ -408,7 +430,8 @@ fn expected_entries(e: &Estate, iam_a: bool, iam_b: bool) -> BTreeMap<String, Ve
                 actions_of(&["kms:Decrypt"]),
                 true,
             ),
-            // kms-use-all on readers: bob, its only member, has no Deny of his own.
+            // kms-use-all on readers: its member alice's own Deny may take Encrypt from her
+            // (bob has none), so the group's entry is `may`.
             entry(
                 "use",
                 principal("group", &readers),
@@ -420,6 +443,20 @@ fn expected_entries(e: &Estate, iam_a: bool, iam_b: bool) -> BTreeMap<String, Ve
                     Some("UseAllKeys"),
                 ),
                 actions_of(&["kms:Decrypt", "kms:Encrypt"]),
+                false,
+            ),
+            // kms-use-all on deployer: its permissions boundary leaves Decrypt only.
+            entry(
+                "use",
+                principal("role", &deployer),
+                iam_policy(
+                    "kms-use-all",
+                    Some(&use_all),
+                    &deployer,
+                    0,
+                    Some("UseAllKeys"),
+                ),
+                actions_of(&["kms:Decrypt"]),
                 true,
             ),
             // kms-admin's NotAction: every administrative action, no use, no CreateGrant.
@@ -437,7 +474,7 @@ fn expected_entries(e: &Estate, iam_a: bool, iam_b: bool) -> BTreeMap<String, Ve
                 true,
             ),
         ];
-        // readers-decrypt names the iam-enabled key only.
+        // readers-decrypt names the iam-enabled key only (no member denies Decrypt).
         if key == e.key("iam-enabled") {
             entries.push(entry(
                 "use",
@@ -744,6 +781,9 @@ fn iam_inventory(report: &Value) -> Value {
             if with_groups {
                 v["groups"] = i["groups"].clone();
             }
+            if let Some(boundary) = i["permissions_boundary"].as_str() {
+                v["boundary"] = json!(boundary.rsplit('/').next());
+            }
             out.insert(i["name"].as_str().expect("name").to_string(), v);
         }
         Value::Object(out)
@@ -769,15 +809,17 @@ fn iam_inventory(report: &Value) -> Value {
 fn expected_iam_inventory(e: &Estate, accounts: &[&str]) -> Value {
     let a = json!({
         "users": {
-            "alice": {"attached": ["kms-use-all"], "inline": ["no-encrypt"], "groups": []},
+            "alice": {"attached": ["kms-use-all"], "inline": ["no-encrypt"], "groups": ["readers"]},
             "bob": {"attached": [], "inline": [], "groups": ["readers"]},
         },
         "groups": {"readers": {"attached": ["kms-use-all"], "inline": ["readers-decrypt"]}},
         "roles": {
             "app": {"attached": [], "inline": ["no-data-keys"]},
+            "deployer": {"attached": ["kms-use-all"], "inline": [],
+                         "boundary": "decrypt-only-boundary"},
             "key-admin": {"attached": ["kms-admin"], "inline": []},
         },
-        "policies": ["kms-admin", "kms-use-all"],
+        "policies": ["decrypt-only-boundary", "kms-admin", "kms-use-all"],
     });
     // moto creates the member's OrganizationAccountAccessRole with CreateAccount, with no
     // policy (AWS attaches AdministratorAccess; moto loads no AWS-managed policies by default).

@@ -2,7 +2,7 @@
 //! crate, whose model would add minutes to every clean build), signed like the scanner's own
 //! IAM read (src/scan/aws/iam.rs). Test code only: it sends the mutating IAM calls the scanner
 //! never does (CreateUser, CreateGroup, AddUserToGroup, CreateRole, CreatePolicy, Attach*Policy,
-//! Put*Policy), with the credentials of the account being seeded.
+//! Put*Policy, PutRolePermissionsBoundary), with the credentials of the account being seeded.
 
 use std::time::{Duration, SystemTime};
 
@@ -183,6 +183,14 @@ impl Iam {
         self.call(
             "AttachRolePolicy",
             &[("RoleName", role), ("PolicyArn", policy_arn)],
+        )
+        .await;
+    }
+
+    pub async fn put_role_permissions_boundary(&self, role: &str, policy_arn: &str) {
+        self.call(
+            "PutRolePermissionsBoundary",
+            &[("RoleName", role), ("PermissionsBoundary", policy_arn)],
         )
         .await;
     }
