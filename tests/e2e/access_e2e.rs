@@ -1,7 +1,7 @@
 //! End to end: effective access through IAM. Two accounts of an emulated Organization (the
 //! management account A and a member B) are seeded with IAM users, groups (with members), roles,
 //! customer-managed policies (attached) and inline policies — with Deny and NotAction statements
-//! — and with keys whose policies enable IAM for the account, name roles directly, give another
+//! and a permissions boundary — and with keys whose policies enable IAM for the account, name roles directly, give another
 //! account use, or leave the key without an administrator; and with grants. `kms-audit scan
 //! --org` must then report, for every key, exactly the access entries written below by hand from
 //! the seeding; read each account's IAM once; turn the IAM-dependent entries into `may` with
