@@ -51,7 +51,7 @@ pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// The writer's own error when there is one, so the caller still sees its kind (a closed pipe
 /// is not a failure: `kms-audit report --format csv | head`).
-fn into_io(err: csv::Error) -> std::io::Error {
+pub(crate) fn into_io(err: csv::Error) -> std::io::Error {
     match err.into_kind() {
         csv::ErrorKind::Io(err) => err,
         kind => std::io::Error::other(format!("{kind:?}")),
@@ -100,7 +100,7 @@ fn row(report: &Report, f: &Finding) -> [String; 19] {
 }
 
 /// Defuses spreadsheet formulas (OWASP "CSV injection").
-fn escape(cell: &str) -> String {
+pub(crate) fn escape(cell: &str) -> String {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
         _ => cell.to_string(),

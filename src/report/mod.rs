@@ -5,6 +5,7 @@
 //! in `reports/` are kept in sync by a test. Renderers stream into a writer, finding by finding,
 //! so the output of a large inventory is never held in memory whole.
 
+pub mod access;
 pub mod asff;
 pub mod compliance;
 pub mod csv;
@@ -49,10 +50,12 @@ pub enum Format {
     ComplianceCsv,
     /// The compliance summary as JSON.
     ComplianceJson,
+    /// Effective access as CSV: one row per key, action class, principal and path.
+    AccessCsv,
 }
 
 impl Format {
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::Table,
         Format::Json,
         Format::Csv,
@@ -63,6 +66,7 @@ impl Format {
         Format::Compliance,
         Format::ComplianceCsv,
         Format::ComplianceJson,
+        Format::AccessCsv,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +81,7 @@ impl Format {
             Format::Compliance => "compliance",
             Format::ComplianceCsv => "compliance-csv",
             Format::ComplianceJson => "compliance-json",
+            Format::AccessCsv => "access-csv",
         }
     }
 
@@ -93,6 +98,7 @@ impl Format {
             Format::Compliance => "compliance.txt",
             Format::ComplianceCsv => "compliance.csv",
             Format::ComplianceJson => "compliance.json",
+            Format::AccessCsv => "access.csv",
         }
     }
 }
@@ -112,7 +118,7 @@ impl FromStr for Format {
             .ok_or_else(|| {
                 format!(
                     "unknown report format '{s}' (expected table, json, csv, sarif, ocsf, asff, \
-                     html, compliance, compliance-csv or compliance-json)"
+                     html, compliance, compliance-csv, compliance-json or access-csv)"
                 )
             })
     }
@@ -166,6 +172,7 @@ pub fn render_to(
         Format::Compliance => compliance::render_table(report, options.table_width(), out),
         Format::ComplianceCsv => compliance::render_csv(report, out),
         Format::ComplianceJson => compliance::render_json(report, out),
+        Format::AccessCsv => access::render_csv(report, out),
     }
 }
 
