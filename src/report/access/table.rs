@@ -92,13 +92,14 @@ fn entries_table(entries: &[&AccessEntry], width: usize) -> Table {
             Certainty::Yes => "yes".to_string(),
             Certainty::May => format!("may: {}", printable(&entry.reason)),
         };
+        let actions = if entry.actions.len() == entry.class.actions().len() {
+            format!("every {} action", entry.class.as_str())
+        } else {
+            entry.actions.join(", ")
+        };
         table.add_row(vec![
             printable(&entry.principal.describe()),
-            format!(
-                "{}\n{}",
-                printable(&entry.path_label),
-                entry.actions.join(", ")
-            ),
+            format!("{}\n{actions}", printable(&entry.path_label)),
             conditions,
             can,
         ]);
