@@ -13,7 +13,7 @@ use std::io::Write;
 use crate::model::{BaselineState, Finding, Report};
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "scanned_at",
     "severity",
     "check_id",
@@ -33,6 +33,7 @@ pub const COLUMNS: [&str; 19] = [
     "fingerprint",
     "remediation",
     "evidence",
+    "resource",
 ];
 
 /// Writes the header and one row per finding.
@@ -58,7 +59,7 @@ pub(crate) fn into_io(err: csv::Error) -> std::io::Error {
     }
 }
 
-fn row(report: &Report, f: &Finding) -> [String; 19] {
+fn row(report: &Report, f: &Finding) -> [String; 20] {
     [
         report.finished_at.clone(),
         f.severity.as_str().to_string(),
@@ -96,6 +97,8 @@ fn row(report: &Report, f: &Finding) -> [String; 19] {
         } else {
             f.evidence.to_string()
         },
+        // The IAM policy or identity of a finding that is not about a key (IAM001, IAM002).
+        f.resource.clone().unwrap_or_default(),
     ]
 }
 

@@ -282,9 +282,15 @@ async fn the_report_of_the_test_organization_in_headless_chromium() {
         "{use_table}"
     );
 
-    // The compliance tab: FSBP KMS.1 is not evaluated, KMS.5 fails (the public key).
+    // The compliance tab: FSBP KMS.1 passes (every account's IAM was read, and no
+    // customer-managed policy decrypts with every key), KMS.5 fails (the public key).
     let (dom, _) = dump_dom(&browser, &page, "tab=compliance");
-    assert!(dom.contains("data-control=\"KMS.1\" data-status=\"not_evaluated\""));
+    assert!(
+        dom.contains("data-control=\"KMS.1\" data-status=\"pass\""),
+        "{}",
+        dom.find("data-control=\"KMS.1\"")
+            .map_or("", |at| &dom[at..(at + 80).min(dom.len())])
+    );
     assert!(dom.contains("data-control=\"KMS.5\" data-status=\"fail\""));
 
     let png = artifacts().join("test-organization-report.png");

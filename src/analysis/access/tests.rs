@@ -649,6 +649,8 @@ fn iam_policies_allowing_decrypt_on_all_keys() {
     let policy = crate::policy::IdentityPolicy::from_json_str(&doc(json!([
         {"Sid": "All", "Effect": "Allow", "Action": "kms:*", "Resource": "*"},
         {"Sid": "Pattern", "Effect": "Allow", "Action": "kms:ReEncrypt*", "Resource": "arn:aws*:kms:*:*:key/*"},
+        {"Sid": "OnePartition", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:*:key/*"},
+        {"Sid": "OneRegion", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:*:key/*"},
         {"Sid": "OneAccount", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": format!("arn:aws:kms:*:{KEY}:key/*")},
         {"Sid": "Deny", "Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"},
         {"Sid": "NotRes", "Effect": "Allow", "Action": "kms:Decrypt", "NotResource": "arn:aws:s3:::bucket/*",
@@ -671,6 +673,11 @@ fn iam_policies_allowing_decrypt_on_all_keys() {
             (
                 Some("Pattern".into()),
                 vec!["kms:ReEncryptFrom".into()],
+                false
+            ),
+            (
+                Some("OnePartition".into()),
+                vec!["kms:Decrypt".into()],
                 false
             ),
             (Some("NotRes".into()), vec!["kms:Decrypt".into()], true),
