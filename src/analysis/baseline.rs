@@ -102,6 +102,7 @@ mod tests {
             account: account.into(),
             region: "us-east-1".into(),
             key_arn: Some(format!("arn:aws:kms:us-east-1:{account}:key/{key}")),
+            resource: None,
             aliases: vec![],
             message: "m".into(),
             evidence: json!({}).into(),

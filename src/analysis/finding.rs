@@ -26,6 +26,7 @@ impl FindingBuilder {
                 account: key.account.clone(),
                 region: key.region.clone(),
                 key_arn: Some(key.arn.clone()),
+                resource: None,
                 aliases: key.aliases.clone(),
                 message: message.into(),
                 evidence: Value::Object(Default::default()).into(),
@@ -62,6 +63,22 @@ impl FindingBuilder {
         builder
     }
 
+    /// A finding about an AWS resource that is not a key (an IAM policy, or the identity an
+    /// inline policy is embedded in): `resource` is its ARN, and the finding has no key ARN.
+    /// The fingerprint's subject is the account and the resource ARN.
+    pub fn for_resource(
+        check: &CheckMeta,
+        account: &str,
+        region: &str,
+        resource: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut builder =
+            FindingBuilder::for_declared(check, account, region, None, Vec::new(), message);
+        builder.finding.resource = Some(resource.to_string());
+        builder
+    }
+
     pub fn evidence(mut self, evidence: Value) -> Self {
         self.finding.evidence = evidence.into();
         self
@@ -94,6 +111,12 @@ impl FindingBuilder {
             .finding
             .key_arn
             .clone()
+            .or_else(|| {
+                self.finding
+                    .resource
+                    .as_ref()
+                    .map(|resource| format!("{}/{resource}", self.finding.account))
+            })
             .or_else(|| {
                 self.finding.aliases.first().map(|alias| {
                     format!("{}/{}/{alias}", self.finding.account, self.finding.region)
@@ -160,6 +183,34 @@ mod tests {
             .discriminator("Sid1")
             .build();
         assert_ne!(a.fingerprint, c.fingerprint);
+    }
+
+    #[test]
+    fn resource_findings_have_no_key_and_a_fingerprint_of_account_and_resource() {
+        let check = crate::analysis::catalog()
+            .lookup("IAM002")
+            .expect("catalog");
+        let role = "arn:aws:iam::111111111111:role/app";
+        let f = FindingBuilder::for_resource(check, "111111111111", "us-east-1", role, "m")
+            .discriminator("inline:DecryptAll")
+            .build();
+        assert_eq!(f.key_arn, None);
+        assert_eq!(f.resource.as_deref(), Some(role));
+        assert_eq!(
+            f.fingerprint,
+            fingerprint(
+                "IAM002",
+                &format!("111111111111/{role}"),
+                "inline:DecryptAll"
+            )
+        );
+        let other = FindingBuilder::for_resource(check, "111111111111", "eu-west-1", role, "n")
+            .discriminator("inline:DecryptAll")
+            .build();
+        assert_eq!(
+            f.fingerprint, other.fingerprint,
+            "the region is not part of it"
+        );
     }
 
     #[test]

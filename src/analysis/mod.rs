@@ -111,6 +111,16 @@ pub fn analyze(report: &mut Report, inputs: &AnalysisInputs) {
     finish(report, inputs);
 }
 
+/// Computes the report's effective access when it has none: `kms-audit report --keep-findings`
+/// on a report written before access was part of it.
+pub fn ensure_access(report: &mut Report, inputs: &AnalysisInputs) {
+    if report.access.is_none() {
+        let access =
+            crate::analysis::access::access_report(report, organization_id(report, inputs));
+        report.access = Some(access);
+    }
+}
+
 /// The stages after checks and drift, on the report's findings as they are: suppressions, then
 /// the baseline, then the report order and summary. Earlier results of these stages (a saved
 /// report's suppressions, baseline states, `SUP001` findings and resolved list) are dropped

@@ -180,7 +180,8 @@ impl Suppressions {
 
 impl Suppression {
     /// Whether the entry covers the finding: same check, and every given pattern matches
-    /// (`key` against the key ARN, the key id and each alias).
+    /// (`key` against the key ARN, the key id and each alias; for a finding on an IAM policy,
+    /// against its resource ARN).
     pub fn matches(&self, finding: &Finding) -> bool {
         if self.check_id != finding.check_id {
             return false;
@@ -197,6 +198,7 @@ impl Suppression {
             finding
                 .key_arn
                 .iter()
+                .chain(&finding.resource)
                 .map(String::as_str)
                 .chain(crate::model::arn::key_id(finding))
                 .chain(finding.aliases.iter().map(String::as_str))
@@ -291,6 +293,7 @@ fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Option
         account: finding.account.clone(),
         region: finding.region.clone(),
         key_arn: finding.key_arn.clone(),
+        resource: finding.resource.clone(),
         aliases: finding.aliases.clone(),
         message: format!(
             "The suppression of {} ({}) expired on {expires}, so the finding is reported again. The reason given was: {}",
@@ -382,6 +385,7 @@ mod tests {
             account: "111111111111".into(),
             region: "us-east-1".into(),
             key_arn: Some("arn:aws:kms:us-east-1:111111111111:key/1234abcd".into()),
+            resource: None,
             aliases: vec![alias.into()],
             message: "m".into(),
             evidence: json!({}).into(),

@@ -1,5 +1,6 @@
 //! The command line (docs/cli.md): parsing, and running each subcommand.
 
+mod access;
 mod analysis;
 mod checks;
 pub mod color;
@@ -76,6 +77,10 @@ pub enum Command {
     /// inventory offline and report like `scan`; every shard 1..N must be there (or
     /// --allow-partial).
     Merge(MergeArgs),
+    /// Who can use, administer and delegate one key (effective access from its key policy,
+    /// grants and the account's IAM policies), from a saved report (--report) or a live
+    /// read-only scan of the key's account and region.
+    Access(access::AccessArgs),
     /// List the check catalog: ids, names, default severities and titles.
     Checks(checks::ChecksArgs),
     /// Explain one check: rationale, remediation, references and framework mappings.
@@ -96,6 +101,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Scan(args) => scan::run(args, cli.quiet),
+        Command::Access(args) => access::run(args, cli.quiet),
         Command::Checks(args) => checks::run_checks(args),
         Command::Explain(args) => checks::run_explain(args),
         Command::Report(args) => report::run(args),

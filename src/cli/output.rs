@@ -13,7 +13,8 @@ use crate::report::{self, Format, OutputTarget, RenderOptions, sarif};
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Report format written to stdout: table, json, csv, sarif, ocsf, asff, html, compliance,
-    /// compliance-csv or compliance-json. Default: table on a terminal or when -o writes files,
+    /// compliance-csv, compliance-json or access-csv (effective access, one row per key,
+    /// principal, action class and path). Default: table on a terminal or when -o writes files,
     /// json when stdout is piped.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
@@ -131,7 +132,7 @@ pub fn emit(report: &Report, args: &OutputArgs, fail_policy: FailPolicy) -> anyh
 
 /// The table width on stdout: `COLUMNS` when set, else the terminal's width, else `None` (the
 /// 100-column default of files and pipes).
-fn stdout_width(terminal: bool) -> Option<usize> {
+pub fn stdout_width(terminal: bool) -> Option<usize> {
     let columns = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.trim().parse::<usize>().ok())

@@ -33,6 +33,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     let inputs = args.analysis.load()?;
     let mut report = saved_report::read_report(&args.scan)?;
     if args.keep_findings {
+        analysis::ensure_access(&mut report, &inputs);
         analysis::finish(&mut report, &inputs);
     } else {
         analysis::analyze(&mut report, &inputs);

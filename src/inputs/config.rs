@@ -729,6 +729,7 @@ mod tests {
             account: Default::default(),
             region: Default::default(),
             key_arn: None,
+            resource: None,
             aliases: vec![],
             message: String::new(),
             evidence: serde_json::Value::Null.into(),

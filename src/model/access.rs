@@ -90,6 +90,36 @@ impl Principal {
         matches!(self, Principal::Service { .. })
     }
 
+    /// The principal's kind, as the JSON report's `kind` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Principal::Any => "any",
+            Principal::Account { .. } => "account",
+            Principal::AccountRoot { .. } => "account_root",
+            Principal::Organization { .. } => "organization",
+            Principal::OrganizationalUnit { .. } => "organizational_unit",
+            Principal::Role { .. } => "role",
+            Principal::User { .. } => "user",
+            Principal::Group { .. } => "group",
+            Principal::Service { .. } => "service",
+            Principal::Other { .. } => "other",
+        }
+    }
+
+    /// What identifies the principal within its kind: an account id, an ARN, a service name
+    /// (`*` for any principal).
+    pub fn id(&self) -> &str {
+        match self {
+            Principal::Any => "*",
+            Principal::Account { account } | Principal::AccountRoot { account } => account,
+            Principal::Organization { organization_id } => organization_id,
+            Principal::OrganizationalUnit { path } => path,
+            Principal::Role { arn } | Principal::User { arn } | Principal::Group { arn } => arn,
+            Principal::Service { service, .. } => service,
+            Principal::Other { value } => value,
+        }
+    }
+
     /// How the principal reads in a table.
     pub fn describe(&self) -> String {
         match self {
@@ -162,6 +192,26 @@ pub enum AccessPath {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         policy_sid: Option<String>,
     },
+}
+
+impl AccessPath {
+    /// The path's kind, as the JSON report's `kind` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AccessPath::KeyPolicy { .. } => "key_policy",
+            AccessPath::Grant { .. } => "grant",
+            AccessPath::IamPolicy { .. } => "iam_policy",
+        }
+    }
+}
+
+impl Certainty {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Certainty::Yes => "yes",
+            Certainty::May => "may",
+        }
+    }
 }
 
 /// Whether the path certainly grants the access.

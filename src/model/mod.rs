@@ -270,6 +270,11 @@ pub struct Finding {
     #[schemars(with = "String")]
     pub region: Text,
     pub key_arn: Option<String>,
+    /// The resource a finding that is not about a key is about: the ARN of an IAM policy
+    /// (IAM001) or of the user, group or role an inline policy is embedded in (IAM002).
+    /// Absent on key findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     #[serde(default)]
     pub aliases: Vec<String>,
     pub message: String,

@@ -115,6 +115,8 @@ struct SlimFinding {
     region: Text,
     key_arn: Option<String>,
     #[serde(default)]
+    resource: Option<String>,
+    #[serde(default)]
     aliases: Vec<String>,
     message: String,
     remediation: String,
@@ -136,6 +138,7 @@ impl From<SlimFinding> for Finding {
             account: f.account,
             region: f.region,
             key_arn: f.key_arn,
+            resource: f.resource,
             aliases: f.aliases,
             message: f.message,
             evidence: Default::default(),

@@ -182,7 +182,30 @@ fn asff_finding(
     })
 }
 
+/// The ASFF resource type of an IAM ARN (`…:policy/…`, `…:role/…`, `…:user/…`, `…:group/…`).
+fn iam_resource_type(arn: &str) -> &'static str {
+    let resource = crate::model::arn::Arn::parse(arn).map_or("", |a| a.resource);
+    match resource.split('/').next() {
+        Some("policy") => "AwsIamPolicy",
+        Some("role") => "AwsIamRole",
+        Some("user") => "AwsIamUser",
+        Some("group") => "AwsIamGroup",
+        _ => "Other",
+    }
+}
+
 fn resource(keys: &HashMap<&str, &KeyRecord>, f: &Finding, partition: &str) -> Value {
+    if f.key_arn.is_none()
+        && let Some(arn) = &f.resource
+    {
+        // A finding on an IAM policy (IAM001) or on the identity of an inline policy (IAM002).
+        return json!({
+            "Type": iam_resource_type(arn),
+            "Id": arn,
+            "Partition": partition,
+            "Region": f.region,
+        });
+    }
     let Some(arn) = &f.key_arn else {
         // A declared key that has no live key: name it by its alias ARN.
         return json!({

@@ -7,6 +7,10 @@
 //! the mapped checks and none failed; otherwise (a region or account that could not be read, a
 //! key field that could not be read, no kms-audit check implementing the control) it is **not
 //! evaluated**. A scope that was not evaluated is never reported as passed.
+//!
+//! Controls implemented by IAM checks only (FSBP KMS.1 → IAM001, KMS.2 → IAM002) count IAM
+//! policies rather than keys: in an account whose IAM was not read they are not evaluated, and
+//! they pass only when every policy in scope was evaluated and none failed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -92,6 +96,7 @@ const FRAMEWORKS: &[FrameworkDef] = &[
             ("SC-13", "Cryptographic Protection"),
             ("SC-28", "Protection of Information at Rest"),
             ("AC-3", "Access Enforcement"),
+            ("AC-5", "Separation of Duties"),
             ("CA-7", "Continuous Monitoring"),
             ("CM-2", "Baseline Configuration"),
             ("CM-3", "Configuration Change Control"),
@@ -254,6 +259,11 @@ fn is_drift(meta: &CheckMeta) -> bool {
     meta.category == "drift"
 }
 
+/// IAM checks judge IAM policies, not keys (IAM001, IAM002).
+fn is_iam(meta: &CheckMeta) -> bool {
+    meta.category == "iam"
+}
+
 /// What is known about one account before looking at controls.
 #[derive(Default)]
 struct AccountFacts<'a> {
@@ -366,7 +376,12 @@ fn control_result(
 ) -> ControlResult {
     let key_level: Vec<&str> = checks
         .iter()
-        .filter(|m| !is_drift(m))
+        .filter(|m| !is_drift(m) && !is_iam(m))
+        .map(|m| m.id.as_str())
+        .collect();
+    let iam_level: Vec<&str> = checks
+        .iter()
+        .filter(|m| is_iam(m))
         .map(|m| m.id.as_str())
         .collect();
     let mut hits = count_hits(report, checks);
@@ -374,7 +389,11 @@ fn control_result(
         .iter()
         .map(|(account, fact)| {
             let hit = hits.remove(account).unwrap_or_default();
-            account_result(account, fact, &hit, checks, &key_level)
+            if key_level.is_empty() && !iam_level.is_empty() {
+                iam_account_result(report, account, fact, &hit, &iam_level)
+            } else {
+                account_result(account, fact, &hit, checks, &key_level)
+            }
         })
         .collect();
     let status = accounts
@@ -415,9 +434,15 @@ fn count_hits<'a>(
             entry.suppressed += 1;
         } else {
             entry.findings += 1;
+            // A finding on an IAM policy is one item (one policy, or one identity's inline
+            // policy): its fingerprint names it.
             let identity = finding
                 .key_arn
                 .as_deref()
+                .or(finding
+                    .resource
+                    .as_ref()
+                    .map(|_| finding.fingerprint.as_str()))
                 .or(finding.aliases.first().map(String::as_str))
                 .unwrap_or("");
             entry.failed.insert(identity);
@@ -463,6 +488,53 @@ fn account_result(
         status,
         keys,
         passed,
+        failed,
+        not_evaluated: unevaluated,
+        findings: hit.findings,
+        suppressed: hit.suppressed,
+        gaps: fact.gaps,
+        reason,
+    }
+}
+
+/// A control of IAM checks in one account: its items are the IAM policies in scope; not
+/// evaluated when the account's IAM was not read or a policy could not be parsed.
+fn iam_account_result(
+    report: &Report,
+    account: &str,
+    fact: &AccountFacts,
+    hit: &Hits<'_>,
+    iam_level: &[&str],
+) -> AccountResult {
+    use crate::analysis::checks::iam;
+    let scopes: Vec<iam::Scope> = iam_level
+        .iter()
+        .filter_map(|check| iam::scope(&report.inventory, account, check))
+        .collect();
+    let read = scopes.iter().all(|s| s.read);
+    let policies: u64 = scopes.iter().map(|s| s.policies).sum();
+    let unevaluated: u64 = scopes.iter().map(|s| s.unevaluated).sum();
+    let failed = hit.failed.len() as u64;
+    let (status, reason) = if hit.findings > 0 {
+        (Status::Fail, None)
+    } else if !read {
+        (Status::NotEvaluated, Some("IAM not read".to_string()))
+    } else if unevaluated > 0 {
+        (
+            Status::NotEvaluated,
+            Some(format!(
+                "{} unreadable",
+                plural(unevaluated, "IAM policy", "IAM policies")
+            )),
+        )
+    } else {
+        (Status::Pass, None)
+    };
+    AccountResult {
+        account: account.to_string(),
+        status,
+        keys: policies,
+        passed: policies.saturating_sub(failed + unevaluated),
         failed,
         not_evaluated: unevaluated,
         findings: hit.findings,
@@ -581,8 +653,18 @@ pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::
         // The legend: control titles and checks, so the table itself stays narrow.
         let mut legend = String::new();
         for control in &framework.controls {
+            let iam_only = !control.checks.is_empty()
+                && control
+                    .checks
+                    .iter()
+                    .all(|id| crate::analysis::catalog().lookup(id).is_some_and(is_iam));
             let checks = if control.checks.is_empty() {
                 "no kms-audit check yet".to_string()
+            } else if iam_only {
+                format!(
+                    "checks {}; counts IAM policies, not keys",
+                    control.checks.join(", ")
+                )
             } else {
                 format!("checks {}", control.checks.join(", "))
             };
@@ -764,14 +846,21 @@ mod tests {
     }
 
     #[test]
-    fn fsbp_iam_controls_are_not_evaluated_without_checks() {
+    fn fsbp_iam_controls_are_not_evaluated_where_iam_was_not_read() {
         let summary = summarize(&fixture());
-        for id in ["KMS.1", "KMS.2"] {
+        for (id, check) in [("KMS.1", "IAM001"), ("KMS.2", "IAM002")] {
             let c = control(&summary, FSBP, id);
-            assert!(c.checks.is_empty());
+            assert_eq!(c.checks, vec![check]);
             assert_eq!(c.status, Status::NotEvaluated);
-            assert!(c.accounts.iter().all(|a| a.status == Status::NotEvaluated));
+            assert!(
+                c.accounts.iter().all(|a| a.status == Status::NotEvaluated
+                    && a.reason.as_deref() == Some("IAM not read"))
+            );
         }
+        assert_eq!(
+            control(&summary, CONTROL_TOWER, "CT.KMS.PR.3").checks,
+            vec!["POL004"]
+        );
         assert_eq!(control(&summary, FSBP, "KMS.4").checks, vec!["ROT001"]);
         assert_eq!(control(&summary, CIS_V3, "3.6").checks, vec!["ROT001"]);
         assert_eq!(control(&summary, CIS_V5, "4.6").checks, vec!["ROT001"]);
@@ -794,6 +883,87 @@ mod tests {
         assert_eq!(by("222222222222").status, Status::NotEvaluated);
         assert_eq!(by("222222222222").gaps, 1);
         assert_eq!(kms5.status, Status::Fail);
+    }
+
+    /// KMS.1 and KMS.2 per account: pass where IAM was read and no policy failed, fail on a
+    /// finding, not evaluated where IAM was not read or a policy could not be parsed.
+    #[test]
+    fn fsbp_iam_controls_follow_the_iam_read_in_each_account() {
+        use crate::model::iam::{
+            AccountAuthorizationDetails, IamRole, InlinePolicy, ManagedPolicy,
+        };
+        let mut report = fixture();
+        let narrow = r#"{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:111111111111:key/k"}]}"#;
+        report.inventory.iam = Some(vec![AccountAuthorizationDetails {
+            account: "111111111111".into(),
+            roles: vec![IamRole {
+                name: "app".into(),
+                arn: "arn:aws:iam::111111111111:role/app".into(),
+                inline_policies: vec![InlinePolicy {
+                    name: "narrow".into(),
+                    document: narrow.into(),
+                }],
+                ..IamRole::default()
+            }],
+            policies: vec![
+                ManagedPolicy {
+                    name: "Narrow".into(),
+                    arn: "arn:aws:iam::111111111111:policy/Narrow".into(),
+                    document: Some(narrow.into()),
+                    ..ManagedPolicy::default()
+                },
+                ManagedPolicy {
+                    name: "Broken".into(),
+                    arn: "arn:aws:iam::111111111111:policy/Broken".into(),
+                    document: Some("{".into()),
+                    ..ManagedPolicy::default()
+                },
+            ],
+            ..AccountAuthorizationDetails::default()
+        }]);
+        let summary = summarize(&report);
+        let by = |id: &str, account: &str| {
+            control(&summary, FSBP, id)
+                .accounts
+                .iter()
+                .find(|a| a.account == account)
+                .cloned()
+                .expect("account")
+        };
+        let kms2 = by("KMS.2", "111111111111");
+        assert_eq!((kms2.status, kms2.keys, kms2.passed), (Status::Pass, 1, 1));
+        let kms1 = by("KMS.1", "111111111111");
+        assert_eq!(kms1.status, Status::NotEvaluated);
+        assert_eq!(kms1.reason.as_deref(), Some("1 IAM policy unreadable"));
+        assert_eq!((kms1.keys, kms1.passed, kms1.not_evaluated), (2, 1, 1));
+        assert_eq!(by("KMS.2", "222222222222").status, Status::NotEvaluated);
+        assert_eq!(
+            by("KMS.2", "222222222222").reason.as_deref(),
+            Some("IAM not read")
+        );
+
+        // An IAM002 finding fails KMS.2 in its account.
+        let meta = crate::analysis::catalog().lookup("IAM002").expect("IAM002");
+        report.findings.push(
+            crate::analysis::finding::FindingBuilder::for_resource(
+                meta,
+                "111111111111",
+                "us-east-1",
+                "arn:aws:iam::111111111111:role/app",
+                "inline policy wide of role app allows kms:Decrypt on all KMS keys",
+            )
+            .discriminator("inline:wide")
+            .build(),
+        );
+        let summary = summarize(&report);
+        let kms2 = control(&summary, FSBP, "KMS.2");
+        let one = kms2
+            .accounts
+            .iter()
+            .find(|a| a.account == "111111111111")
+            .expect("account");
+        assert_eq!((one.status, one.failed, one.findings), (Status::Fail, 1, 1));
+        assert_eq!(kms2.status, Status::Fail);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::io::Write;
 use crate::model::{BaselineState, Finding, Report};
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "scanned_at",
     "severity",
     "check_id",
@@ -33,6 +33,7 @@ pub const COLUMNS: [&str; 19] = [
     "fingerprint",
     "remediation",
     "evidence",
+    "resource",
 ];
 
 /// Writes the header and one row per finding.
@@ -51,14 +52,14 @@ pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// The writer's own error when there is one, so the caller still sees its kind (a closed pipe
 /// is not a failure: `kms-audit report --format csv | head`).
-fn into_io(err: csv::Error) -> std::io::Error {
+pub(crate) fn into_io(err: csv::Error) -> std::io::Error {
     match err.into_kind() {
         csv::ErrorKind::Io(err) => err,
         kind => std::io::Error::other(format!("{kind:?}")),
     }
 }
 
-fn row(report: &Report, f: &Finding) -> [String; 19] {
+fn row(report: &Report, f: &Finding) -> [String; 20] {
     [
         report.finished_at.clone(),
         f.severity.as_str().to_string(),
@@ -96,11 +97,13 @@ fn row(report: &Report, f: &Finding) -> [String; 19] {
         } else {
             f.evidence.to_string()
         },
+        // The IAM policy or identity of a finding that is not about a key (IAM001, IAM002).
+        f.resource.clone().unwrap_or_default(),
     ]
 }
 
 /// Defuses spreadsheet formulas (OWASP "CSV injection").
-fn escape(cell: &str) -> String {
+pub(crate) fn escape(cell: &str) -> String {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
         _ => cell.to_string(),

@@ -5,6 +5,7 @@
 //! in `reports/` are kept in sync by a test. Renderers stream into a writer, finding by finding,
 //! so the output of a large inventory is never held in memory whole.
 
+pub mod access;
 pub mod asff;
 pub mod compliance;
 pub mod csv;
@@ -49,10 +50,12 @@ pub enum Format {
     ComplianceCsv,
     /// The compliance summary as JSON.
     ComplianceJson,
+    /// Effective access as CSV: one row per key, action class, principal and path.
+    AccessCsv,
 }
 
 impl Format {
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::Table,
         Format::Json,
         Format::Csv,
@@ -63,6 +66,7 @@ impl Format {
         Format::Compliance,
         Format::ComplianceCsv,
         Format::ComplianceJson,
+        Format::AccessCsv,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +81,7 @@ impl Format {
             Format::Compliance => "compliance",
             Format::ComplianceCsv => "compliance-csv",
             Format::ComplianceJson => "compliance-json",
+            Format::AccessCsv => "access-csv",
         }
     }
 
@@ -93,6 +98,7 @@ impl Format {
             Format::Compliance => "compliance.txt",
             Format::ComplianceCsv => "compliance.csv",
             Format::ComplianceJson => "compliance.json",
+            Format::AccessCsv => "access.csv",
         }
     }
 }
@@ -112,7 +118,7 @@ impl FromStr for Format {
             .ok_or_else(|| {
                 format!(
                     "unknown report format '{s}' (expected table, json, csv, sarif, ocsf, asff, \
-                     html, compliance, compliance-csv or compliance-json)"
+                     html, compliance, compliance-csv, compliance-json or access-csv)"
                 )
             })
     }
@@ -166,6 +172,7 @@ pub fn render_to(
         Format::Compliance => compliance::render_table(report, options.table_width(), out),
         Format::ComplianceCsv => compliance::render_csv(report, out),
         Format::ComplianceJson => compliance::render_json(report, out),
+        Format::AccessCsv => access::render_csv(report, out),
     }
 }
 
@@ -183,19 +190,38 @@ pub fn all_check_meta() -> Vec<&'static CheckMeta> {
     crate::analysis::every_rule().all().iter().collect()
 }
 
-/// How a person recognises the finding's key: its first alias, else its key id, else `-`.
+/// How a person recognises the finding's key: its first alias, else its key id, else (for a
+/// finding on an IAM policy) the resource part of its ARN (`policy/NAME`, `role/NAME`), else `-`.
 pub fn key_label(finding: &Finding) -> &str {
     finding
         .aliases
         .first()
         .map(String::as_str)
         .or_else(|| key_id(finding))
+        .or_else(|| resource_name(finding))
         .unwrap_or("-")
 }
 
+/// The resource part of a non-key finding's resource ARN (`role/app`).
+fn resource_name(finding: &Finding) -> Option<&str> {
+    let arn = finding.resource.as_deref()?;
+    Some(
+        crate::model::arn::Arn::parse(arn)
+            .map(|a| a.resource)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(arn),
+    )
+}
+
 /// A stable per-key path used where a format wants a file: `aws/<account>/<region>/kms/<key-id>`
-/// (`.../kms/alias/<name>` for a declared key that has no live key).
+/// (`.../kms/alias/<name>` for a declared key that has no live key; `aws/<account>/iam/role/<name>`
+/// for a finding on an IAM policy, which is global).
 pub fn resource_path(finding: &Finding) -> String {
+    if finding.key_arn.is_none()
+        && let Some(name) = resource_name(finding)
+    {
+        return format!("aws/{}/iam/{name}", finding.account);
+    }
     let base = format!("aws/{}/{}/kms", finding.account, finding.region);
     match (key_id(finding), finding.aliases.first()) {
         (Some(id), _) => format!("{base}/{id}"),
@@ -206,7 +232,7 @@ pub fn resource_path(finding: &Finding) -> String {
 
 /// The AWS partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when unknown.
 pub fn partition_of(finding: &Finding) -> &str {
-    crate::model::arn::partition_of_arn(finding.key_arn.as_deref())
+    crate::model::arn::partition_of_arn(finding.key_arn.as_deref().or(finding.resource.as_deref()))
 }
 
 #[cfg(test)]
@@ -246,6 +272,76 @@ mod tests {
                 .expect_err("the write fails");
             assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{format}");
         }
+    }
+
+    /// A finding on an IAM policy (no key ARN) names the policy as its resource in every format.
+    #[test]
+    fn findings_on_iam_policies_name_the_policy_in_every_format() {
+        let mut report = crate::model::saved_report::parse_report(
+            "scan.json",
+            include_str!("../../tests/fixtures/reports/scan.json"),
+        )
+        .expect("fixture");
+        let policy = "arn:aws:iam::111111111111:policy/DecryptAll";
+        let meta = crate::analysis::catalog().lookup("IAM001").expect("IAM001");
+        let finding = crate::analysis::finding::FindingBuilder::for_resource(
+            meta,
+            "111111111111",
+            "us-east-1",
+            policy,
+            "customer-managed IAM policy DecryptAll allows kms:Decrypt on all KMS keys",
+        )
+        .discriminator("managed:DecryptAll")
+        .build();
+        assert_eq!(key_label(&finding), "policy/DecryptAll");
+        assert_eq!(
+            resource_path(&finding),
+            "aws/111111111111/iam/policy/DecryptAll"
+        );
+        report.findings = vec![finding];
+        let render = |format: Format| {
+            let mut out = Vec::new();
+            render_to(&report, format, RenderOptions::default(), &mut out).expect("renders");
+            String::from_utf8(out).expect("utf-8")
+        };
+        let asff: serde_json::Value = serde_json::from_str(&render(Format::Asff)).expect("asff");
+        let resource = &asff["Findings"][0]["Resources"][0];
+        assert_eq!(resource["Type"], "AwsIamPolicy");
+        assert_eq!(resource["Id"], policy);
+        assert_eq!(resource["Partition"], "aws");
+        let sarif: serde_json::Value = serde_json::from_str(&render(Format::Sarif)).expect("sarif");
+        let location = &sarif["runs"][0]["results"][0]["locations"][0];
+        assert_eq!(
+            location["logicalLocations"][0]["fullyQualifiedName"],
+            policy
+        );
+        assert_eq!(
+            location["physicalLocation"]["artifactLocation"]["uri"],
+            "aws/111111111111/iam/policy/DecryptAll"
+        );
+        let ocsf: serde_json::Value =
+            serde_json::from_str(render(Format::Ocsf).lines().next().expect("a line"))
+                .expect("ocsf");
+        assert_eq!(ocsf["resources"][0]["type"], "AWS::IAM::Policy");
+        assert_eq!(ocsf["resources"][0]["uid"], policy);
+        let csv = render(Format::Csv);
+        assert!(
+            csv.lines().next().is_some_and(|h| h.ends_with(",resource")),
+            "{csv}"
+        );
+        assert!(
+            csv.lines().nth(1).is_some_and(|r| r.ends_with(policy)),
+            "{csv}"
+        );
+        let json = render(Format::Json);
+        assert!(
+            json.contains(&format!("\"resource\": \"{policy}\"")),
+            "{json}"
+        );
+        for format in [Format::Table, Format::Html, Format::Compliance] {
+            assert!(!render(format).is_empty(), "{format}");
+        }
+        assert!(render(Format::Table).contains("policy/DecryptAll"));
     }
 
     #[test]

@@ -10,10 +10,11 @@ fn kms_audit(args: &[&str]) -> Run {
     run(command().args(args))
 }
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 10] = [
     "scan",
     "report",
     "merge",
+    "access",
     "checks",
     "explain",
     "spec",

@@ -270,10 +270,27 @@ async fn the_report_of_the_test_organization_in_headless_chromium() {
     );
     let at = dom.find("class=\"stmt offending\"").expect("highlight");
     assert!(dom[at..at + 400].contains("ShareWithEveryone"));
+    // Its access: the statement that opens it gives any principal use of the key.
+    let access = dom.find("id=\"key-access\"").expect("the access section");
+    let use_table = dom[access..]
+        .find("data-class=\"use\"")
+        .map(|at| &dom[access + at..])
+        .expect("a use table");
+    let use_table = &use_table[..use_table.find("</table>").expect("table end")];
+    assert!(
+        use_table.contains("<td>any principal</td>") && use_table.contains("ShareWithEveryone"),
+        "{use_table}"
+    );
 
-    // The compliance tab: FSBP KMS.1 is not evaluated, KMS.5 fails (the public key).
+    // The compliance tab: FSBP KMS.1 passes (every account's IAM was read, and no
+    // customer-managed policy decrypts with every key), KMS.5 fails (the public key).
     let (dom, _) = dump_dom(&browser, &page, "tab=compliance");
-    assert!(dom.contains("data-control=\"KMS.1\" data-status=\"not_evaluated\""));
+    assert!(
+        dom.contains("data-control=\"KMS.1\" data-status=\"pass\""),
+        "{}",
+        dom.find("data-control=\"KMS.1\"")
+            .map_or("", |at| &dom[at..(at + 80).min(dom.len())])
+    );
     assert!(dom.contains("data-control=\"KMS.5\" data-status=\"fail\""));
 
     let png = artifacts().join("test-organization-report.png");

@@ -15,6 +15,7 @@ mod support;
 mod report_fixture;
 mod sarif_support;
 
+mod access_cli;
 mod access_e2e;
 mod atomic_reports;
 mod checks_e2e;

@@ -49,6 +49,7 @@ pub fn inputs() -> AnalysisInputs {
 /// The fixture after the suppression and baseline stages: what every sample is rendered from.
 pub fn analyzed() -> Report {
     let mut report = raw_scan();
+    analysis::ensure_access(&mut report, &inputs());
     analysis::finish(&mut report, &inputs());
     report
 }

@@ -48,10 +48,12 @@ pub fn access_report(report: &Report, organization_id: Option<&str>) -> AccessRe
     }
 }
 
-/// Why `account`'s IAM details are not in the report, or `None` when they are.
+/// Why `account`'s IAM details are not in the report, or `None` when they are: a short phrase,
+/// which the entries quote in parentheses.
 pub fn iam_missing_reason(report: &Report, account: &str) -> Option<String> {
     let Some(read) = &report.inventory.iam else {
-        return Some("IAM was not read in this scan (--no-iam)".to_string());
+        // `--no-iam`, or a report of a kms-audit that did not read IAM.
+        return Some("--no-iam".to_string());
     };
     if read.iter().any(|d| d.account == account) {
         return None;
@@ -62,9 +64,9 @@ pub fn iam_missing_reason(report: &Report, account: &str) -> Option<String> {
         .find(|g| g.account == account && g.operation == IAM_OPERATION);
     Some(match gap {
         Some(gap) => match &gap.error_code {
-            Some(code) => format!("the read failed: {code}"),
-            None => "the read failed".to_string(),
+            Some(code) => format!("iam:GetAccountAuthorizationDetails failed: {code}"),
+            None => "iam:GetAccountAuthorizationDetails failed".to_string(),
         },
-        None => "the account's IAM was not read".to_string(),
+        None => "not read".to_string(),
     })
 }

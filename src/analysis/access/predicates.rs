@@ -11,11 +11,23 @@ use crate::model::access::{AccessEntry, ActionClass, Certainty, KeyAccess, Princ
 /// The actions KMS.1 and KMS.2 look for.
 const DECRYPT_ACTIONS: &[&str] = &["kms:Decrypt", "kms:ReEncryptFrom"];
 
-/// Two key ARNs of different partitions, regions and accounts: a resource pattern that matches
-/// both covers every key.
-const PROBE_KEYS: [&str; 2] = [
-    "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000",
-    "arn:aws-cn:kms:cn-north-1:999999999999:key/mrk-ffffffffffffffffffffffffffffffff",
+/// For each partition, two key ARNs of different regions and accounts: a resource pattern
+/// that matches both keys of a partition covers every key there. A policy lives in one
+/// partition, so `arn:aws:kms:*:*:key/*` covers all the keys it can reach (FSBP KMS.1/KMS.2
+/// read it so).
+const PROBE_KEYS: [[&str; 2]; 3] = [
+    [
+        "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000",
+        "arn:aws:kms:eu-west-1:999999999999:key/mrk-ffffffffffffffffffffffffffffffff",
+    ],
+    [
+        "arn:aws-cn:kms:cn-north-1:000000000000:key/00000000-0000-0000-0000-000000000000",
+        "arn:aws-cn:kms:cn-northwest-1:999999999999:key/mrk-ffffffffffffffffffffffffffffffff",
+    ],
+    [
+        "arn:aws-us-gov:kms:us-gov-west-1:000000000000:key/00000000-0000-0000-0000-000000000000",
+        "arn:aws-us-gov:kms:us-gov-east-1:999999999999:key/mrk-ffffffffffffffffffffffffffffffff",
+    ],
 ];
 
 /// An Allow statement of an IAM policy that reaches every key with Decrypt or ReEncryptFrom.
@@ -53,15 +65,15 @@ pub fn decrypt_on_all_keys(policy: &IdentityPolicy) -> Vec<AllKeysStatement> {
 }
 
 fn covers_every_key(resources: &ResourceClause) -> bool {
-    match resources {
+    PROBE_KEYS.iter().any(|probes| match resources {
         ResourceClause::Resource(patterns) => patterns
             .iter()
-            .any(|p| PROBE_KEYS.iter().all(|key| resource_matches(p, key))),
+            .any(|p| probes.iter().all(|key| resource_matches(p, key))),
         ResourceClause::NotResource(patterns) => !patterns
             .iter()
-            .any(|p| PROBE_KEYS.iter().any(|key| resource_matches(p, key))),
+            .any(|p| probes.iter().any(|key| resource_matches(p, key))),
         ResourceClause::Unspecified => false,
-    }
+    })
 }
 
 impl KeyAccess {

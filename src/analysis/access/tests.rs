@@ -649,6 +649,8 @@ fn iam_policies_allowing_decrypt_on_all_keys() {
     let policy = crate::policy::IdentityPolicy::from_json_str(&doc(json!([
         {"Sid": "All", "Effect": "Allow", "Action": "kms:*", "Resource": "*"},
         {"Sid": "Pattern", "Effect": "Allow", "Action": "kms:ReEncrypt*", "Resource": "arn:aws*:kms:*:*:key/*"},
+        {"Sid": "OnePartition", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:*:key/*"},
+        {"Sid": "OneRegion", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:*:key/*"},
         {"Sid": "OneAccount", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": format!("arn:aws:kms:*:{KEY}:key/*")},
         {"Sid": "Deny", "Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"},
         {"Sid": "NotRes", "Effect": "Allow", "Action": "kms:Decrypt", "NotResource": "arn:aws:s3:::bucket/*",
@@ -671,6 +673,11 @@ fn iam_policies_allowing_decrypt_on_all_keys() {
             (
                 Some("Pattern".into()),
                 vec!["kms:ReEncryptFrom".into()],
+                false
+            ),
+            (
+                Some("OnePartition".into()),
+                vec!["kms:Decrypt".into()],
                 false
             ),
             (Some("NotRes".into()), vec!["kms:Decrypt".into()], true),
@@ -778,5 +785,102 @@ fn iam_details_recorded_from_the_emulator() {
     assert!(
         reason_of(&access, ActionClass::Use, "user arn:aws:iam::123456789012:user/alice")
             .ends_with("only when kms:ViaService StringEquals [\"s3.us-east-1.amazonaws.com\"]: conditions are not evaluated"),
+    );
+}
+
+/// A report of one key in each of two accounts: `KEY`, whose IAM was read, and `OTHER`.
+fn two_account_report(iam: Option<Vec<AccountAuthorizationDetails>>) -> crate::model::Report {
+    let mut report: crate::model::Report = serde_json::from_value(json!({
+        "schema_version": "1", "tool": {"name": "kms-audit", "version": "0"},
+        "started_at": "", "finished_at": "", "targets": [], "coverage_gaps": [],
+        "inventory": {"keys": []}, "findings": [], "summary": {
+            "keys": 0, "findings": {}, "accounts": 0, "regions": 0, "gaps": 0,
+            "duration_ms": 0, "api_calls": {}}
+    }))
+    .expect("a minimal report");
+    let mine = key(json!([root_statement()]));
+    let mut theirs = key(
+        json!([{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{OTHER}:root")}, "Action": "kms:*", "Resource": "*"}]),
+    );
+    theirs.account = OTHER.into();
+    theirs.arn = KEY_ARN.replace(KEY, OTHER);
+    report.inventory.keys = vec![mine, theirs];
+    report.inventory.iam = iam;
+    report
+}
+
+#[test]
+fn every_key_is_evaluated_against_its_own_accounts_iam() {
+    let user = IamUser {
+        name: "alice".into(),
+        arn: format!("arn:aws:iam::{KEY}:user/alice"),
+        inline_policies: vec![InlinePolicy {
+            name: "decrypt".into(),
+            document: doc(json!([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}])),
+        }],
+        ..IamUser::default()
+    };
+    let details = AccountAuthorizationDetails {
+        account: KEY.into(),
+        users: vec![user],
+        ..AccountAuthorizationDetails::default()
+    };
+    let mut report = two_account_report(Some(vec![details]));
+    report.coverage_gaps.push(crate::model::CoverageGap {
+        account: OTHER.into(),
+        region: None,
+        key_arn: None,
+        operation: crate::model::iam::OPERATION.into(),
+        error_code: Some("AccessDenied".into()),
+        reason: "denied".into(),
+    });
+    let access = access_report(&report, None);
+    assert_eq!(access.not_evaluated, NOT_EVALUATED);
+    assert_eq!(access.keys.len(), 2);
+    let alice = Principal::User {
+        arn: format!("arn:aws:iam::{KEY}:user/alice"),
+    };
+    assert!(
+        access.keys[0]
+            .of_class(ActionClass::Use)
+            .any(|e| e.principal == alice && e.actions == ["kms:Decrypt"]),
+        "{:#?}",
+        access.keys[0]
+    );
+    assert!(
+        access.keys[0].unknown.is_empty(),
+        "{:?}",
+        access.keys[0].unknown
+    );
+    // The other account's IAM could not be read: its delegation to IAM stays `may`, with why.
+    assert_eq!(
+        access.keys[1].unknown,
+        [format!(
+            "IAM policies of account {OTHER}: iam:GetAccountAuthorizationDetails failed: AccessDenied"
+        )]
+    );
+    assert!(
+        access.keys[1]
+            .of_class(ActionClass::Use)
+            .all(|e| e.principal != alice)
+    );
+}
+
+#[test]
+fn why_iam_is_missing_is_told_apart() {
+    let not_read = two_account_report(None);
+    assert_eq!(
+        iam_missing_reason(&not_read, KEY).as_deref(),
+        Some("--no-iam")
+    );
+    let read = two_account_report(Some(vec![AccountAuthorizationDetails {
+        account: KEY.into(),
+        ..AccountAuthorizationDetails::default()
+    }]));
+    assert_eq!(iam_missing_reason(&read, KEY), None);
+    assert_eq!(
+        iam_missing_reason(&read, OTHER).as_deref(),
+        Some("not read")
     );
 }

@@ -16,7 +16,13 @@
 //! because it is the key's access control and must never pass silently. Each check module
 //! states which fields it needs.
 
+mod administer_and_use;
+mod create_grant_unrestricted;
+pub mod iam;
+mod iam_inline_decrypt;
+mod iam_managed_decrypt;
 mod key_disabled;
+mod no_administrator;
 mod no_alias;
 mod pending_deletion;
 mod policy;
@@ -36,6 +42,7 @@ use time::OffsetDateTime;
 
 use crate::catalog::{CatalogFile, CheckMeta, catalog_file};
 use crate::inputs::config::Config;
+use crate::model::access::{AccessEntry, KeyAccess, Principal};
 use crate::model::{CoverageGap, Finding, Inventory, KeyRecord, Target};
 
 /// Everything a check may look at.
@@ -126,6 +133,18 @@ pub const REGISTRY: &[Check] = &[
         run: policy::unreadable::run,
     },
     Check {
+        catalog: catalog_file!("POL004"),
+        run: create_grant_unrestricted::run,
+    },
+    Check {
+        catalog: catalog_file!("POL005"),
+        run: administer_and_use::run,
+    },
+    Check {
+        catalog: catalog_file!("POL006"),
+        run: no_administrator::run,
+    },
+    Check {
         catalog: catalog_file!("GRT001"),
         run: untrusted_grantee::run,
     },
@@ -144,6 +163,14 @@ pub const REGISTRY: &[Check] = &[
     Check {
         catalog: catalog_file!("KEY001"),
         run: short_rsa_encryption_key::run,
+    },
+    Check {
+        catalog: catalog_file!("IAM001"),
+        run: iam_managed_decrypt::run,
+    },
+    Check {
+        catalog: catalog_file!("IAM002"),
+        run: iam_inline_decrypt::run,
     },
 ];
 
@@ -174,6 +201,39 @@ fn is_pending_deletion(key: &KeyRecord) -> bool {
     key.key_state
         .as_deref()
         .is_some_and(|s| PENDING_DELETION_STATES.contains(&s))
+}
+
+/// The customer-managed keys whose metadata was read and whose key policy the access
+/// analysis evaluated, with their effective access: what POL004–POL006 look at. Empty when the
+/// context carries no access.
+fn evaluated_access<'a>(ctx: &CheckRun<'a>) -> Vec<(&'a KeyRecord, &'a KeyAccess)> {
+    let Some(access) = ctx.access else {
+        return Vec::new();
+    };
+    ctx.inventory
+        .keys
+        .iter()
+        .zip(&access.keys)
+        .filter(|(key, access)| {
+            key.arn == access.key_arn
+                && metadata_known(key)
+                && key.is_customer_managed()
+                && access.has_administrator().is_some()
+        })
+        .collect()
+}
+
+/// Whether an access entry is the key's own account root user: named as such, or (when the
+/// account's IAM was not read) the account the "Enable IAM User Permissions" statement hands
+/// to IAM, which the access analysis labels `account root (IAM policies not read)`.
+fn is_own_root(entry: &AccessEntry, key: &KeyRecord) -> bool {
+    match &entry.principal {
+        Principal::AccountRoot { account } => account == key.account.as_str(),
+        Principal::Account { account } => {
+            account == key.account.as_str() && entry.principal_label.starts_with("account root")
+        }
+        _ => false,
+    }
 }
 
 /// Whether a field was read (not listed in `unknown`).

@@ -36,6 +36,13 @@ struct Fixture {
     targets: Vec<Target>,
     #[serde(default)]
     coverage_gaps: Vec<CoverageGap>,
+    /// The IAM authorization details read (absent: IAM not read, as with `--no-iam`).
+    #[serde(default)]
+    iam: Option<Vec<crate::model::iam::AccountAuthorizationDetails>>,
+    /// IAM findings expected (they have no key): `"ID resource"`, e.g.
+    /// `"IAM001 arn:aws:iam::111111111111:policy/DecryptAll"`.
+    #[serde(default)]
+    expect_resources: Vec<String>,
     defaults: Value,
     keys: Vec<Value>,
 }
@@ -49,8 +56,12 @@ struct Loaded {
     now: OffsetDateTime,
     organization_id: Option<String>,
     organization_accounts: Option<BTreeSet<String>>,
+    /// Every key's effective access, as `analyze` computes it before the checks.
+    access: crate::model::access::AccessReport,
     /// arn → (expected check ids, sorted; note)
     expected: BTreeMap<String, (Vec<String>, String)>,
+    /// `"ID resource"` of the expected findings without a key, sorted.
+    expected_resources: Vec<String>,
 }
 
 impl Loaded {
@@ -67,8 +78,30 @@ impl Loaded {
                 .as_deref()
                 .or(self.organization_id.as_deref()),
             organization_accounts: self.organization_accounts.as_ref(),
-            access: None,
+            access: Some(&self.access),
         }
+    }
+
+    /// Computes the access again, after a test changed the inventory, config or organization.
+    fn refresh_access(&mut self) {
+        self.access = access_of(
+            &self.inventory,
+            &self.targets,
+            &self.gaps,
+            self.config
+                .organization_id
+                .as_deref()
+                .or(self.organization_id.as_deref()),
+            self.organization_accounts.as_ref(),
+        );
+    }
+
+    /// The findings without a key (IAM001, IAM002) on this resource ARN.
+    fn findings_on_resource(&self, resource: &str) -> Vec<Finding> {
+        self.run()
+            .into_iter()
+            .filter(|f| f.resource.as_deref() == Some(resource))
+            .collect()
     }
 
     fn run(&self) -> Vec<Finding> {
@@ -114,7 +147,38 @@ const FIXTURES: &[(&str, &str)] = &[
         "multi_region",
         include_str!("../../../tests/fixtures/checks/multi_region.json"),
     ),
+    (
+        "access",
+        include_str!("../../../tests/fixtures/checks/access.json"),
+    ),
+    (
+        "iam",
+        include_str!("../../../tests/fixtures/checks/iam.json"),
+    ),
 ];
+
+/// The access report `analyze` would compute for this inventory.
+fn access_of(
+    inventory: &Inventory,
+    targets: &[Target],
+    gaps: &[CoverageGap],
+    organization_id: Option<&str>,
+    organization_accounts: Option<&BTreeSet<String>>,
+) -> crate::model::access::AccessReport {
+    let mut report: crate::model::Report = serde_json::from_value(json!({
+        "schema_version": "1", "tool": {"name": "kms-audit", "version": "0"},
+        "started_at": "", "finished_at": "",
+        "targets": [], "coverage_gaps": [], "inventory": {"keys": []}, "findings": [],
+        "summary": {"keys": 0, "findings": {}, "accounts": 0, "regions": 0, "gaps": 0,
+                    "duration_ms": 0, "api_calls": {}}
+    }))
+    .expect("minimal report");
+    report.inventory = inventory.clone();
+    report.targets = targets.to_vec();
+    report.coverage_gaps = gaps.to_vec();
+    report.organization_accounts = organization_accounts.map(|a| a.iter().cloned().collect());
+    crate::analysis::access::access_report(&report, organization_id)
+}
 
 fn load(name: &'static str) -> Loaded {
     let text = FIXTURES
@@ -130,7 +194,10 @@ fn load(name: &'static str) -> Loaded {
         }
         None => Config::default(),
     };
-    let mut inventory = Inventory::default();
+    let mut inventory = Inventory {
+        iam: fixture.iam,
+        ..Inventory::default()
+    };
     let mut expected = BTreeMap::new();
     for raw in fixture.keys {
         let mut merged = fixture.defaults.clone();
@@ -171,7 +238,9 @@ fn load(name: &'static str) -> Loaded {
         );
         inventory.keys.push(key);
     }
-    Loaded {
+    let mut expected_resources = fixture.expect_resources;
+    expected_resources.sort();
+    let mut loaded = Loaded {
         name,
         inventory,
         targets: fixture.targets,
@@ -180,8 +249,12 @@ fn load(name: &'static str) -> Loaded {
         now: OffsetDateTime::parse(&fixture.now, &Rfc3339).expect("now"),
         organization_id: fixture.organization_id,
         organization_accounts: fixture.organization_accounts,
+        access: Default::default(),
         expected,
-    }
+        expected_resources,
+    };
+    loaded.refresh_access();
+    loaded
 }
 
 /// Every key gets exactly its expected findings: none missing, none extra.
@@ -193,11 +266,16 @@ fn assert_fixture(name: &'static str) {
         .keys()
         .map(|arn| (arn.clone(), Vec::new()))
         .collect();
+    let mut resources = Vec::new();
     for finding in &findings {
-        let arn = finding
-            .key_arn
-            .clone()
-            .expect("check findings name their key");
+        let Some(arn) = finding.key_arn.clone() else {
+            let resource = finding
+                .resource
+                .as_deref()
+                .expect("a finding without a key names its resource");
+            resources.push(format!("{} {resource}", finding.check_id));
+            continue;
+        };
         actual
             .get_mut(&arn)
             .unwrap_or_else(|| panic!("{name}: finding on a key not in the fixture: {arn}"))
@@ -217,6 +295,13 @@ fn assert_fixture(name: &'static str) {
                 "  {arn} ({note}): expected {expect:?}, got {got:?} {messages:#?}"
             ));
         }
+    }
+    resources.sort();
+    if resources != loaded.expected_resources {
+        wrong.push(format!(
+            "  findings without a key: expected {:?}, got {resources:?}",
+            loaded.expected_resources
+        ));
     }
     assert!(
         wrong.is_empty(),
@@ -265,6 +350,16 @@ fn grants_fixture() {
 #[test]
 fn multi_region_fixture() {
     assert_fixture("multi_region");
+}
+
+#[test]
+fn access_fixture() {
+    assert_fixture("access");
+}
+
+#[test]
+fn iam_fixture() {
+    assert_fixture("iam");
 }
 
 // --- registry and catalog -----------------------------------------------------------------
@@ -650,6 +745,7 @@ fn pol002_deleted_principals_are_evidence_not_findings() {
                      "Action": "kms:Decrypt", "Resource": "*"}),
         );
     key.policy = Some(document.into());
+    with_stranger.refresh_access();
     let f = &with_stranger.findings_on("deleted-principal")[0];
     assert_eq!(
         f.evidence["deleted_principals"],
@@ -772,5 +868,264 @@ fn findings_are_deterministic() {
     for (name, _) in FIXTURES {
         let loaded = load(name);
         assert_eq!(loaded.run(), loaded.run(), "{name}");
+    }
+}
+
+// --- checks on effective access and IAM -----------------------------------------------------
+
+fn only(findings: Vec<Finding>, check: &str) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter(|f| f.check_id == check)
+        .collect()
+}
+
+#[test]
+fn pol004_names_the_principal_and_the_path_and_says_may_when_unsure() {
+    let loaded = load("access");
+    // IAM was not read: a Deny there may remove the role's access, so it is "may", with why.
+    let f = &only(loaded.findings_on("admin-also-uses"), "POL004")[0];
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(
+        f.evidence["principal"],
+        json!({"kind": "role", "arn": "arn:aws:iam::111111111111:role/KeyAdmin"})
+    );
+    assert_eq!(f.evidence["certainty"], json!("may"));
+    assert!(
+        f.message
+            .starts_with("role arn:aws:iam::111111111111:role/KeyAdmin may call kms:CreateGrant")
+            && f.message
+                .contains("IAM policies of account 111111111111 were not read"),
+        "{}",
+        f.message
+    );
+    // With IAM read, the role that reaches the key through AdministratorAccess certainly can.
+    let iam = load("iam");
+    let f = &only(iam.findings_on("iam-default"), "POL004")[0];
+    assert_eq!(f.evidence["certainty"], json!("yes"), "{f:#?}");
+    assert!(
+        f.message.starts_with("role arn:aws:iam::222222222222:role/Admin can call kms:CreateGrant on key alias/app without kms:GrantIsForAWSResource ("),
+        "{}",
+        f.message
+    );
+    let may = &only(loaded.findings_on("create-grant-may"), "POL004")[0];
+    assert_eq!(may.evidence["certainty"], json!("may"));
+    assert!(
+        may.message.contains(" may call kms:CreateGrant")
+            && may.message.contains("aws:PrincipalTag/team"),
+        "{}",
+        may.message
+    );
+    let foreign = &only(loaded.findings_on("foreign-root"), "POL004")[0];
+    assert_eq!(
+        foreign.evidence["principal"],
+        json!({"kind": "account", "account": "444444444444"})
+    );
+}
+
+#[test]
+fn pol005_is_certain_or_says_may_with_the_reason() {
+    let iam = load("iam");
+    let f = &only(iam.findings_on("iam-default"), "POL005")[0];
+    assert_eq!(f.evidence["certainty"], json!("yes"));
+    assert!(
+        f.message
+            .contains(" can both administer and use key alias/app"),
+        "{}",
+        f.message
+    );
+    let may = &only(load("access").findings_on("admin-and-use-may"), "POL005")[0];
+    assert_eq!(may.evidence["certainty"], json!("may"));
+    assert_eq!(
+        may.severity, f.severity,
+        "may is reported at the same severity"
+    );
+    assert!(
+        may.message
+            .contains(" may both administer and use key alias/app: ")
+            && may.message.contains("aws:PrincipalTag/team"),
+        "{}",
+        may.message
+    );
+    assert_ne!(f.fingerprint, may.fingerprint);
+}
+
+#[test]
+fn pol005_and_pol004_judge_iam_principals_when_iam_was_read() {
+    let loaded = load("iam");
+    let findings = loaded.findings_on("iam-default");
+    for check in ["POL004", "POL005"] {
+        let hits = only(findings.clone(), check);
+        assert_eq!(hits.len(), 1, "{check}: {hits:#?}");
+        assert_eq!(
+            hits[0].evidence["principal"],
+            json!({"kind": "role", "arn": "arn:aws:iam::222222222222:role/Admin"}),
+            "{check}"
+        );
+    }
+}
+
+#[test]
+fn pol006_lists_who_can_still_use_the_key() {
+    let loaded = load("access");
+    let f = &loaded.findings_on("no-admin")[0];
+    assert_eq!(f.check_id, "POL006");
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(
+        f.evidence["principals_that_can_use"],
+        json!(["role arn:aws:iam::111111111111:role/App"])
+    );
+    assert!(
+        f.message.contains("no principal the scan can see"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn access_checks_need_the_access_report() {
+    let loaded = load("access");
+    let mut ctx = loaded.ctx();
+    ctx.access = None;
+    let findings = run_all(&ctx);
+    assert!(
+        findings
+            .iter()
+            .all(|f| !["POL004", "POL005", "POL006"].contains(&f.check_id.as_str())),
+        "without access, not evaluated"
+    );
+}
+
+#[test]
+fn iam001_one_finding_per_customer_managed_policy_attached_or_not() {
+    let loaded = load("iam");
+    let f = &loaded.findings_on_resource("arn:aws:iam::111111111111:policy/DecryptAll")[0];
+    assert_eq!(f.check_id, "IAM001");
+    assert_eq!(f.key_arn, None);
+    assert_eq!(f.region, "us-east-1");
+    assert_eq!(f.evidence["policy_name"], json!("DecryptAll"));
+    assert_eq!(
+        f.evidence["statements"][0]["actions"],
+        json!(["kms:Decrypt"])
+    );
+    assert!(
+        f.message
+            == "customer-managed IAM policy DecryptAll allows kms:Decrypt on all KMS keys (statement \"Decrypt\")",
+        "{}",
+        f.message
+    );
+    assert!(f.remediation.contains(
+        "aws iam create-policy-version --policy-arn arn:aws:iam::111111111111:policy/DecryptAll"
+    ));
+    let unattached =
+        &loaded.findings_on_resource("arn:aws:iam::111111111111:policy/ReEncryptAllUnattached")[0];
+    assert!(
+        unattached.message.contains("not attached"),
+        "{}",
+        unattached.message
+    );
+    let conditional =
+        &loaded.findings_on_resource("arn:aws:iam::111111111111:policy/DecryptAllConditional")[0];
+    assert!(
+        conditional.message.contains("a condition may narrow it"),
+        "{}",
+        conditional.message
+    );
+    assert_eq!(
+        conditional.evidence["statements"][0]["conditional"],
+        json!(true)
+    );
+    assert!(
+        loaded
+            .findings_on_resource("arn:aws:iam::aws:policy/AdministratorAccess")
+            .is_empty(),
+        "AWS-managed policies are AWS's"
+    );
+}
+
+#[test]
+fn iam002_one_finding_per_identity_and_inline_policy() {
+    let loaded = load("iam");
+    let f = &loaded.findings_on_resource("arn:aws:iam::111111111111:role/app")[0];
+    assert_eq!(f.check_id, "IAM002");
+    assert_eq!(f.evidence["policy_name"], json!("decrypt-everything"));
+    assert_eq!(f.evidence["identity_type"], json!("role"));
+    assert!(
+        f.message
+            .starts_with("inline policy decrypt-everything of role app allows kms:Decrypt"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.remediation
+            .contains("aws iam put-role-policy --role-name app --policy-name decrypt-everything")
+    );
+    let alice = &loaded.findings_on_resource("arn:aws:iam::111111111111:user/alice")[0];
+    assert!(
+        alice
+            .remediation
+            .contains("put-user-policy --user-name alice")
+    );
+    assert_eq!(
+        alice.evidence["statements"][0]["actions"],
+        json!(["kms:ReEncryptFrom"])
+    );
+    // 222222222222 was scanned in eu-west-1 only: its IAM findings carry that region.
+    let admin = &loaded.findings_on_resource("arn:aws:iam::222222222222:role/Admin")[0];
+    assert_eq!(admin.region, "eu-west-1");
+    assert_eq!(admin.account, "222222222222");
+    // The fingerprint is the account, the identity and the policy name: stable across regions.
+    assert_eq!(
+        admin.fingerprint,
+        crate::analysis::finding::fingerprint(
+            "IAM002",
+            "222222222222/arn:aws:iam::222222222222:role/Admin",
+            "inline:decrypt-all"
+        )
+    );
+}
+
+#[test]
+fn iam_checks_do_not_evaluate_accounts_whose_iam_was_not_read() {
+    let mut loaded = load("iam");
+    assert!(
+        loaded.run().iter().all(|f| f.account != "333333333333"),
+        "333333333333's IAM could not be read"
+    );
+    loaded.inventory.iam = None;
+    loaded.refresh_access();
+    let findings = loaded.run();
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.check_id != "IAM001" && f.check_id != "IAM002"),
+        "--no-iam: IAM001 and IAM002 evaluate nothing"
+    );
+    // Without IAM the role Admin is not visible, and the root user is exempt.
+    assert!(loaded.findings_on("iam-default").is_empty());
+}
+
+#[test]
+fn the_new_checks_can_be_turned_off_in_the_config() {
+    for (fixture, ids) in [
+        ("access", ["POL004", "POL005", "POL006"].as_slice()),
+        ("iam", ["IAM001", "IAM002"].as_slice()),
+    ] {
+        let mut loaded = load(fixture);
+        for id in ids {
+            assert!(loaded.run().iter().any(|f| f.check_id == *id), "{id} fires");
+        }
+        let text: String = ids
+            .iter()
+            .map(|id| format!("  {id}: {{enabled: false}}\n"))
+            .collect();
+        loaded.config = parse_config(&format!("checks:\n{text}"), "c.yaml").expect("config");
+        assert!(
+            loaded
+                .run()
+                .iter()
+                .all(|f| !ids.contains(&f.check_id.as_str())),
+            "{fixture}: {ids:?} off"
+        );
     }
 }

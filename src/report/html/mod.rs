@@ -18,6 +18,8 @@ use std::io::Write;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
+mod access;
+
 use super::compliance;
 use crate::model::{BaselineState, Finding, KeyRecord, Report};
 
@@ -241,6 +243,7 @@ impl Serialize for PageData<'_> {
                 .count(),
         )?;
         map.serialize_entry("compliance", &self.compliance)?;
+        map.serialize_entry("access", &access::AccessData::new(r))?;
         map.end()
     }
 }

@@ -349,12 +349,39 @@
       });
       box.appendChild(gt);
     } else box.appendChild(h("p", { "class": "muted", text: grants === null ? "not collected (AWS-managed key) or not readable" : "none" }));
+    box.appendChild(accessView(i));
     box.appendChild(h("h3", { text: "Key policy" }));
     var policy = k[K.policy];
     if (policy === 0) box.appendChild(h("p", { "class": "muted", text: "Not embedded in this page to keep it small; the policy is in the JSON report." }));
     else if (policy === null) box.appendChild(h("p", { "class": "muted", text: "unknown (not readable)" }));
     else box.appendChild(policyView(policy, offending));
     box.scrollIntoView && box.scrollIntoView();
+  }
+  // Effective access: who can use, administer and delegate the key (src/report/html/access.rs).
+  function accessView(i) {
+    var A = D.access || { strings: [], keys: [], unknown: [], not_evaluated: [] };
+    var wrap = h("div", { id: "key-access" }, h("h3", { text: "Access" }));
+    var rows = A.keys[i];
+    var S = function (n) { return n >= 0 ? A.strings[n] : ""; };
+    if (!rows) {
+      wrap.appendChild(h("p", { "class": "muted", text: A.keys.length ? "Not embedded in this page to keep it small: run kms-audit access " + D.keys[i][K.arn] + " --report SCAN.json" : "Not in this report." }));
+      return wrap;
+    }
+    ["use", "administer", "delegate"].forEach(function (name, c) {
+      var mine = rows.filter(function (r) { return r[0] === c; });
+      wrap.appendChild(h("h4", { text: name + " (" + mine.length + ")" }));
+      if (!mine.length) { wrap.appendChild(h("p", { "class": "muted", text: "nobody the analysis can see" })); return; }
+      var t = h("table", { "class": "wide access", "data-class": name }, h("tr", null, ["Principal", "Through", "Actions", "Can"].map(function (x) { return h("th", { text: x }); })));
+      mine.forEach(function (r) {
+        t.appendChild(h("tr", null, h("td", { text: S(r[1]) }), h("td", { text: S(r[2]) }), h("td", { "class": "msg", text: S(r[3]) }),
+          h("td", { "class": "msg", text: r[4] ? "yes" : "may: " + S(r[5]) })));
+      });
+      wrap.appendChild(t);
+    });
+    var unknown = (A.unknown[i] || []).map(S);
+    if (unknown.length) wrap.appendChild(h("p", { "class": "muted", text: "Not read, so the lists may be incomplete: " + unknown.join("; ") }));
+    if (A.not_evaluated.length) wrap.appendChild(h("p", { "class": "muted", text: "Never evaluated: " + A.not_evaluated.join("; ") }));
+    return wrap;
   }
   function policyView(policy, offending) {
     var wrap = h("div", { id: "key-policy" });

@@ -314,10 +314,10 @@ fn detection_finding<'a>(context: &'a Context, f: &'a Finding, resolved: bool) -
         cloud: context.cloud(f),
         resources: [Resource {
             name: super::key_label(f),
-            r#type: "AWS::KMS::Key",
+            r#type: resource_type(f),
             region: &f.region,
             cloud_partition: super::partition_of(f),
-            uid: f.key_arn.as_deref(),
+            uid: f.key_arn.as_deref().or(f.resource.as_deref()),
         }],
         remediation: Remediation {
             desc: &f.remediation,
@@ -340,6 +340,22 @@ fn detection_finding<'a>(context: &'a Context, f: &'a Finding, resolved: bool) -
                 .unwrap_or(&NO_COMPLIANCE),
         },
         status_detail: status_detail(f, resolved),
+    }
+}
+
+/// The CloudFormation type of the finding's resource: a key, or (IAM001, IAM002) an IAM policy
+/// or the user, group or role of an inline policy.
+fn resource_type(f: &Finding) -> &'static str {
+    let Some(arn) = f.resource.as_deref().filter(|_| f.key_arn.is_none()) else {
+        return "AWS::KMS::Key";
+    };
+    let resource = crate::model::arn::Arn::parse(arn).map_or("", |a| a.resource);
+    match resource.split('/').next() {
+        Some("policy") => "AWS::IAM::Policy",
+        Some("role") => "AWS::IAM::Role",
+        Some("user") => "AWS::IAM::User",
+        Some("group") => "AWS::IAM::Group",
+        _ => "AWS::IAM::Resource",
     }
 }
 

@@ -544,7 +544,7 @@ fn result(finding: &Finding, metas: &[&CheckMeta]) -> SarifResult {
         // A synthetic location: GitHub requires a start line, and the whole "file" is line 1.
         None => (super::resource_path(finding), Region { start_line: 1 }),
     };
-    let logical = match &finding.key_arn {
+    let logical = match finding.key_arn.as_ref().or(finding.resource.as_ref()) {
         Some(arn) => LogicalLocation {
             name: super::key_label(finding).to_string(),
             fully_qualified_name: Some(arn.clone()),
