@@ -1,12 +1,14 @@
 //! End to end: effective access through IAM. Two accounts of an emulated Organization (the
 //! management account A and a member B) are seeded with IAM users, groups (with members), roles,
 //! customer-managed policies (attached) and inline policies — with Deny and NotAction statements
-//! and a permissions boundary — and with keys whose policies enable IAM for the account, name roles directly, give another
-//! account use, or leave the key without an administrator; and with grants. `kms-audit scan
-//! --org` must then report, for every key, exactly the access entries written below by hand from
-//! the seeding; read each account's IAM once; turn the IAM-dependent entries into `may` with
-//! `--no-iam` (sending no IAM request); and record a denied IAM read as one coverage gap of its
-//! account while the other account's IAM is still read.
+//! and a permissions boundary — and with keys whose policies enable IAM for the account, name
+//! roles directly, give another account use, or leave the key without an administrator; and with
+//! grants. `kms-audit scan --org` must then report, for every key, exactly the access entries
+//! written below by hand from the seeding; read each account's IAM once; turn the IAM-dependent
+//! entries into `may` with `--no-iam` (sending no IAM request); and record a denied IAM read as
+//! one coverage gap of its account while the other account's IAM is still read. The checks on
+//! access and IAM (IAM001, IAM002, POL004, POL005, POL006) must raise exactly the findings listed
+//! at the end.
 
 use crate::support;
 
@@ -934,7 +936,12 @@ async fn access_through_iam_policies_grants_and_key_policies_across_two_accounts
     ];
     want_sent.sort();
     assert_eq!(sent, want_sent);
-    assert_checks(&report, &estate);
+    assert_checks(
+        &report,
+        &estate,
+        true,
+        &["IAM001", "IAM002", "POL004", "POL005", "POL006"],
+    );
 
     // --no-iam: no IAM request; what depended on IAM is `may`, the rest unchanged.
     let proxy = FaultProxy::start(&emulator.endpoint, (ACCESS_KEY, DEFAULT_ACCOUNT));
@@ -956,7 +963,7 @@ async fn access_through_iam_policies_grants_and_key_policies_across_two_accounts
     );
     assert_eq!(iam_requests(&proxy), vec![], "no IAM request with --no-iam");
     assert_entries(&report, expected_entries(&estate, false, false), &estate);
-    let why = "IAM was not read in this scan (--no-iam)";
+    let why = "--no-iam";
     assert_eq!(
         reported_unknown(&report),
         expected_unknown(&estate, Some(why), Some(why))
@@ -1022,78 +1029,115 @@ async fn a_denied_iam_read_is_one_gap_of_its_account_and_the_other_is_still_read
     assert_entries(&report, expected_entries(&estate, true, false), &estate);
     assert_eq!(
         reported_unknown(&report),
-        expected_unknown(&estate, None, Some("the read failed: AccessDenied"))
+        expected_unknown(
+            &estate,
+            None,
+            Some("iam:GetAccountAuthorizationDetails failed: AccessDenied")
+        )
     );
+    // B's IAM policies are not judged (IAM001/IAM002 on A only); its gap says so.
+    assert_checks(&report, &estate, false, &["IAM001", "IAM002"]);
 }
 
 // ==== Checks on this estate: IAM001, IAM002, POL004, POL005, POL006 ========================
-// These checks are being written on branch `checks`. Each expectation below is asserted as soon
-// as its check is in the catalog (`kms_audit::analysis::catalog()`); until then it is skipped
-// with a line on stderr. When the branch lands, confirm each against its catalog entry.
-//
-// A finding is matched by (check, account, key or none, a text its message must contain).
+// The checks on effective access and IAM, all in one place. A finding is matched by (check,
+// account, its key ARN or, for a finding on an IAM policy, its resource ARN, a text its message
+// must contain); each check must raise exactly the findings listed for it.
 
-/// The findings of each check on the estate, with IAM read in both accounts.
-fn expected_check_findings(e: &Estate) -> Vec<(&'static str, String, Option<String>, String)> {
-    let (a, b) = (e.a.clone(), e.b.clone());
-    let key = |name: &str| Some(e.key(name).to_string());
-    vec![
-        // IAM001 (FSBP KMS.1): a customer-managed policy allows kms:Decrypt/ReEncryptFrom on
-        // all keys: kms-use-all (A) and b-decrypt-all (B); not kms-admin (its NotAction leaves
-        // Decrypt out), not partner-use-a (A's keys only).
-        ("IAM001", a.clone(), None, "kms-use-all".into()),
-        ("IAM001", b.clone(), None, "b-decrypt-all".into()),
-        // IAM002 (FSBP KMS.2): an inline policy does: carol-decrypt-all (B); not readers-decrypt
-        // (one key), and the Denies allow nothing.
-        ("IAM002", b.clone(), None, "carol-decrypt-all".into()),
-        // POL004: CreateGrant without kms:GrantIsForAWSResource for a principal that is not an
-        // AWS service — assumed here to leave out the account root of the key's own account:
-        // key-admin on role-named (kms:*), and B's partner role through its grant on no-admin.
-        ("POL004", a.clone(), key("role-named"), "key-admin".into()),
-        ("POL004", a.clone(), key("no-admin"), "partner".into()),
-        // POL005: a principal other than the account root that can administer and use:
-        // key-admin on role-named; group ops on b-default (b-decrypt-all and ops-manage).
-        ("POL005", a.clone(), key("role-named"), "key-admin".into()),
-        ("POL005", b, key("b-default"), "ops".into()),
-        // POL006: nobody visible can administer: no-admin only.
-        ("POL006", a, key("no-admin"), String::new()),
-    ]
+/// What a finding is about: a key, or an IAM resource (a managed policy, or the identity an inline
+/// policy is embedded in).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Subject {
+    Key(String),
+    Resource(String),
 }
 
-fn assert_checks(report: &Value, e: &Estate) {
+type ExpectedFinding = (&'static str, String, Subject, &'static str);
+
+/// The findings of each check on the estate; `iam_b`: whether B's IAM was read (A's always is).
+/// Without B's IAM only the IAM checks are asserted (`assert_checks`' `checks`).
+fn expected_check_findings(e: &Estate, iam_b: bool) -> Vec<ExpectedFinding> {
+    let (a, b) = (e.a.clone(), e.b.clone());
+    let key = |name: &str| Subject::Key(e.key(name).to_string());
+    let iam =
+        |account: &str, kind: &str, name: &str| Subject::Resource(e.iam_arn(account, kind, name));
+    let mut out = vec![
+        // IAM001 (FSBP KMS.1): a customer-managed policy allows kms:Decrypt/ReEncryptFrom on
+        // all keys: kms-use-all (A) and b-decrypt-all (B); not kms-admin (its NotAction leaves
+        // Decrypt out), not decrypt-only-boundary nor partner-use-a (A's keys only).
+        (
+            "IAM001",
+            a.clone(),
+            iam(&a, "policy", "kms-use-all"),
+            "kms-use-all",
+        ),
+        // POL004: CreateGrant without kms:GrantIsForAWSResource for a principal that is not an
+        // AWS service nor the key account's root: key-admin on role-named (kms:*), and B's
+        // partner role through its grant on no-admin.
+        ("POL004", a.clone(), key("role-named"), "key-admin"),
+        ("POL004", a.clone(), key("no-admin"), "partner"),
+        // POL005: a principal other than the account root that can administer and use:
+        // key-admin on role-named; group ops on b-default (b-decrypt-all and ops-manage).
+        ("POL005", a.clone(), key("role-named"), "key-admin"),
+        ("POL005", b.clone(), key("b-default"), "ops"),
+        // POL006: nobody visible can administer: no-admin only.
+        ("POL006", a, key("no-admin"), ""),
+    ];
+    if iam_b {
+        out.extend([
+            (
+                "IAM001",
+                b.clone(),
+                iam(&b, "policy", "b-decrypt-all"),
+                "b-decrypt-all",
+            ),
+            // IAM002 (FSBP KMS.2): an inline policy does: carol-decrypt-all (B), a finding on
+            // the user it is embedded in; not readers-decrypt (one key), and Denies allow nothing.
+            (
+                "IAM002",
+                b.clone(),
+                iam(&b, "user", "carol"),
+                "carol-decrypt-all",
+            ),
+        ]);
+    }
+    out
+}
+
+/// The findings of `checks` are exactly the expected ones.
+#[track_caller]
+fn assert_checks(report: &Value, e: &Estate, iam_b: bool, checks: &[&str]) {
     let catalog: Vec<&str> = kms_audit::analysis::catalog()
         .all()
         .iter()
         .map(|meta| meta.id.as_str())
         .collect();
     let findings = report["findings"].as_array().expect("findings");
-    for check in ["IAM001", "IAM002", "POL004", "POL005", "POL006"] {
-        if !catalog.contains(&check) {
-            eprintln!("access_e2e: {check} is not in the catalog yet; its expectations wait");
-            continue;
-        }
-        let mut want: Vec<(String, Option<String>, String)> = expected_check_findings(e)
+    for check in checks {
+        assert!(catalog.contains(check), "{check} is not in the catalog");
+        let mut want: Vec<(String, Subject, &str)> = expected_check_findings(e, iam_b)
             .into_iter()
-            .filter(|(id, ..)| *id == check)
-            .map(|(_, account, key, text)| (account, key, text))
+            .filter(|(id, ..)| id == check)
+            .map(|(_, account, subject, text)| (account, subject, text))
             .collect();
         want.sort();
-        let got: Vec<&Value> = findings.iter().filter(|f| f["check_id"] == check).collect();
-        assert_eq!(
-            got.len(),
-            want.len(),
-            "{check}: findings {}",
-            serde_json::to_string_pretty(&got).unwrap_or_default()
-        );
-        for (account, key, text) in &want {
+        let got: Vec<&Value> = findings
+            .iter()
+            .filter(|f| f["check_id"] == *check)
+            .collect();
+        let shown = serde_json::to_string_pretty(&got).unwrap_or_default();
+        assert_eq!(got.len(), want.len(), "{check}: findings {shown}");
+        for (account, subject, text) in &want {
+            let (key, resource) = match subject {
+                Subject::Key(arn) => (Some(arn.as_str()), None),
+                Subject::Resource(arn) => (None, Some(arn.as_str())),
+            };
             assert!(
                 got.iter().any(|f| f["account"] == account.as_str()
-                    && f["key_arn"].as_str().map(str::to_string) == *key
-                    && f["message"]
-                        .as_str()
-                        .is_some_and(|m| m.contains(text.as_str()))),
-                "{check}: no finding for account {account}, key {key:?}, mentioning {text:?} in {}",
-                serde_json::to_string_pretty(&got).unwrap_or_default()
+                    && f["key_arn"].as_str() == key
+                    && f["resource"].as_str() == resource
+                    && f["message"].as_str().is_some_and(|m| m.contains(text))),
+                "{check}: no finding for account {account}, {subject:?}, mentioning {text:?} in {shown}"
             );
         }
     }
