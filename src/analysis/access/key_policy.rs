@@ -27,17 +27,32 @@ pub(crate) fn label(stmt: &Statement) -> String {
 }
 
 /// The Deny statements, then every Allow statement, of the key policy.
-pub(crate) fn evaluate<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy) {
-    for stmt in &policy.statements {
+///
+/// `covered` is [`statement_actions`] of the policy: worked out once per policy, not per key.
+pub(crate) fn evaluate<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy, covered: &[ActionSet]) {
+    for (stmt, actions) in policy.statements.iter().zip(covered) {
         if stmt.effect == crate::policy::Effect::Deny {
-            ev.denies.push(DenyRule::key_policy(stmt, label(stmt)));
+            ev.denies.push(DenyRule::key_policy_covering(
+                stmt,
+                label(stmt),
+                actions.clone(),
+            ));
         }
     }
-    for stmt in &policy.statements {
+    for (stmt, actions) in policy.statements.iter().zip(covered) {
         if stmt.effect == crate::policy::Effect::Allow {
-            allow(ev, stmt);
+            allow(ev, stmt, actions);
         }
     }
+}
+
+/// The classified actions each statement's Action / NotAction covers, in statement order.
+pub(crate) fn statement_actions(policy: &KeyPolicy) -> Vec<ActionSet> {
+    policy
+        .statements
+        .iter()
+        .map(|stmt| select(|a| stmt.actions.covers(a)))
+        .collect()
 }
 
 /// What every candidate of one Allow statement shares.
@@ -92,11 +107,11 @@ impl Base<'_> {
     }
 }
 
-fn allow(ev: &mut Evaluation<'_>, stmt: &Statement) {
-    let actions = select(|a| stmt.actions.covers(a));
+fn allow(ev: &mut Evaluation<'_>, stmt: &Statement, actions: &ActionSet) {
     if actions.is_empty() {
         return;
     }
+    let actions = actions.clone();
     let mut notes = Vec::new();
     match resource_applies(&stmt.resources, &ev.key.arn) {
         Applies::No => return,
@@ -248,7 +263,7 @@ impl Pins {
             }
             return;
         }
-        let Ok(pin) = allow_pin(c, &ev.ctx) else {
+        let Ok(pin) = allow_pin(c, ev.ctx) else {
             return;
         };
         if pin.names_nobody() {
@@ -390,7 +405,7 @@ fn service_candidate(ev: &mut Evaluation<'_>, base: &Base<'_>, service: &str) {
         if !matches!(key.as_str(), "aws:sourceaccount" | "aws:sourcearn") || !consumed.is_empty() {
             continue;
         }
-        if let Ok(pin) = allow_pin(c, &ev.ctx)
+        if let Ok(pin) = allow_pin(c, ev.ctx)
             && let PinTarget::Accounts(list) = &pin.target
         {
             consumed.insert(i);

@@ -71,6 +71,56 @@ pub fn effective_access_with(
     iam: Option<&AccountIam>,
     ctx: &AccessContext,
 ) -> KeyAccess {
+    let analysis = analysis_context(key.account.as_str(), ctx);
+    effective_access_in(key, iam, ctx, &analysis, &mut Shares::default())
+}
+
+/// What the keys evaluated one after the other share: each distinct key policy is parsed once,
+/// and equal entries are one allocation.
+#[derive(Default)]
+pub(crate) struct Shares<'k> {
+    /// Parsed key policies by their text, with each statement's covered actions (the error
+    /// message when one does not parse).
+    policies: std::collections::HashMap<&'k str, Result<Parsed, String>>,
+    entries: crate::model::access::Interner<AccessEntry>,
+}
+
+/// Parsed key policies kept at most (the keys of a policy are usually together in the
+/// inventory, by account and region).
+const PARSED_POLICIES_KEPT: usize = 1024;
+
+/// A parsed key policy and the actions each of its statements covers.
+type Parsed = (KeyPolicy, Vec<classes::ActionSet>);
+
+fn bounded<'m, 'k>(
+    policies: &'m mut std::collections::HashMap<&'k str, Result<Parsed, String>>,
+) -> &'m mut std::collections::HashMap<&'k str, Result<Parsed, String>> {
+    if policies.len() >= PARSED_POLICIES_KEPT {
+        policies.clear();
+    }
+    policies
+}
+
+/// The policy analyzer's context for the keys of `account`: built once per account, not once
+/// per key (it holds the organization's account set).
+pub(crate) fn analysis_context(account: &str, ctx: &AccessContext) -> AnalysisContext {
+    AnalysisContext {
+        key_account: account.to_string(),
+        trusted_accounts: Default::default(),
+        organization_id: ctx.organization_id.clone(),
+        organization_accounts: ctx.organization_accounts.clone(),
+    }
+}
+
+/// [`effective_access_with`] with the analyzer context of the key's account
+/// ([`analysis_context`]) already built.
+pub(crate) fn effective_access_in<'k>(
+    key: &'k KeyRecord,
+    iam: Option<&AccountIam>,
+    ctx: &AccessContext,
+    analysis: &AnalysisContext,
+    shares: &mut Shares<'k>,
+) -> KeyAccess {
     let mut iam_missing = ctx
         .iam_missing_reason
         .clone()
@@ -91,8 +141,17 @@ pub fn effective_access_with(
             unknown.push("key policy: not read".to_string());
             None
         }
-        Some(document) => match KeyPolicy::parse(&document.to_value()) {
-            Ok(policy) => Some(policy),
+        Some(document) => match bounded(&mut shares.policies)
+            .entry(document.json())
+            .or_insert_with(|| {
+                KeyPolicy::parse(&document.to_value())
+                    .map(|policy| {
+                        let covered = key_policy::statement_actions(&policy);
+                        (policy, covered)
+                    })
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok((policy, covered)) => Some((&*policy, covered.as_slice())),
             Err(err) => {
                 unknown.push(format!("key policy: unreadable ({err})"));
                 None
@@ -101,20 +160,15 @@ pub fn effective_access_with(
     };
     let mut ev = Evaluation {
         key,
-        ctx: AnalysisContext {
-            key_account: key.account.to_string(),
-            trusted_accounts: Default::default(),
-            organization_id: ctx.organization_id.clone(),
-            organization_accounts: ctx.organization_accounts.clone(),
-        },
+        ctx: analysis,
         iam,
         iam_missing,
         denies: Vec::new(),
         entries: Vec::new(),
         unknown,
     };
-    if let Some(policy) = &policy {
-        key_policy::evaluate(&mut ev, policy);
+    if let Some((policy, covered)) = policy {
+        key_policy::evaluate(&mut ev, policy, covered);
     }
     match &key.grants {
         Some(grants) => grants::evaluate(&mut ev, grants),
@@ -126,11 +180,19 @@ pub fn effective_access_with(
     let mut entries = std::mem::take(&mut ev.entries);
     entries.sort_by(|a, b| (a.class, &a.principal, &a.path).cmp(&(b.class, &b.principal, &b.path)));
     entries.dedup();
+    // Not `into_iter().map().collect()`: that would keep the entries' (much larger) buffer
+    // behind every key's list of shared entries.
+    let mut shared = Vec::with_capacity(entries.len());
+    shared.extend(
+        entries
+            .into_iter()
+            .map(|entry| shares.entries.intern(entry)),
+    );
     KeyAccess {
         key_arn: key.arn.clone(),
         account: key.account.to_string(),
         region: key.region.to_string(),
-        entries,
+        entries: shared,
         unknown: ev.unknown,
     }
 }
