@@ -30,6 +30,16 @@ pub(crate) fn label(stmt: &Statement) -> String {
 ///
 /// `covered` is [`statement_actions`] of the policy: worked out once per policy, not per key.
 pub(crate) fn evaluate<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy, covered: &[ActionSet]) {
+    denies(ev, policy, covered);
+    for (stmt, actions) in policy.statements.iter().zip(covered) {
+        if stmt.effect == crate::policy::Effect::Allow {
+            allow(ev, stmt, actions);
+        }
+    }
+}
+
+/// The key policy's Deny statements, which also apply to the key's grants.
+pub(crate) fn denies<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy, covered: &[ActionSet]) {
     for (stmt, actions) in policy.statements.iter().zip(covered) {
         if stmt.effect == crate::policy::Effect::Deny {
             ev.denies.push(DenyRule::key_policy_covering(
@@ -39,19 +49,42 @@ pub(crate) fn evaluate<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy, cover
             ));
         }
     }
-    for (stmt, actions) in policy.statements.iter().zip(covered) {
-        if stmt.effect == crate::policy::Effect::Allow {
-            allow(ev, stmt, actions);
-        }
-    }
 }
 
-/// The classified actions each statement's Action / NotAction covers, in statement order.
-pub(crate) fn statement_actions(policy: &KeyPolicy) -> Vec<ActionSet> {
+/// Whether each statement applies to the key (its Resource / NotResource): with the account
+/// and the policy, all the key-policy evaluation takes from the key when IAM is not evaluated.
+pub(crate) fn applies_to(policy: &KeyPolicy, key_arn: &str) -> Vec<Applies> {
     policy
         .statements
         .iter()
-        .map(|stmt| select(|a| stmt.actions.covers(a)))
+        .map(|stmt| resource_applies(&stmt.resources, key_arn))
+        .collect()
+}
+
+/// The classified actions each statement's Action / NotAction covers, in statement order.
+/// `matched` remembers the classified actions of each action pattern, which policies stamped
+/// from one template share.
+pub(crate) fn statement_actions(
+    policy: &KeyPolicy,
+    matched: &mut std::collections::HashMap<String, ActionSet>,
+) -> Vec<ActionSet> {
+    policy
+        .statements
+        .iter()
+        .map(|stmt| {
+            let mut named = ActionSet::new();
+            for pattern in stmt.actions.patterns() {
+                let of_pattern = matched.entry(pattern.clone()).or_insert_with(|| {
+                    select(|a| crate::policy::ActionClause::Action(vec![pattern.clone()]).covers(a))
+                });
+                named.extend(of_pattern.iter().copied());
+            }
+            if stmt.actions.is_not_action() {
+                select(|a| !named.contains(a))
+            } else {
+                named
+            }
+        })
         .collect()
 }
 

@@ -40,6 +40,7 @@ pub use inventory::{access_report, iam_missing_reason};
 pub use predicates::{AllKeysStatement, decrypt_on_all_keys};
 
 use crate::model::KeyRecord;
+use crate::model::access::Shared;
 use crate::model::iam::AccountAuthorizationDetails;
 use crate::policy::{AnalysisContext, KeyPolicy};
 
@@ -83,7 +84,17 @@ pub(crate) struct Shares<'k> {
     /// message when one does not parse).
     policies: std::collections::HashMap<&'k str, Result<Parsed, String>>,
     entries: crate::model::access::Interner<AccessEntry>,
+    /// The classified actions of each action pattern.
+    patterns: std::collections::HashMap<String, classes::ActionSet>,
+    /// What a key policy gives (its entries, and the unknowns it notes) in one account, by
+    /// which statements apply to the key: the same for every key with that policy there, as
+    /// long as no IAM policy is evaluated (IAM statements name resources of their own).
+    key_policy_results: std::collections::HashMap<KeyPolicyCase<'k>, KeyPolicyResult>,
 }
+
+/// (account, policy text, whether each statement applies to the key).
+type KeyPolicyCase<'k> = (&'k str, &'k str, Vec<scope::Applies>);
+type KeyPolicyResult = (Vec<Shared<AccessEntry>>, Vec<String>);
 
 /// Parsed key policies kept at most (the keys of a policy are usually together in the
 /// inventory, by account and region).
@@ -136,6 +147,7 @@ pub(crate) fn effective_access_in<'k>(
         other => other,
     };
     let mut unknown = Vec::new();
+    let text = key.policy.as_ref().map(|document| document.json());
     let policy = match &key.policy {
         None => {
             unknown.push("key policy: not read".to_string());
@@ -146,7 +158,7 @@ pub(crate) fn effective_access_in<'k>(
             .or_insert_with(|| {
                 KeyPolicy::parse(&document.to_value())
                     .map(|policy| {
-                        let covered = key_policy::statement_actions(&policy);
+                        let covered = key_policy::statement_actions(&policy, &mut shares.patterns);
                         (policy, covered)
                     })
                     .map_err(|e| e.to_string())
@@ -167,8 +179,37 @@ pub(crate) fn effective_access_in<'k>(
         entries: Vec::new(),
         unknown,
     };
-    if let Some((policy, covered)) = policy {
-        key_policy::evaluate(&mut ev, policy, covered);
+    // The key policy's entries, shared; `ev.entries` then holds only those still to share.
+    let mut kept: Vec<Shared<AccessEntry>> = Vec::new();
+    match (policy, text) {
+        (Some((policy, covered)), Some(text)) if ev.iam.is_none() => {
+            let case = (
+                key.account.as_str(),
+                text,
+                key_policy::applies_to(policy, &key.arn),
+            );
+            if shares.key_policy_results.len() >= PARSED_POLICIES_KEPT {
+                shares.key_policy_results.clear();
+            }
+            match shares.key_policy_results.get(&case) {
+                Some((entries, unknown)) => {
+                    kept = entries.clone();
+                    ev.unknown = unknown.clone();
+                    key_policy::denies(&mut ev, policy, covered);
+                }
+                None => {
+                    key_policy::evaluate(&mut ev, policy, covered);
+                    let found = std::mem::take(&mut ev.entries);
+                    kept = Vec::with_capacity(found.len());
+                    kept.extend(found.into_iter().map(|entry| shares.entries.intern(entry)));
+                    shares
+                        .key_policy_results
+                        .insert(case, (kept.clone(), ev.unknown.clone()));
+                }
+            }
+        }
+        (Some((policy, covered)), _) => key_policy::evaluate(&mut ev, policy, covered),
+        (None, _) => {}
     }
     match &key.grants {
         Some(grants) => grants::evaluate(&mut ev, grants),
@@ -177,17 +218,20 @@ pub(crate) fn effective_access_in<'k>(
         }
         None => ev.note_unknown("grants: not collected".to_string()),
     }
-    let mut entries = std::mem::take(&mut ev.entries);
-    entries.sort_by(|a, b| (a.class, &a.principal, &a.path).cmp(&(b.class, &b.principal, &b.path)));
-    entries.dedup();
-    // Not `into_iter().map().collect()`: that would keep the entries' (much larger) buffer
-    // behind every key's list of shared entries.
-    let mut shared = Vec::with_capacity(entries.len());
+    // In the order they were found (key policy, then grants), sorted (stably) and without
+    // repeats. Not `into_iter().map().collect()` on the entries: that would keep their (much
+    // larger) buffer behind every key's list of shared entries.
+    let entries = std::mem::take(&mut ev.entries);
+    let mut shared = Vec::with_capacity(kept.len() + entries.len());
+    shared.extend(kept);
     shared.extend(
         entries
             .into_iter()
             .map(|entry| shares.entries.intern(entry)),
     );
+    shared.sort_by(|a, b| (a.class, &a.principal, &a.path).cmp(&(b.class, &b.principal, &b.path)));
+    shared.dedup_by(|a, b| **a == **b);
+    shared.shrink_to_fit();
     KeyAccess {
         key_arn: key.arn.clone(),
         account: key.account.to_string(),
