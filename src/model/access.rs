@@ -228,8 +228,8 @@ pub struct KeyAccess {
     pub key_arn: String,
     pub account: String,
     pub region: String,
-    /// By class, then principal, then path. Keys with the same policy in one account share
-    /// equal entries (one allocation each, [`Shared`]).
+    /// By class, then principal, then path.
+    // Keys with the same policy in one account share equal entries (one allocation each).
     pub entries: Vec<Shared<AccessEntry>>,
     /// Inputs the analysis lacked (the key policy, the grants, the account's IAM policies),
     /// each with why: the entries are incomplete when this is not empty.
