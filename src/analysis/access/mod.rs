@@ -96,21 +96,8 @@ pub(crate) struct Shares<'k> {
 type KeyPolicyCase<'k> = (&'k str, &'k str, Vec<scope::Applies>);
 type KeyPolicyResult = (Vec<Shared<AccessEntry>>, Vec<String>);
 
-/// Parsed key policies kept at most (the keys of a policy are usually together in the
-/// inventory, by account and region).
-const PARSED_POLICIES_KEPT: usize = 1024;
-
 /// A parsed key policy and the actions each of its statements covers.
 type Parsed = (KeyPolicy, Vec<classes::ActionSet>);
-
-fn bounded<'m, 'k>(
-    policies: &'m mut std::collections::HashMap<&'k str, Result<Parsed, String>>,
-) -> &'m mut std::collections::HashMap<&'k str, Result<Parsed, String>> {
-    if policies.len() >= PARSED_POLICIES_KEPT {
-        policies.clear();
-    }
-    policies
-}
 
 /// The policy analyzer's context for the keys of `account`: built once per account, not once
 /// per key (it holds the organization's account set).
@@ -153,16 +140,14 @@ pub(crate) fn effective_access_in<'k>(
             unknown.push("key policy: not read".to_string());
             None
         }
-        Some(document) => match bounded(&mut shares.policies)
-            .entry(document.json())
-            .or_insert_with(|| {
-                KeyPolicy::parse(&document.to_value())
-                    .map(|policy| {
-                        let covered = key_policy::statement_actions(&policy, &mut shares.patterns);
-                        (policy, covered)
-                    })
-                    .map_err(|e| e.to_string())
-            }) {
+        Some(document) => match shares.policies.entry(document.json()).or_insert_with(|| {
+            KeyPolicy::parse(&document.to_value())
+                .map(|policy| {
+                    let covered = key_policy::statement_actions(&policy, &mut shares.patterns);
+                    (policy, covered)
+                })
+                .map_err(|e| e.to_string())
+        }) {
             Ok((policy, covered)) => Some((&*policy, covered.as_slice())),
             Err(err) => {
                 unknown.push(format!("key policy: unreadable ({err})"));
@@ -188,9 +173,6 @@ pub(crate) fn effective_access_in<'k>(
                 text,
                 key_policy::applies_to(policy, &key.arn),
             );
-            if shares.key_policy_results.len() >= PARSED_POLICIES_KEPT {
-                shares.key_policy_results.clear();
-            }
             match shares.key_policy_results.get(&case) {
                 Some((entries, unknown)) => {
                     kept = entries.clone();
