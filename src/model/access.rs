@@ -3,8 +3,11 @@
 //!
 //! These types are part of the JSON report: field names are snake_case and stable.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A class of KMS actions on a key.
 #[derive(
@@ -250,7 +253,7 @@ impl AccessCondition {
 }
 
 /// One principal that can perform one class of actions on the key, by one path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct AccessEntry {
     pub class: ActionClass,
     pub principal: Principal,
@@ -276,7 +279,8 @@ pub struct KeyAccess {
     pub account: String,
     pub region: String,
     /// By class, then principal, then path.
-    pub entries: Vec<AccessEntry>,
+    // Keys with the same policy in one account share equal entries (one allocation each).
+    pub entries: Vec<Shared<AccessEntry>>,
     /// Inputs the analysis lacked (the key policy, the grants, the account's IAM policies),
     /// each with why: the entries are incomplete when this is not empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -297,5 +301,95 @@ impl AccessReport {
     /// The access of the key with this ARN.
     pub fn key(&self, arn: &str) -> Option<&KeyAccess> {
         self.keys.iter().find(|k| k.key_arn == arn)
+    }
+}
+
+/// A value shared by every key it appears in (an access entry is often the same for all the
+/// keys of an account that share a policy): read, written and described exactly as the value
+/// itself.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared<T>(Arc<T>);
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Self {
+        Shared(Arc::new(value))
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> From<T> for Shared<T> {
+    fn from(value: T) -> Self {
+        Shared::new(value)
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Shared::new)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Shared<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// One copy of each distinct value: equal values come back as the same [`Shared`].
+#[derive(Debug)]
+pub struct Interner<T> {
+    seen: std::collections::HashSet<Shared<T>>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner {
+            seen: std::collections::HashSet::new(),
+        }
+    }
+}
+
+impl<T: Eq + std::hash::Hash> Interner<T> {
+    /// The shared copy of `value`.
+    pub fn intern(&mut self, value: T) -> Shared<T> {
+        if let Some(found) = self.seen.get(&value) {
+            return found.clone();
+        }
+        let shared = Shared::new(value);
+        self.seen.insert(shared.clone());
+        shared
+    }
+}
+
+impl<T> std::borrow::Borrow<T> for Shared<T> {
+    fn borrow(&self) -> &T {
+        &self.0
     }
 }

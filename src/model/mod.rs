@@ -19,6 +19,7 @@ mod tags;
 
 pub mod access;
 pub mod arn;
+pub mod parallel;
 pub mod regions;
 pub mod saved_report;
 pub mod timestamp;

@@ -19,8 +19,6 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use serde::{Serialize, Serializer};
-
 use serde_json::{Map, Value, json};
 
 use crate::model::{BaselineState, Finding, KeyRecord, Report, Severity};
@@ -32,14 +30,28 @@ const TYPES: &str = "Software and Configuration Checks/AWS Security Best Practic
 /// Security Hub rejects a `ProductFields` value longer than this.
 const MAX_PRODUCT_FIELD: usize = 2048;
 
-/// Writes `{"Findings": [...]}`, building and serializing one finding at a time.
+/// Writes `{"Findings": [...]}` exactly as serde_json's pretty printer does, the findings built
+/// and serialized on every core, a bounded batch at a time, and written in report order.
 pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let builder = AsffBuilder::new(report);
-    let request = Request {
-        findings: Findings { builder: &builder },
+    if report.findings.is_empty() && report.resolved.is_empty() {
+        return out.write_all(b"{\n  \"Findings\": []\n}\n");
+    }
+    out.write_all(b"{\n  \"Findings\": [")?;
+    let current = report.findings.len();
+    let element = |index: usize, finding: &Finding, resolved: bool, buffer: &mut Vec<u8>| {
+        buffer.extend_from_slice(if index == 0 { b"\n    " } else { b",\n    " });
+        let text = serde_json::to_vec_pretty(&builder.finding(finding, resolved))?;
+        crate::model::parallel::push_indented_json(buffer, &text, 2);
+        Ok(())
     };
-    serde_json::to_writer_pretty(&mut *out, &request)?;
-    out.write_all(b"\n")
+    crate::model::parallel::write_each(&report.findings, out, |i, f, buffer| {
+        element(i, f, false, buffer)
+    })?;
+    crate::model::parallel::write_each(&report.resolved, out, |i, f, buffer| {
+        element(current + i, f, true, buffer)
+    })?;
+    out.write_all(b"\n  ]\n}\n")
 }
 
 /// Builds the ASFF finding of any finding of one report (with its key's details from the
@@ -69,31 +81,6 @@ impl<'a> AsffBuilder<'a> {
 /// The `Id` of a finding in Security Hub: stable across scans.
 pub fn finding_id(finding: &Finding) -> String {
     format!("kms-audit/{}/{}", finding.check_id, finding.fingerprint)
-}
-
-/// The `BatchImportFindings` request.
-#[derive(Serialize)]
-struct Request<'a> {
-    #[serde(rename = "Findings")]
-    findings: Findings<'a>,
-}
-
-/// The findings, then those resolved since the baseline, each built only when it is written.
-struct Findings<'a> {
-    builder: &'a AsffBuilder<'a>,
-}
-
-impl Serialize for Findings<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let report = self.builder.report;
-        let current = report.findings.iter().map(|f| (f, false));
-        let resolved = report.resolved.iter().map(|f| (f, true));
-        serializer.collect_seq(
-            current
-                .chain(resolved)
-                .map(|(finding, is_resolved)| self.builder.finding(finding, is_resolved)),
-        )
-    }
 }
 
 fn asff_finding(

@@ -328,29 +328,42 @@ pub fn summarize(report: &Report) -> ComplianceSummary {
         }
     }
 
+    // Every control of every framework, in order; each is worked out on its own (on every
+    // core), then they are put back under their frameworks.
+    let mut controls: Vec<(usize, String, String, Vec<&'static CheckMeta>)> = Vec::new();
+    for (index, def) in FRAMEWORKS.iter().enumerate() {
+        let mut ids: Vec<(String, String)> = def
+            .controls
+            .iter()
+            .map(|(id, title)| (id.to_string(), title.to_string()))
+            .collect();
+        for (framework, control) in mapped.keys() {
+            if *framework == def.id && !ids.iter().any(|(id, _)| id == control) {
+                ids.push((control.clone(), String::new()));
+            }
+        }
+        for (id, title) in ids {
+            let checks = mapped
+                .get(&(def.id, id.clone()))
+                .cloned()
+                .unwrap_or_default();
+            controls.push((index, id, title, checks));
+        }
+    }
+    let mut results = crate::model::parallel::map_large(&controls, 1, |(_, id, title, checks)| {
+        control_result(report, &facts, id.clone(), title.clone(), checks)
+    })
+    .into_iter()
+    .zip(controls.iter().map(|(index, ..)| *index))
+    .peekable();
     let frameworks = FRAMEWORKS
         .iter()
-        .map(|def| {
-            let mut ids: Vec<(String, String)> = def
-                .controls
-                .iter()
-                .map(|(id, title)| (id.to_string(), title.to_string()))
-                .collect();
-            for (framework, control) in mapped.keys() {
-                if *framework == def.id && !ids.iter().any(|(id, _)| id == control) {
-                    ids.push((control.clone(), String::new()));
-                }
+        .enumerate()
+        .map(|(index, def)| {
+            let mut controls = Vec::new();
+            while let Some((result, _)) = results.next_if(|(_, of)| *of == index) {
+                controls.push(result);
             }
-            let controls = ids
-                .into_iter()
-                .map(|(id, title)| {
-                    let checks = mapped
-                        .get(&(def.id, id.clone()))
-                        .cloned()
-                        .unwrap_or_default();
-                    control_result(report, &facts, id, title, &checks)
-                })
-                .collect();
             FrameworkResult {
                 id: def.id.to_string(),
                 name: def.name.to_string(),

@@ -329,8 +329,10 @@ fn finding_row(f: &Finding) -> Vec<Cell> {
 /// the borders between chunks are left out, so the result reads as a single table.
 fn write_long_group(style: &Style, group: &[&Finding], out: &mut dyn Write) -> std::io::Result<()> {
     let widths = long_group_widths(group, style.width);
-    let chunks = group.chunks(ROWS_PER_CHUNK).count();
-    for (index, chunk) in group.chunks(ROWS_PER_CHUNK).enumerate() {
+    let chunks: Vec<&[&Finding]> = group.chunks(ROWS_PER_CHUNK).collect();
+    // Each chunk is rendered on its own, so the chunks are rendered on every core (a few at a
+    // time) and written in order.
+    crate::model::parallel::write_each_in_rounds(&chunks, 1, 2, out, |index, chunk, buffer| {
         let mut table = if index == 0 {
             style.table(&FINDING_COLUMNS)
         } else {
@@ -339,20 +341,20 @@ fn write_long_group(style: &Style, group: &[&Finding], out: &mut dyn Write) -> s
         // Every chunk as wide as the whole table, even when its messages are short.
         table.set_content_arrangement(ContentArrangement::DynamicFullWidth);
         table.set_constraints(widths.map(|w| ColumnConstraint::Absolute(Width::Fixed(w))));
-        for f in chunk {
+        for f in *chunk {
             table.add_row(finding_row(f));
         }
         let text = table.to_string();
         let mut lines: Vec<&str> = text.lines().collect();
-        if index + 1 < chunks {
+        if index + 1 < chunks.len() {
             lines.pop(); // the bottom border: the next chunk continues the table
         }
         let skip = usize::from(index > 0); // the top border of a continuation
         for line in &lines[skip..] {
-            writeln!(out, "{line}")?;
+            writeln!(buffer, "{line}")?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Column widths (padding included) for a long group: check, place and key as wide as their

@@ -77,10 +77,16 @@ pub(crate) struct DenyRule<'a> {
 }
 
 impl<'a> DenyRule<'a> {
-    pub(crate) fn key_policy(stmt: &'a Statement, label: String) -> DenyRule<'a> {
+    /// A Deny statement of the key policy; `covered`: the classified actions it covers
+    /// (worked out once per policy).
+    pub(crate) fn key_policy_covering(
+        stmt: &'a Statement,
+        label: String,
+        covered: ActionSet,
+    ) -> DenyRule<'a> {
         DenyRule {
             label,
-            covered: select(|a| stmt.actions.covers(a)),
+            covered,
             source: Source::KeyPolicy(stmt),
         }
     }

@@ -28,7 +28,7 @@ pub struct AccessContext {
 /// The state of one key's analysis.
 pub(crate) struct Evaluation<'a> {
     pub key: &'a KeyRecord,
-    pub ctx: AnalysisContext,
+    pub ctx: &'a AnalysisContext,
     pub iam: Option<&'a AccountIam>,
     /// Why IAM was not read, when it was not.
     pub iam_missing: String,
@@ -60,7 +60,7 @@ impl Evaluation<'_> {
             if overlap.is_empty() {
                 continue;
             }
-            match rule.outcome(&subject, &self.key.arn, &self.ctx) {
+            match rule.outcome(&subject, &self.key.arn, self.ctx) {
                 Outcome::Removes => actions.retain(|a| !overlap.contains(a)),
                 Outcome::NoEffect => {}
                 Outcome::May(why) => {

@@ -9,7 +9,8 @@ use crate::model::iam::OPERATION as IAM_OPERATION;
 
 use super::evaluate::AccessContext;
 use super::identity::AccountIam;
-use super::{NOT_EVALUATED, effective_access_with};
+use super::{NOT_EVALUATED, Shares, analysis_context, effective_access_in};
+use crate::policy::AnalysisContext;
 
 /// Effective access of every key in `report`'s inventory, in inventory order.
 pub fn access_report(report: &Report, organization_id: Option<&str>) -> AccessReport {
@@ -28,20 +29,32 @@ pub fn access_report(report: &Report, organization_id: Option<&str>) -> AccessRe
             .map(|accounts| accounts.iter().cloned().collect()),
         iam_missing_reason: None,
     };
-    let mut contexts: BTreeMap<&str, AccessContext> = BTreeMap::new();
-    let keys: Vec<KeyAccess> = report
-        .inventory
-        .keys
-        .iter()
-        .map(|key| {
-            let account = key.account.as_str();
-            let ctx = contexts.entry(account).or_insert_with(|| AccessContext {
+    // Each account's contexts are built once, before the keys are shared out between threads.
+    let mut contexts: BTreeMap<&str, (AccessContext, AnalysisContext)> = BTreeMap::new();
+    for key in &report.inventory.keys {
+        let account = key.account.as_str();
+        contexts.entry(account).or_insert_with(|| {
+            let ctx = AccessContext {
                 iam_missing_reason: iam_missing_reason(report, account),
                 ..base.clone()
-            });
-            effective_access_with(key, iam.get(account), ctx)
-        })
-        .collect();
+            };
+            let analysis = analysis_context(account, &ctx);
+            (ctx, analysis)
+        });
+    }
+    // On every core, in inventory order; each thread shares policies and entries among its keys.
+    let keys: Vec<KeyAccess> =
+        crate::model::parallel::map_chunks(&report.inventory.keys, |chunk| {
+            let mut shares = Shares::default();
+            chunk
+                .iter()
+                .map(|key| {
+                    let account = key.account.as_str();
+                    let (ctx, analysis) = &contexts[account];
+                    effective_access_in(key, iam.get(account), ctx, analysis, &mut shares)
+                })
+                .collect()
+        });
     AccessReport {
         not_evaluated: NOT_EVALUATED.iter().map(|s| s.to_string()).collect(),
         keys,

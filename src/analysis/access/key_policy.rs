@@ -27,17 +27,65 @@ pub(crate) fn label(stmt: &Statement) -> String {
 }
 
 /// The Deny statements, then every Allow statement, of the key policy.
-pub(crate) fn evaluate<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy) {
-    for stmt in &policy.statements {
-        if stmt.effect == crate::policy::Effect::Deny {
-            ev.denies.push(DenyRule::key_policy(stmt, label(stmt)));
-        }
-    }
-    for stmt in &policy.statements {
+///
+/// `covered` is [`statement_actions`] of the policy: worked out once per policy, not per key.
+pub(crate) fn evaluate<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy, covered: &[ActionSet]) {
+    denies(ev, policy, covered);
+    for (stmt, actions) in policy.statements.iter().zip(covered) {
         if stmt.effect == crate::policy::Effect::Allow {
-            allow(ev, stmt);
+            allow(ev, stmt, actions);
         }
     }
+}
+
+/// The key policy's Deny statements, which also apply to the key's grants.
+pub(crate) fn denies<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy, covered: &[ActionSet]) {
+    for (stmt, actions) in policy.statements.iter().zip(covered) {
+        if stmt.effect == crate::policy::Effect::Deny {
+            ev.denies.push(DenyRule::key_policy_covering(
+                stmt,
+                label(stmt),
+                actions.clone(),
+            ));
+        }
+    }
+}
+
+/// Whether each statement applies to the key (its Resource / NotResource): with the account
+/// and the policy, all the key-policy evaluation takes from the key when IAM is not evaluated.
+pub(crate) fn applies_to(policy: &KeyPolicy, key_arn: &str) -> Vec<Applies> {
+    policy
+        .statements
+        .iter()
+        .map(|stmt| resource_applies(&stmt.resources, key_arn))
+        .collect()
+}
+
+/// The classified actions each statement's Action / NotAction covers, in statement order.
+/// `matched` remembers the classified actions of each action pattern, which policies stamped
+/// from one template share.
+pub(crate) fn statement_actions(
+    policy: &KeyPolicy,
+    matched: &mut std::collections::HashMap<String, ActionSet>,
+) -> Vec<ActionSet> {
+    policy
+        .statements
+        .iter()
+        .map(|stmt| {
+            let mut named = ActionSet::new();
+            for pattern in stmt.actions.patterns() {
+                let of_pattern = matched.entry(pattern.clone()).or_insert_with(|| {
+                    select(|a| crate::policy::ActionClause::Action(vec![pattern.clone()]).covers(a))
+                });
+                named.extend(of_pattern.iter().copied());
+            }
+            if stmt.actions.is_not_action() {
+                select(|a| !named.contains(a))
+            } else {
+                named
+            }
+        })
+        .collect()
 }
 
 /// What every candidate of one Allow statement shares.
@@ -92,11 +140,11 @@ impl Base<'_> {
     }
 }
 
-fn allow(ev: &mut Evaluation<'_>, stmt: &Statement) {
-    let actions = select(|a| stmt.actions.covers(a));
+fn allow(ev: &mut Evaluation<'_>, stmt: &Statement, actions: &ActionSet) {
     if actions.is_empty() {
         return;
     }
+    let actions = actions.clone();
     let mut notes = Vec::new();
     match resource_applies(&stmt.resources, &ev.key.arn) {
         Applies::No => return,
@@ -248,7 +296,7 @@ impl Pins {
             }
             return;
         }
-        let Ok(pin) = allow_pin(c, &ev.ctx) else {
+        let Ok(pin) = allow_pin(c, ev.ctx) else {
             return;
         };
         if pin.names_nobody() {
@@ -355,7 +403,7 @@ fn explicit(ev: &mut Evaluation<'_>, base: &Base<'_>, set: &PrincipalSet) {
             && account != key_account
         {
             cand.notes.push(format!(
-                "it also needs an IAM policy of account {account} that allows it (not read)"
+                "it also needs an IAM policy of account {account} that allows it (the IAM policies of other accounts are not evaluated)"
             ));
         }
         same_account_identity(ev, &mut cand);
@@ -390,7 +438,7 @@ fn service_candidate(ev: &mut Evaluation<'_>, base: &Base<'_>, service: &str) {
         if !matches!(key.as_str(), "aws:sourceaccount" | "aws:sourcearn") || !consumed.is_empty() {
             continue;
         }
-        if let Ok(pin) = allow_pin(c, &ev.ctx)
+        if let Ok(pin) = allow_pin(c, ev.ctx)
             && let PinTarget::Accounts(list) = &pin.target
         {
             consumed.insert(i);

@@ -79,7 +79,10 @@ fn covers_every_key(resources: &ResourceClause) -> bool {
 impl KeyAccess {
     /// The entries of one class.
     pub fn of_class(&self, class: ActionClass) -> impl Iterator<Item = &AccessEntry> {
-        self.entries.iter().filter(move |e| e.class == class)
+        self.entries
+            .iter()
+            .map(|e| &**e)
+            .filter(move |e| e.class == class)
     }
 
     /// CreateGrant for a principal that is not an AWS service, without a

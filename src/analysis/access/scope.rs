@@ -6,7 +6,7 @@ use crate::policy::{Condition, ResourceClause, resource_matches};
 use crate::model::access::AccessCondition;
 
 /// Whether a statement's resource element covers the key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Applies {
     Yes,
     No,

@@ -174,11 +174,18 @@ pub const REGISTRY: &[Check] = &[
     },
 ];
 
+/// The checks that share one [`CheckRun`]'s key-policy analyses: they run as one job, on one
+/// thread, so each policy is still analysed once.
+const SHARED_POLICY_ANALYSES: &[&str] = &["POL001", "POL002", "POL003"];
+
 /// Runs every enabled check. The config's severity overrides are applied once, to checks and
 /// drift alike, by [`crate::analysis::analyze`].
+///
+/// The checks are independent pure functions of the context, so they run as jobs on every core
+/// (each thread with its own [`CheckRun`]); the findings are joined in [`REGISTRY`] order, as a
+/// sequential run gives them.
 pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
-    let run = CheckRun::new(*ctx);
-    let mut findings = Vec::new();
+    let mut enabled: Vec<(&Check, &CheckMeta)> = Vec::new();
     for check in REGISTRY {
         if !ctx.config.is_enabled(check.id()) {
             continue;
@@ -188,7 +195,63 @@ pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
             tracing::error!("check {} has no catalog entry; skipped", check.id());
             continue;
         };
-        findings.extend((check.run)(meta, &run));
+        enabled.push((check, meta));
+    }
+    // One job per check, but one for all the checks that share the policy analyses.
+    let mut jobs: Vec<Vec<usize>> = Vec::new();
+    let mut shared_job = None;
+    for (i, (check, _)) in enabled.iter().enumerate() {
+        if SHARED_POLICY_ANALYSES.contains(&check.id()) {
+            match shared_job {
+                Some(job) => {
+                    let job: &mut Vec<usize> = &mut jobs[job];
+                    job.push(i);
+                }
+                None => {
+                    shared_job = Some(jobs.len());
+                    jobs.push(vec![i]);
+                }
+            }
+        } else {
+            jobs.push(vec![i]);
+        }
+    }
+    let threads = crate::model::parallel::threads().min(jobs.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let worker = || {
+        let run = CheckRun::new(*ctx);
+        let mut done: Vec<(usize, Vec<Finding>)> = Vec::new();
+        loop {
+            let job = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(members) = jobs.get(job) else {
+                break;
+            };
+            for &i in members {
+                let (check, meta) = enabled[i];
+                done.push((i, (check.run)(meta, &run)));
+            }
+        }
+        done
+    };
+    let mut results: Vec<(usize, Vec<Finding>)> = if threads == 1 {
+        worker()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
+            let mut results = worker();
+            for handle in handles {
+                match handle.join() {
+                    Ok(done) => results.extend(done),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            results
+        })
+    };
+    results.sort_by_key(|(i, _)| *i);
+    let mut findings = Vec::with_capacity(results.iter().map(|(_, f)| f.len()).sum());
+    for (_, found) in results {
+        findings.extend(found);
     }
     findings
 }

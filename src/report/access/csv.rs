@@ -189,7 +189,7 @@ mod tests {
                 key_arn: arn.into(),
                 account: "111122223333".into(),
                 region: "eu-west-1".into(),
-                entries: vec![entry],
+                entries: vec![entry.into()],
                 unknown: Vec::new(),
             },
             KeyAccess {

@@ -38,12 +38,16 @@ pub const PROFILES: [&str; 1] = ["cloud"];
 /// report (a large inventory has tens of thousands of findings), nothing is copied per line.
 pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let context = Context::new(report);
-    let current = report.findings.iter().map(|f| (f, false));
-    let resolved = report.resolved.iter().map(|f| (f, true));
-    for (finding, is_resolved) in current.chain(resolved) {
-        let event = detection_finding(&context, finding, is_resolved);
-        serde_json::to_writer(&mut *out, &event)?;
-        out.write_all(b"\n")?;
+    // One line per finding, built on every core and written in report order.
+    for (findings, is_resolved) in [(&report.findings, false), (&report.resolved, true)] {
+        crate::model::parallel::write_each(findings, out, |_, finding, line| {
+            serde_json::to_writer(
+                &mut *line,
+                &detection_finding(&context, finding, is_resolved),
+            )?;
+            line.push(b'\n');
+            Ok(())
+        })?;
     }
     Ok(())
 }

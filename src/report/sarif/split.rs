@@ -306,13 +306,20 @@ fn plan<'a>(
             left_out += 1;
         }
     }
+    // Every result is measured once, on every core, before the accounts are split.
+    let included: Vec<&Finding> = by_account.values().flatten().copied().collect();
+    let lengths = crate::model::parallel::map(&included, |finding| result_len(finding, rules));
     let mut sizer = Sizer {
         report,
         rules,
         options,
         scope,
         limits,
-        sizes: HashMap::new(),
+        sizes: included
+            .iter()
+            .zip(lengths)
+            .map(|(finding, len)| (*finding as *const Finding, len))
+            .collect(),
     };
     let mut plan = Plan {
         parts: Vec::new(),
@@ -466,8 +473,8 @@ pub fn write_split_with(
     std::fs::create_dir_all(dir)?;
     let scope = super::scope(report);
     let previous = read_manifest(&dir.join(MANIFEST)).ok();
-    let mut files = Vec::new();
-    for part in &plan.parts {
+    // The files are independent: written on every core, listed in plan order.
+    let written = crate::model::parallel::map_large(&plan.parts, 1, |part| {
         let file = part.key.file_name();
         let run = RunSpec {
             category: options
@@ -480,7 +487,7 @@ pub fn write_split_with(
         crate::report::write_atomic_with(&dir.join(&file), |out| {
             write_log(report, &rules, &run, false, out)
         })?;
-        files.push(FileEntry {
+        Ok(FileEntry {
             file,
             category: part.key.category(&options.category_prefix, scope),
             account: part.key.account.clone(),
@@ -489,8 +496,11 @@ pub fn write_split_with(
             bucket: part.key.bucket.map(|(i, n)| format!("{i}/{n}")),
             results: part.findings.len(),
             bytes: part.bytes,
-        });
-    }
+        })
+    });
+    let files = written
+        .into_iter()
+        .collect::<std::io::Result<Vec<FileEntry>>>()?;
     for skipped in &plan.skipped {
         tracing::warn!(
             "SARIF: no file for account {} ({}); its code scanning alerts are left as they were",
