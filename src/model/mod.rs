@@ -390,10 +390,24 @@ pub struct Report {
     pub resolved: Vec<Finding>,
     /// Who can use, administer and delegate each key (effective access), from the key policy,
     /// the grants and, where read, the account's IAM policies. Computed by the analysis, like
-    /// the findings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// the findings; a saved report's copy is never read back (it is most of a large report,
+    /// and the analysis gives the same from the inventory), so `report`, `merge`, `publish`
+    /// and `--baseline` skip over it.
+    #[serde(
+        default,
+        deserialize_with = "skip_saved_access",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access: Option<access::AccessReport>,
     pub summary: Summary,
+}
+
+/// Reads past a saved report's `access` without building it (see [`Report::access`]).
+fn skip_saved_access<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<access::AccessReport>, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer)?;
+    Ok(None)
 }
 
 /// Which shard of a sharded scan a report covers (`scan --shard K/N`), so `kms-audit merge` can

@@ -617,6 +617,10 @@ fn asff_is_a_batch_import_request() {
 fn json_round_trips() {
     let report = report_fixture::analyzed();
     let text = render(&report, Format::Json);
-    let back = kms_audit::model::saved_report::parse_report("sample.json", &text).expect("parses");
+    let mut back =
+        kms_audit::model::saved_report::parse_report("sample.json", &text).expect("parses");
+    // Effective access is not read back but recomputed from the inventory, to the same result.
+    assert_eq!(back.access, None, "a saved report's access is skipped");
+    kms_audit::analysis::ensure_access(&mut back, &report_fixture::inputs());
     assert_eq!(back, report);
 }
