@@ -288,13 +288,150 @@ pub struct KeyAccess {
 }
 
 /// The effective access of every key of a report (its `access` field).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+///
+/// In the JSON report each distinct entry is written once, in `entries`, and each key lists
+/// the positions of its own ([`AccessReportJson`]): the same few entries repeat across the
+/// thousands of keys of an account, and written per key they were most of a large report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessReport {
     /// What the analysis never evaluates (service control policies, …), so no entry is read
     /// as final.
     pub not_evaluated: Vec<String>,
     /// One per key of the inventory, in inventory order.
     pub keys: Vec<KeyAccess>,
+}
+
+/// Effective access, as the JSON report writes it (its `access` field): each distinct entry
+/// once, and each key's entries as positions in that list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AccessReportJson<E = AccessEntry, K = KeyAccessJson> {
+    /// What the analysis never evaluates (service control policies, …), so no entry is read
+    /// as final.
+    pub not_evaluated: Vec<String>,
+    /// Every distinct entry once, in the order the keys first name them.
+    pub entries: Vec<E>,
+    /// One per key of the inventory, in inventory order.
+    pub keys: Vec<K>,
+}
+
+/// Who can do what with one key: its entries are positions in `access.entries`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "KeyAccess")]
+pub struct KeyAccessJson {
+    pub key_arn: String,
+    pub account: String,
+    pub region: String,
+    /// Positions in `access.entries` (from 0), by class, then principal, then path.
+    pub entries: Vec<usize>,
+    /// Inputs the analysis lacked (the key policy, the grants, the account's IAM policies),
+    /// each with why: the entries are incomplete when this is not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+}
+
+/// A key's access as written: its fields, borrowed, with its entries' positions.
+#[derive(Serialize)]
+struct KeyAccessOut<'a> {
+    key_arn: &'a str,
+    account: &'a str,
+    region: &'a str,
+    entries: &'a [usize],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    unknown: &'a [String],
+}
+
+impl Serialize for AccessReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use std::collections::HashMap;
+        // Equal entries are usually one allocation: look the pointer up first, and compare
+        // values only for allocations not seen yet, so equal entries share a position whatever
+        // the analysis shared.
+        let mut by_pointer: HashMap<*const AccessEntry, usize> = HashMap::new();
+        let mut by_value: HashMap<&AccessEntry, usize> = HashMap::new();
+        let mut entries: Vec<&AccessEntry> = Vec::new();
+        let positions: Vec<Vec<usize>> = self
+            .keys
+            .iter()
+            .map(|key| {
+                key.entries
+                    .iter()
+                    .map(|entry| {
+                        let pointer: *const AccessEntry = &**entry;
+                        *by_pointer.entry(pointer).or_insert_with(|| {
+                            *by_value.entry(&**entry).or_insert_with(|| {
+                                entries.push(&**entry);
+                                entries.len() - 1
+                            })
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let keys: Vec<KeyAccessOut<'_>> = self
+            .keys
+            .iter()
+            .zip(&positions)
+            .map(|(key, entries)| KeyAccessOut {
+                key_arn: &key.key_arn,
+                account: &key.account,
+                region: &key.region,
+                entries,
+                unknown: &key.unknown,
+            })
+            .collect();
+        AccessReportJson {
+            not_evaluated: self.not_evaluated.clone(),
+            entries,
+            keys,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccessReport {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = AccessReportJson::<AccessEntry, KeyAccessJson>::deserialize(deserializer)?;
+        let entries: Vec<Shared<AccessEntry>> = json.entries.into_iter().map(Shared::new).collect();
+        let keys = json
+            .keys
+            .into_iter()
+            .map(|key| {
+                let shared = key
+                    .entries
+                    .iter()
+                    .map(|&at| {
+                        entries.get(at).cloned().ok_or_else(|| {
+                            serde::de::Error::custom(format!(
+                                "access.keys: key {} names entry {at}, but access.entries has {}",
+                                key.key_arn,
+                                entries.len()
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, D::Error>>()?;
+                Ok(KeyAccess {
+                    key_arn: key.key_arn,
+                    account: key.account,
+                    region: key.region,
+                    entries: shared,
+                    unknown: key.unknown,
+                })
+            })
+            .collect::<Result<Vec<_>, D::Error>>()?;
+        Ok(AccessReport {
+            not_evaluated: json.not_evaluated,
+            keys,
+        })
+    }
+}
+
+impl JsonSchema for AccessReport {
+    fn schema_name() -> Cow<'static, str> {
+        "AccessReport".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        AccessReportJson::<AccessEntry, KeyAccessJson>::json_schema(generator)
+    }
 }
 
 impl AccessReport {
@@ -391,5 +528,86 @@ impl<T: Eq + std::hash::Hash> Interner<T> {
 impl<T> std::borrow::Borrow<T> for Shared<T> {
     fn borrow(&self) -> &T {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(class: ActionClass, account: &str, reason: &str) -> AccessEntry {
+        AccessEntry {
+            class,
+            principal: Principal::AccountRoot {
+                account: account.to_string(),
+            },
+            principal_label: format!("root user of account {account}"),
+            actions: vec!["kms:Decrypt".to_string()],
+            path: AccessPath::KeyPolicy {
+                statement: 0,
+                sid: None,
+            },
+            path_label: "key policy statement[0]".to_string(),
+            conditions: Vec::new(),
+            certainty: Certainty::May,
+            reason: reason.to_string(),
+        }
+    }
+
+    fn key(arn: &str, entries: Vec<Shared<AccessEntry>>) -> KeyAccess {
+        KeyAccess {
+            key_arn: arn.to_string(),
+            account: "111111111111".to_string(),
+            region: "eu-west-1".to_string(),
+            entries,
+            unknown: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_json_report_writes_each_distinct_entry_once_and_reads_it_back() {
+        let shared = Shared::new(entry(ActionClass::Use, "111111111111", "a"));
+        // Equal to `shared` but another allocation: still one position.
+        let twin = Shared::new(entry(ActionClass::Use, "111111111111", "a"));
+        let other = Shared::new(entry(ActionClass::Administer, "111111111111", "b"));
+        let report = AccessReport {
+            not_evaluated: vec!["service control policies".to_string()],
+            keys: vec![
+                key("arn:k1", vec![shared.clone(), other.clone()]),
+                key("arn:k2", vec![twin]),
+                key("arn:k3", vec![other, shared]),
+            ],
+        };
+        let json = serde_json::to_value(&report).expect("serialises");
+        assert_eq!(json["entries"].as_array().map(Vec::len), Some(2));
+        assert_eq!(json["entries"][0]["reason"], "a");
+        assert_eq!(json["entries"][1]["reason"], "b");
+        let positions: Vec<&serde_json::Value> =
+            (0..3).map(|i| &json["keys"][i]["entries"]).collect();
+        assert_eq!(
+            positions,
+            [
+                &serde_json::json!([0, 1]),
+                &serde_json::json!([0]),
+                &serde_json::json!([1, 0])
+            ]
+        );
+        let back: AccessReport = serde_json::from_value(json).expect("reads back");
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn a_position_past_the_entries_is_refused_with_the_key() {
+        let json = serde_json::json!({
+            "not_evaluated": [],
+            "entries": [],
+            "keys": [{"key_arn": "arn:k1", "account": "1", "region": "r", "entries": [3]}],
+        });
+        let err = serde_json::from_value::<AccessReport>(json).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("key arn:k1 names entry 3, but access.entries has 0"),
+            "{err}"
+        );
     }
 }

@@ -681,8 +681,12 @@ fn expected_unknown(
     out
 }
 
-/// The report's entries by key ARN, each reduced to what the expectations name.
+/// The report's entries by key ARN, each reduced to what the expectations name. A key lists
+/// positions in `access.entries`, where each distinct entry is written once.
 fn reported_entries(report: &Value) -> BTreeMap<String, Vec<Value>> {
+    let table = report["access"]["entries"]
+        .as_array()
+        .expect("access.entries");
     report["access"]["keys"]
         .as_array()
         .expect("access.keys")
@@ -692,7 +696,11 @@ fn reported_entries(report: &Value) -> BTreeMap<String, Vec<Value>> {
                 .as_array()
                 .expect("entries")
                 .iter()
-                .map(|e| {
+                .map(|at| {
+                    let at = at.as_u64().expect("an entry's position") as usize;
+                    let e = table
+                        .get(at)
+                        .expect("the position of an entry in access.entries");
                     let mut actions: Vec<String> = e["actions"]
                         .as_array()
                         .expect("actions")

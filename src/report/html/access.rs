@@ -1,7 +1,7 @@
-//! The page's effective-access data: each key's entries as small tuples of indexes into one
-//! string table (the same principals and paths repeat across thousands of keys), up to an entry
-//! budget, so the page of a 100,000-key scan stays small. `kms-audit access KEY` and the JSON
-//! report have every entry.
+//! The page's effective-access data: each distinct entry once, as a small tuple of indexes into
+//! one string table (the same principals and paths repeat across thousands of keys), and each
+//! key as the positions of its entries, up to a budget, so the page of a 100,000-key scan stays
+//! small. `kms-audit access KEY` and the JSON report have every entry.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -12,18 +12,24 @@ use serde::{Serialize, Serializer};
 use crate::model::Report;
 use crate::model::access::{AccessEntry, Certainty};
 
-/// Entries embedded in one page (about 25 bytes each).
-const ENTRY_BUDGET: usize = 400_000;
+/// Entry positions embedded in one page (about 6 bytes each).
+const ENTRY_BUDGET: usize = 1_000_000;
+/// Distinct entries embedded in one page (about 30 bytes each).
+const ROW_BUDGET: usize = 100_000;
 
-/// `{"strings": [...], "keys": [per inventory key: null (not embedded) or
-/// [[class, principal, path, actions, certainty, reason], ...]], "unknown": [per key: [string
-/// index, ...]], "omitted": N, "not_evaluated": [...]}`. `class` is 0 use, 1 administer,
-/// 2 delegate; `certainty` 1 for yes and 0 for may; `reason` is -1 for yes.
+/// `{"strings": [...], "reasons": [[string index, ...] (parts joined by "; "), ...], "rows":
+/// [[class, principal, path, actions, certainty, reason], ...], "keys": [per inventory key: null
+/// (not embedded) or [row, ...]], "unknown": [per key: [string index, ...]], "omitted": N,
+/// "not_evaluated": [...]}`. `class` is 0 use, 1 administer, 2 delegate; `certainty` 1 for yes
+/// and 0 for may; `reason` indexes `reasons`, -1 for yes.
 pub struct AccessData<'a> {
     report: &'a Report,
     strings: Vec<Cow<'a, str>>,
-    /// Per inventory key: its rows, or `None` when the key is not embedded.
-    rows: Vec<Option<Vec<[i64; 6]>>>,
+    reasons: Vec<Vec<i64>>,
+    /// Every distinct row once.
+    table: Vec<[i64; 6]>,
+    /// Per inventory key: its rows' positions in `table`, or `None` when not embedded.
+    rows: Vec<Option<Vec<usize>>>,
     unknown: Vec<Vec<i64>>,
     omitted: usize,
 }
@@ -33,6 +39,10 @@ pub struct AccessData<'a> {
 struct Interner<'a> {
     index: HashMap<Cow<'a, str>, i64>,
     list: Vec<Cow<'a, str>>,
+    /// Each reason once, as its `; `-separated parts (strings): the parts (a statement's
+    /// conditions, why the account's IAM was not read) repeat across thousands of reasons.
+    reasons: Vec<Vec<i64>>,
+    reason_index: HashMap<&'a str, i64>,
 }
 
 impl<'a> Interner<'a> {
@@ -45,12 +55,30 @@ impl<'a> Interner<'a> {
         self.list.push(text);
         id
     }
+
+    /// The position of `reason` in the reason table. Its parts joined with `; ` give it back.
+    fn reason(&mut self, reason: &'a str) -> i64 {
+        if let Some(id) = self.reason_index.get(reason) {
+            return *id;
+        }
+        let parts = reason
+            .split("; ")
+            .map(|part| self.of(Cow::Borrowed(part)))
+            .collect();
+        let id = self.reasons.len() as i64;
+        self.reasons.push(parts);
+        self.reason_index.insert(reason, id);
+        id
+    }
 }
 
 impl<'a> AccessData<'a> {
     pub fn new(report: &'a Report) -> AccessData<'a> {
         let mut interner = Interner::default();
         let mut budget = ENTRY_BUDGET;
+        let mut table: Vec<[i64; 6]> = Vec::new();
+        let mut row_of: HashMap<*const AccessEntry, usize> = HashMap::new();
+        let mut position: HashMap<[i64; 6], usize> = HashMap::new();
         let mut rows = Vec::new();
         let mut unknown = Vec::new();
         let mut omitted = 0;
@@ -76,7 +104,12 @@ impl<'a> AccessData<'a> {
                     .map(|u| interner.of(Cow::Borrowed(u)))
                     .collect(),
             );
-            if access.entries.len() > budget {
+            let new_rows = access
+                .entries
+                .iter()
+                .filter(|e| !row_of.contains_key(&(&***e as *const AccessEntry)))
+                .count();
+            if access.entries.len() > budget || table.len() + new_rows > ROW_BUDGET {
                 budget = 0;
                 omitted += 1;
                 rows.push(None);
@@ -87,13 +120,24 @@ impl<'a> AccessData<'a> {
                 access
                     .entries
                     .iter()
-                    .map(|e| row(e, &mut interner))
+                    .map(|e| {
+                        let pointer: *const AccessEntry = &**e;
+                        *row_of.entry(pointer).or_insert_with(|| {
+                            let tuple = row(e, &mut interner);
+                            *position.entry(tuple).or_insert_with(|| {
+                                table.push(tuple);
+                                table.len() - 1
+                            })
+                        })
+                    })
                     .collect(),
             ));
         }
         AccessData {
             report,
             strings: interner.list,
+            reasons: interner.reasons,
+            table,
             rows,
             unknown,
             omitted,
@@ -115,7 +159,7 @@ fn row<'a>(entry: &'a AccessEntry, interner: &mut Interner<'a>) -> [i64; 6] {
         i64::from(entry.certainty == Certainty::Yes),
         match entry.certainty {
             Certainty::Yes => -1,
-            Certainty::May => interner.of(Cow::Borrowed(&entry.reason)),
+            Certainty::May => interner.reason(&entry.reason),
         },
     ]
 }
@@ -124,6 +168,8 @@ impl Serialize for AccessData<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("strings", &self.strings)?;
+        map.serialize_entry("reasons", &self.reasons)?;
+        map.serialize_entry("rows", &self.table)?;
         map.serialize_entry("keys", &self.rows)?;
         map.serialize_entry("unknown", &self.unknown)?;
         map.serialize_entry("omitted", &self.omitted)?;

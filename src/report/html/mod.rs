@@ -322,8 +322,34 @@ impl Serialize for Findings<'_, '_> {
 /// One finding: `[check, severity, key, account, region, label, message, baseline,
 /// suppressed, spec, statements]`. `key` indexes `keys` (-1: a declared key with no live key,
 /// or a key the inventory does not hold); `statements` lists the policy statements it is about
-/// (indexes and Sids), for highlighting.
+/// (indexes and Sids), for highlighting. `account`, `region` and `label` are `null` when they
+/// are those of the key (its ARN's account and region; its first alias, else its key id),
+/// which the page fills in: at 100,000 keys they would be megabytes of repeats.
 struct FindingRow<'p, 'a>(&'p PageData<'a>, &'a Finding);
+
+/// The finding's (account, region, label) as the page writes them: `None` where the key's row
+/// gives the same.
+fn finding_place<'a>(
+    key: Option<&crate::model::KeyRecord>,
+    f: &'a Finding,
+) -> (Option<&'a str>, Option<&'a str>, Option<&'a str>) {
+    let label = super::key_label(f);
+    let Some(arn) = key.and_then(|k| crate::model::arn::Arn::parse(&k.arn).map(|a| (k, a))) else {
+        return (Some(&f.account), Some(&f.region), Some(label));
+    };
+    let (key, arn) = arn;
+    let key_label = key
+        .aliases
+        .first()
+        .map(String::as_str)
+        .or_else(|| arn.resource.strip_prefix("key/"));
+    let differs = |own: &'a str, derived: Option<&str>| (derived != Some(own)).then_some(own);
+    (
+        differs(&f.account, Some(arn.account)),
+        differs(&f.region, Some(arn.region)),
+        differs(label, key_label),
+    )
+}
 
 impl Serialize for FindingRow<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -333,13 +359,17 @@ impl Serialize for FindingRow<'_, '_> {
             .as_deref()
             .and_then(|arn| data.key_index.get(arn))
             .map_or(-1, |&i| i as i64);
+        let record = usize::try_from(key)
+            .ok()
+            .and_then(|i| data.report.inventory.keys.get(i));
+        let (account, region, label) = finding_place(record, f);
         let mut seq = s.serialize_seq(Some(11))?;
         seq.serialize_element(&f.check_id)?;
         seq.serialize_element(&f.severity)?;
         seq.serialize_element(&key)?;
-        seq.serialize_element(&f.account)?;
-        seq.serialize_element(&f.region)?;
-        seq.serialize_element(super::key_label(f))?;
+        seq.serialize_element(&account)?;
+        seq.serialize_element(&region)?;
+        seq.serialize_element(&label)?;
         seq.serialize_element(&f.message)?;
         seq.serialize_element(&f.baseline.map(|b| match b {
             BaselineState::New => "new",
@@ -468,5 +498,89 @@ mod tests {
         let pol001 = findings.iter().find(|f| f[0] == "POL001").expect("POL001");
         assert_eq!(pol001[10], serde_json::json!(["PublicDecrypt"]));
         assert_eq!(data["policies_omitted"], 0);
+    }
+
+    #[test]
+    fn findings_leave_out_only_the_place_their_key_row_gives() {
+        let report = fixture();
+        let page = crate::report::render(&report, crate::report::Format::Html, Default::default());
+        let data = data_block(&page);
+        let findings = data["findings"].as_array().expect("findings");
+        let mut left_out = 0;
+        for (row, finding) in findings.iter().zip(&report.findings) {
+            let key = row[2].as_i64().expect("index");
+            let written = [&row[3], &row[4], &row[5]];
+            let own = [
+                finding.account.as_str(),
+                finding.region.as_str(),
+                crate::report::key_label(finding),
+            ];
+            if key < 0 {
+                assert_eq!(written, own.map(serde_json::Value::from).each_ref());
+                continue;
+            }
+            // What the page derives from the key row: the ARN's account and region, the first
+            // alias or else the key id.
+            let k = &data["keys"][key as usize];
+            let arn = k[0].as_str().expect("arn");
+            let parts: Vec<&str> = arn.splitn(6, ':').collect();
+            let label = k[1][0]
+                .as_str()
+                .unwrap_or_else(|| parts[5].trim_start_matches("key/"));
+            for (value, (own, derived)) in written
+                .iter()
+                .zip(own.iter().zip([parts[4], parts[3], label]))
+            {
+                if value.is_null() {
+                    left_out += 1;
+                    assert_eq!(*own, derived, "left out only when the key row gives it");
+                } else {
+                    assert_eq!(value.as_str(), Some(*own));
+                }
+            }
+        }
+        assert!(
+            left_out > 0,
+            "the fixture's findings on keys leave their place out"
+        );
+    }
+
+    #[test]
+    fn access_rows_are_written_once_and_their_reasons_read_back_whole() {
+        let mut report = fixture();
+        report.access = Some(crate::analysis::access::access_report(&report, None));
+        let page = crate::report::render(&report, crate::report::Format::Html, Default::default());
+        let data = data_block(&page);
+        let a = &data["access"];
+        let strings = a["strings"].as_array().expect("strings");
+        let s = |v: &serde_json::Value| strings[v.as_u64().expect("string index") as usize].clone();
+        let rows = a["rows"].as_array().expect("rows");
+        let distinct: std::collections::HashSet<String> =
+            rows.iter().map(|r| r.to_string()).collect();
+        assert_eq!(distinct.len(), rows.len(), "each row once");
+        let access = report.access.as_ref().expect("access");
+        let mut checked = 0;
+        for (i, key) in access.keys.iter().enumerate() {
+            let positions = a["keys"][i].as_array().expect("the key is embedded");
+            assert_eq!(positions.len(), key.entries.len());
+            for (at, entry) in positions.iter().zip(&key.entries) {
+                let row = &rows[at.as_u64().expect("row") as usize];
+                assert_eq!(s(&row[1]), entry.principal_label.as_str());
+                assert_eq!(s(&row[2]), entry.path_label.as_str());
+                if entry.certainty == crate::model::access::Certainty::May {
+                    let parts = a["reasons"][row[5].as_u64().expect("reason") as usize]
+                        .as_array()
+                        .expect("parts")
+                        .iter()
+                        .map(|p| s(p).as_str().expect("part").to_string())
+                        .collect::<Vec<_>>();
+                    assert_eq!(parts.join("; "), entry.reason);
+                    checked += 1;
+                } else {
+                    assert_eq!(row[5], -1);
+                }
+            }
+        }
+        assert!(checked > 0, "the fixture has `may` entries");
     }
 }

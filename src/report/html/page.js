@@ -15,6 +15,17 @@
     deletion: 9, rotation: 10, mr: 11, tags: 12, grants: 13, policy: 14, unknown: 15, store: 16 };
   var F = { check: 0, sev: 1, key: 2, account: 3, region: 4, label: 5, msg: 6, base: 7, supp: 8, spec: 9, st: 10 };
   var SVG = "http://www.w3.org/2000/svg";
+  // A finding leaves out (null) the account, region and label its key's row gives.
+  [D.findings, D.resolved].forEach(function (list) {
+    (list || []).forEach(function (f) {
+      var k = f[F.key] >= 0 ? D.keys[f[F.key]] : null;
+      if (!k) return;
+      var parts = String(k[K.arn]).split(":");
+      if (f[F.account] === null) f[F.account] = parts[4];
+      if (f[F.region] === null) f[F.region] = parts[3];
+      if (f[F.label] === null) f[F.label] = (k[K.aliases] && k[K.aliases][0]) || String(parts.slice(5).join(":")).replace(/^key\//, "");
+    });
+  });
 
   function h(tag, attrs) {
     var el = document.createElement(tag);
@@ -359,9 +370,9 @@
   }
   // Effective access: who can use, administer and delegate the key (src/report/html/access.rs).
   function accessView(i) {
-    var A = D.access || { strings: [], keys: [], unknown: [], not_evaluated: [] };
+    var A = D.access || { strings: [], reasons: [], rows: [], keys: [], unknown: [], not_evaluated: [] };
     var wrap = h("div", { id: "key-access" }, h("h3", { text: "Access" }));
-    var rows = A.keys[i];
+    var rows = A.keys[i] && A.keys[i].map(function (n) { return A.rows[n]; });
     var S = function (n) { return n >= 0 ? A.strings[n] : ""; };
     if (!rows) {
       wrap.appendChild(h("p", { "class": "muted", text: A.keys.length ? "Not embedded in this page to keep it small: run kms-audit access " + D.keys[i][K.arn] + " --report SCAN.json" : "Not in this report." }));
@@ -374,7 +385,7 @@
       var t = h("table", { "class": "wide access", "data-class": name }, h("tr", null, ["Principal", "Through", "Actions", "Can"].map(function (x) { return h("th", { text: x }); })));
       mine.forEach(function (r) {
         t.appendChild(h("tr", null, h("td", { text: S(r[1]) }), h("td", { text: S(r[2]) }), h("td", { "class": "msg", text: S(r[3]) }),
-          h("td", { "class": "msg", text: r[4] ? "yes" : "may: " + S(r[5]) })));
+          h("td", { "class": "msg", text: r[4] ? "yes" : "may: " + (A.reasons[r[5]] || []).map(S).join("; ") })));
       });
       wrap.appendChild(t);
     });
