@@ -260,7 +260,9 @@ pub struct AccessEntry {
     /// The principal as a table shows it.
     pub principal_label: String,
     /// The actions of the class the path grants, after Deny statements.
-    pub actions: Vec<String>,
+    // Borrowed from the class's own list (`analysis::access::classes`) when the analysis made
+    // the entry, so the thousands of entries of an estate do not each own every action name.
+    pub actions: Vec<Cow<'static, str>>,
     pub path: AccessPath,
     /// The path as a table shows it.
     pub path_label: String,
@@ -451,6 +453,16 @@ impl<T> Shared<T> {
     pub fn new(value: T) -> Self {
         Shared(Arc::new(value))
     }
+
+    /// Whether both are the same allocation.
+    pub fn same(a: &Self, b: &Self) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    /// The allocation's address: an identity while the value lives.
+    pub fn address(&self) -> *const T {
+        Arc::as_ptr(&self.0)
+    }
 }
 
 impl<T> Clone for Shared<T> {
@@ -523,6 +535,15 @@ impl<T: Eq + std::hash::Hash> Interner<T> {
         self.seen.insert(shared.clone());
         shared
     }
+
+    /// The shared copy equal to `shared`: `shared` itself the first time.
+    pub fn canonical(&mut self, shared: &Shared<T>) -> Shared<T> {
+        if let Some(found) = self.seen.get(&**shared) {
+            return found.clone();
+        }
+        self.seen.insert(shared.clone());
+        shared.clone()
+    }
 }
 
 impl<T> std::borrow::Borrow<T> for Shared<T> {
@@ -542,7 +563,7 @@ mod tests {
                 account: account.to_string(),
             },
             principal_label: format!("root user of account {account}"),
-            actions: vec!["kms:Decrypt".to_string()],
+            actions: vec!["kms:Decrypt".into()],
             path: AccessPath::KeyPolicy {
                 statement: 0,
                 sid: None,

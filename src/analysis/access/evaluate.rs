@@ -2,6 +2,7 @@
 //! statement, a grant) becomes a candidate for one principal; Deny statements and permissions
 //! boundaries then take actions away, and what is left becomes one entry per action class.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::model::KeyRecord;
@@ -47,7 +48,7 @@ impl Evaluation<'_> {
 
     /// Applies the Denies (and boundary) to `cand` and records what is left.
     pub(crate) fn finish(&mut self, cand: Candidate) {
-        let mut actions = cand.actions.clone();
+        let mut actions = cand.actions;
         let mut may = Doubts::new();
         let mut spawned = Vec::new();
         let identity_rules = match (self.iam, cand.identity) {
@@ -80,7 +81,7 @@ impl Evaluation<'_> {
                             _ => None,
                         };
                         exempted.principal = principal;
-                        exempted.actions = overlap.clone();
+                        exempted.actions = overlap;
                         exempted.grant = format!(
                             "{}; Deny {} denies it to every other principal",
                             cand.grant, rule.label
@@ -124,7 +125,7 @@ impl Evaluation<'_> {
                     .clone()
                     .unwrap_or_else(|| cand.principal.describe()),
                 principal: cand.principal.clone(),
-                actions: class_actions.iter().map(|a| a.to_string()).collect(),
+                actions: class_actions.iter().map(|a| Cow::Borrowed(*a)).collect(),
                 path: cand.path.clone(),
                 path_label: cand.path_label.clone(),
                 conditions: cand.conditions.clone(),

@@ -57,8 +57,33 @@ pub fn access_report(report: &Report, organization_id: Option<&str>) -> AccessRe
         });
     AccessReport {
         not_evaluated: NOT_EVALUATED.iter().map(|s| s.to_string()).collect(),
-        keys,
+        keys: share_between_threads(keys),
     }
+}
+
+/// Makes equal entries one allocation across the whole inventory: each thread shared only
+/// among its own keys, and the keys of an account may be split between threads (or, in a
+/// report not sorted by account, spread over all of them). Entries already seen by address are
+/// not compared again.
+fn share_between_threads(mut keys: Vec<KeyAccess>) -> Vec<KeyAccess> {
+    use crate::model::access::{AccessEntry, Interner, Shared};
+    let mut canonical: Interner<AccessEntry> = Interner::default();
+    // The replaced allocations stay alive until the end, so no address is reused meanwhile.
+    let mut by_address: std::collections::HashMap<
+        *const AccessEntry,
+        (Shared<AccessEntry>, Shared<AccessEntry>),
+    > = std::collections::HashMap::new();
+    for key in &mut keys {
+        for entry in &mut key.entries {
+            let (_, shared) = by_address
+                .entry(entry.address())
+                .or_insert_with(|| (entry.clone(), canonical.canonical(entry)));
+            if !Shared::same(entry, shared) {
+                *entry = shared.clone();
+            }
+        }
+    }
+    keys
 }
 
 /// Why `account`'s IAM details are not in the report, or `None` when they are: a short phrase,

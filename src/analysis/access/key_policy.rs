@@ -42,11 +42,8 @@ pub(crate) fn evaluate<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy, cover
 pub(crate) fn denies<'a>(ev: &mut Evaluation<'a>, policy: &'a KeyPolicy, covered: &[ActionSet]) {
     for (stmt, actions) in policy.statements.iter().zip(covered) {
         if stmt.effect == crate::policy::Effect::Deny {
-            ev.denies.push(DenyRule::key_policy_covering(
-                stmt,
-                label(stmt),
-                actions.clone(),
-            ));
+            ev.denies
+                .push(DenyRule::key_policy_covering(stmt, label(stmt), *actions));
         }
     }
 }
@@ -116,7 +113,7 @@ impl Base<'_> {
         grant: String,
     ) -> Candidate {
         let (path, path_label) = self.path();
-        let mut cand = Candidate::new(principal, path, path_label, self.actions.clone(), grant);
+        let mut cand = Candidate::new(principal, path, path_label, self.actions, grant);
         cand.conditions = self.stmt.conditions.iter().map(access_condition).collect();
         cand.notes = self.notes.clone();
         let open: Vec<AccessCondition> = self
@@ -144,7 +141,7 @@ fn allow(ev: &mut Evaluation<'_>, stmt: &Statement, actions: &ActionSet) {
     if actions.is_empty() {
         return;
     }
-    let actions = actions.clone();
+    let actions = *actions;
     let mut notes = Vec::new();
     match resource_applies(&stmt.resources, &ev.key.arn) {
         Applies::No => return,
