@@ -470,6 +470,10 @@ fn load_file(path: &Path, explicit: bool, set: &mut SpecSet, errors: &mut Vec<Sp
             return;
         }
     };
+    // The node tree holds all that is read of the text: on 10,000 keys the text, the tree and
+    // the imported keys do not fit in memory together.
+    let json = text.trim_start().starts_with('{');
+    drop(text);
     let imported = match detect_format(&doc) {
         SourceFormat::Spec => {
             let (keys, errs) = format::read(&doc, &file, path);
@@ -481,7 +485,7 @@ fn load_file(path: &Path, explicit: bool, set: &mut SpecSet, errors: &mut Vec<Sp
         SourceFormat::Terraform => terraform::import_unread(&doc, &file),
         SourceFormat::Pulumi => pulumi::import_unread(&doc, &file),
         SourceFormat::Unknown => {
-            match unknown_shape(&doc, text.trim_start().starts_with('{')) {
+            match unknown_shape(&doc, json) {
                 Some(what) => errors.push(SpecError::at(&file, doc.pos, None, what)),
                 // A hand-written YAML spec with a misspelt top-level field: its unknown-field
                 // errors say more.
@@ -507,10 +511,8 @@ fn load_file(path: &Path, explicit: bool, set: &mut SpecSet, errors: &mut Vec<Sp
             return;
         }
     };
-    // The policies are read once the text and its node tree are dropped: on 10,000 keys the
-    // three do not fit in memory together.
+    // The policies are read once the node tree is dropped, for the same reason.
     drop(doc);
-    drop(text);
     match imported.and_then(import::Imported::read_policies) {
         Ok(imported) => {
             set.keys.extend(imported.keys);
