@@ -283,6 +283,7 @@ fn push_scalar(out: &mut String, text: &str) {
     const RESERVED: &[&str] = &[
         "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf",
     ];
+    let reserved = text.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text));
     let plain = text.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
         && text
             .bytes()
@@ -290,7 +291,7 @@ fn push_scalar(out: &mut String, text: &str) {
         && !text.contains(": ")
         && !text.ends_with(':')
         && !text.ends_with(' ')
-        && !(text.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)));
+        && !reserved;
     if plain {
         out.push_str(text);
     } else {

@@ -214,11 +214,11 @@ impl<'a> Reader<'a> {
         let end = self.mark();
         let has = |name: &str| entries.iter().any(|(k, _)| k.name == name);
         // The shapes `detect_format` reads as something else keep everything.
-        let show = has("format_version")
-            && !has("keys")
-            && !has("defaults")
-            && !has("checkpoint")
-            && !(has("deployment") && has("version"));
+        let other_format = has("keys")
+            || has("defaults")
+            || has("checkpoint")
+            || (has("deployment") && has("version"));
+        let show = has("format_version") && !other_format;
         for (index, mark) in deferred {
             self.reset(mark);
             let node = if show && self.peek() == Some(b'{') {

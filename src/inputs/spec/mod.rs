@@ -137,7 +137,15 @@ impl fmt::Display for FieldPath {
 
 impl PartialEq<&str> for FieldPath {
     fn eq(&self, other: &&str) -> bool {
-        self.to_string() == *other
+        match &self.attribute {
+            None => *self.base == **other,
+            Some(attribute) => {
+                other
+                    .strip_prefix(&*self.base)
+                    .and_then(|rest| rest.strip_prefix(": "))
+                    == Some(attribute.as_str())
+            }
+        }
     }
 }
 
