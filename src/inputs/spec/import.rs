@@ -28,7 +28,7 @@ impl Imported {
     /// Reads every policy document as JSON, in file order: an invalid one is an error (even
     /// when another overrides it); each key gets the one that applies to it. [`super::load`]
     /// does it once the document's node tree is dropped, so the two are never held together.
-    pub(super) fn read_policies(mut self) -> Result<Imported, Vec<SpecError>> {
+    pub fn read_policies(mut self) -> Result<Imported, Vec<SpecError>> {
         let mut errors = Vec::new();
         for text in std::mem::take(&mut self.policies) {
             match serde_json::from_str::<Value>(&text.text) {

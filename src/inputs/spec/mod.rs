@@ -28,6 +28,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::model::SpecLocation;
+pub use import::Imported;
 pub use node::Pos;
 
 /// Parses one spec document. An empty file is a `Null` node. Plain JSON takes a fast path

@@ -69,8 +69,9 @@ pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
     import_unread(doc, file)?.read_policies()
 }
 
-/// [`import`], the policy documents left unread ([`Imported::read_policies`]).
-pub(super) fn import_unread(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
+/// [`import`], the policy documents left unread ([`Imported::read_policies`]): so that the
+/// caller can drop the document (and its text) before they are parsed, as [`super::load`] does.
+pub fn import_unread(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
     let deployment = doc
         .get("deployment")
         .or_else(|| doc.get("checkpoint").and_then(|c| c.get("latest")));

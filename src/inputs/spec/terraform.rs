@@ -102,8 +102,9 @@ pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
     import_unread(doc, file)?.read_policies()
 }
 
-/// [`import`], the policy documents left unread ([`Imported::read_policies`]).
-pub(super) fn import_unread(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
+/// [`import`], the policy documents left unread ([`Imported::read_policies`]): so that the
+/// caller can drop the document (and its text) before they are parsed, as [`super::load`] does.
+pub fn import_unread(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
     if let Some((pos, message)) = refusal(doc) {
         let field = if doc.get("encryption_version").is_some() {
             "encryption_version"
