@@ -28,7 +28,9 @@ trap 'rm -f "$work"/*.time "$work"/out.*' EXIT
 
 python3 scripts/bench_spec_import.py "$KEYS" "$work/show.json"
 bytes="$(stat -c %s "$work/show.json")"
-echo "bench: $((bytes / 1000000)) MB show.json ($KEYS keys); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit+dirty"; fi
+echo "bench: $((bytes / 1000000)) MB show.json ($KEYS keys), commit $commit; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); target ≤ 2 s and ≤ 200 MB each" >&2
 
 measure() {
   local name="$1"; shift
@@ -40,8 +42,8 @@ measure() {
       echo "bench: $name failed:" >&2; tail -5 "$work/out.$name.err" >&2; exit 1; }
     read -r wall rss_kb < "$work/$name.time"
     echo "bench: $name run $run: ${wall} s, $((rss_kb / 1024)) MB peak RSS (load $load)" >&2
-    printf '{"bench":"spec-import","command":"%s","keys":%s,"bytes":%s,"run":%s,"wall_s":%s,"peak_rss_mb":%s,"load":%s}\n' \
-      "$name" "$KEYS" "$bytes" "$run" "$wall" "$((rss_kb / 1024))" "$load" >> "$out_dir/spec-import.jsonl"
+    printf '{"bench":"spec-import","commit":"%s","command":"%s","keys":%s,"bytes":%s,"run":%s,"wall_s":%s,"peak_rss_mb":%s,"load":%s}\n' \
+      "$commit" "$name" "$KEYS" "$bytes" "$run" "$wall" "$((rss_kb / 1024))" "$load" >> "$out_dir/spec-import.jsonl"
   done
 }
 

@@ -22,7 +22,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::node::{Key, Kind, Node, Pos};
-use super::{DeclaredKey, FieldSource, SpecError};
+use super::{DeclaredKey, FieldPath, FieldSource, SpecError};
 use crate::model::SpecLocation;
 use crate::model::arn::Arn;
 
@@ -69,6 +69,7 @@ const TOP_FIELDS: &[&str] = &["defaults", "keys"];
 pub fn read(doc: &Node, file: &str, path: &Path) -> (Vec<DeclaredKey>, Vec<SpecError>) {
     let mut reader = Reader {
         file,
+        shared_file: file.into(),
         base_dir: path.parent().unwrap_or(Path::new("")),
         errors: Vec::new(),
     };
@@ -116,9 +117,9 @@ pub fn read(doc: &Node, file: &str, path: &Path) -> (Vec<DeclaredKey>, Vec<SpecE
                 key.fields.insert(
                     super::KEY_ENTRY,
                     FieldSource {
-                        file: file.to_string(),
+                        file: reader.shared_file.clone(),
                         pos: item.pos,
-                        path: path.clone(),
+                        path: FieldPath::new(path.as_str()),
                     },
                 );
                 key.location = SpecLocation {
@@ -201,7 +202,7 @@ fn resolve_identity(key: &mut DeclaredKey, errors: &mut Vec<SpecError>) {
         ("region", &key.region, arn.region),
     ] {
         let source = key.field_source(field);
-        let own = !source.path.starts_with("defaults");
+        let own = !source.path.to_string().starts_with("defaults");
         if key.fields.contains_key(field) && own && value != from_arn {
             errors.push(SpecError::field(
                 &source,
@@ -233,6 +234,7 @@ fn resolve_identity(key: &mut DeclaredKey, errors: &mut Vec<SpecError>) {
 
 struct Reader<'a> {
     file: &'a str,
+    shared_file: std::sync::Arc<str>,
     base_dir: &'a Path,
     errors: Vec<SpecError>,
 }
@@ -252,7 +254,7 @@ impl Reader<'_> {
                     format!(", expected one of: {}", allowed.join(", "))
                 };
                 let field = if prefix.is_empty() {
-                    key.name.clone()
+                    key.name.to_string()
                 } else {
                     format!("{prefix}.{}", key.name)
                 };
@@ -280,9 +282,9 @@ impl Reader<'_> {
             };
             let field_path = format!("{path}.{field}");
             let source = FieldSource {
-                file: self.file.to_string(),
+                file: self.shared_file.clone(),
                 pos: name.pos,
-                path: field_path.clone(),
+                path: FieldPath::new(field_path.as_str()),
             };
             if value.kind == Kind::Null || (both_policies && *field == "policy_file") {
                 // `field: ~` is the same as leaving the field out; with both policy fields
@@ -355,7 +357,7 @@ impl Reader<'_> {
 
     fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         match &node.kind {
-            Kind::Str(s) => Some(s.clone()),
+            Kind::Str(s) => Some(s.to_string()),
             _ => {
                 self.type_error(node, path, "a string");
                 None
@@ -366,7 +368,7 @@ impl Reader<'_> {
     /// Account ids are strings; an unquoted 12-digit number is accepted as the same id.
     fn account(&mut self, node: &Node, path: &str) -> Option<String> {
         match &node.kind {
-            Kind::Str(s) => Some(s.clone()),
+            Kind::Str(s) => Some(s.to_string()),
             Kind::Int(i) if i.to_string().len() == 12 => Some(i.to_string()),
             _ => {
                 self.error(
@@ -434,14 +436,14 @@ impl Reader<'_> {
         let mut ok = true;
         for (key, value) in entries {
             let text = match &value.kind {
-                Kind::Str(s) => Some(s.clone()),
+                Kind::Str(s) => Some(s.to_string()),
                 Kind::Int(i) => Some(i.to_string()),
                 Kind::Float(f) => Some(f.to_string()),
                 _ => None,
             };
             match text {
                 Some(text) => {
-                    out.insert(key.name.clone(), text);
+                    out.insert(key.name.to_string(), text);
                 }
                 None => {
                     ok = false;

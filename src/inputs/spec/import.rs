@@ -10,15 +10,48 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::node::{Kind, Node, Pos};
-use super::{DeclaredKey, FieldSource, SpecError};
+use super::{DeclaredKey, FieldPath, FieldSource, SpecError};
 use crate::model::SpecLocation;
 use crate::model::arn::Arn;
+use std::sync::Arc;
 
 /// The keys an importer found, and what it could not map.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Imported {
     pub keys: Vec<DeclaredKey>,
     pub warnings: Vec<String>,
+    /// The policy documents not read yet ([`Imported::read_policies`]): empty once imported.
+    policies: Vec<PolicyText>,
+}
+
+impl Imported {
+    /// Reads every policy document as JSON, in file order: an invalid one is an error (even
+    /// when another overrides it); each key gets the one that applies to it. [`super::load`]
+    /// does it once the document's node tree is dropped, so the two are never held together.
+    pub fn read_policies(mut self) -> Result<Imported, Vec<SpecError>> {
+        let mut errors = Vec::new();
+        for text in std::mem::take(&mut self.policies) {
+            match serde_json::from_str::<Value>(&text.text) {
+                Ok(mut doc) => {
+                    if let Some(i) = text.key {
+                        compact(&mut doc);
+                        let key = &mut self.keys[i];
+                        key.policy = Some(doc);
+                        key.fields.insert("policy", text.source);
+                    }
+                }
+                Err(err) => errors.push(SpecError::field(
+                    &text.source,
+                    format!("the policy is not valid JSON: {err}"),
+                )),
+            }
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
+    }
 }
 
 /// The kinds of resources that describe KMS keys, in both tools.
@@ -68,13 +101,43 @@ impl Naming {
     }
 }
 
+/// Every attribute [`Attributes`] is asked for, in snake_case: of a `terraform show -json`, the
+/// JSON reader keeps only these ([`super::json::parse_spec`]). A new attribute read must be
+/// added here (a test compares imports of the pruned and the whole document).
+pub const READ_ATTRIBUTES: &[&str] = &[
+    "arn",
+    "custom_key_store_id",
+    "customer_master_key_spec",
+    "deletion_window_in_days",
+    "description",
+    "enable_key_rotation",
+    "enabled",
+    "id",
+    "is_enabled",
+    "key_id",
+    "key_spec",
+    "key_usage",
+    "multi_region",
+    "name",
+    "name_prefix",
+    "policy",
+    "primary_key_arn",
+    "region",
+    "rotation_period_in_days",
+    "tags",
+    "tags_all",
+    "target_key_arn",
+    "target_key_id",
+];
+
 /// The attributes of one resource instance, read with the tool's naming.
 pub struct Attributes<'a> {
     pub node: &'a Node,
     pub naming: Naming,
-    pub file: &'a str,
-    /// The resource's address (Terraform) or URN (Pulumi), for messages.
-    pub address: &'a str,
+    pub file: &'a Arc<str>,
+    /// The resource's address (Terraform) or URN (Pulumi), for messages (shared by the paths
+    /// of its fields).
+    pub address: &'a Arc<str>,
     /// The resource's id when the tool keeps it beside the attributes (Pulumi's `id`).
     pub id: Option<&'a str>,
     /// Attributes whose value is withheld (a Pulumi secret): not declared, so not compared.
@@ -84,6 +147,10 @@ pub struct Attributes<'a> {
 impl Attributes<'_> {
     /// The attribute `snake` (in the tool's spelling), unless absent or null.
     fn get(&self, snake: &str) -> Option<(&Node, FieldSource)> {
+        debug_assert!(
+            READ_ATTRIBUTES.contains(&snake),
+            "{snake} not in READ_ATTRIBUTES"
+        );
         let name = self.naming.name(snake);
         let (key, node) = self.node.entry(&name)?;
         if node.kind == Kind::Null {
@@ -92,9 +159,9 @@ impl Attributes<'_> {
         Some((
             node,
             FieldSource {
-                file: self.file.to_string(),
+                file: self.file.clone(),
                 pos: key.pos,
-                path: format!("{}: {name}", self.address),
+                path: FieldPath::attribute(self.address, &name),
             },
         ))
     }
@@ -139,7 +206,7 @@ impl Attributes<'_> {
         let entries = node.as_map()?;
         let map = entries
             .iter()
-            .filter_map(|(k, v)| v.as_str().map(|s| (k.name.clone(), s.to_string())))
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.name.to_string(), s.to_string())))
             .collect();
         Some((map, source))
     }
@@ -152,8 +219,11 @@ struct PendingKey {
     /// For replicas: the primary's ARN.
     primary_arn: Option<String>,
     aliases: Vec<(String, FieldSource)>,
-    /// The key resource's own `policy` attribute was set (a separate key policy overrides it).
-    inline_policy: bool,
+    /// The key resource's own `policy` attribute, if set: its index in [`Builder::texts`] (a
+    /// separate key policy overrides it).
+    inline_policy: Option<usize>,
+    /// The policy document that applies to the key (its own, or a separate key policy's).
+    applied_policy: Option<usize>,
 }
 
 struct PendingAlias {
@@ -171,9 +241,20 @@ struct PendingPolicy {
     key_ref: String,
     /// The Region the policy resource is in, when it says (provider v6 `region`).
     region: Option<String>,
-    policy: Value,
-    source: FieldSource,
+    /// Its policy document: its index in [`Builder::texts`].
+    policy: usize,
     address: String,
+}
+
+/// A policy document as written in the file, read as JSON once the resources are linked: only
+/// the one that applies to each key is kept (a separate key policy overrides the key's own), so
+/// a file of 10,000 keys never holds both parsed.
+#[derive(Debug, Clone, PartialEq)]
+struct PolicyText {
+    text: String,
+    source: FieldSource,
+    /// The key it is the policy of, once linked.
+    key: Option<usize>,
 }
 
 /// The keys of a document by ARN and by key id (a multi-Region id names several).
@@ -181,6 +262,25 @@ struct PendingPolicy {
 struct KeyIndex {
     by_arn: std::collections::HashMap<String, usize>,
     by_id: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// Gives every list and mapping of a parsed policy the capacity it holds, no more: parsing
+/// grows them as it goes (a mapping of 5 statements fields keeps room for 7), and the policies
+/// of 10,000 keys are kept for the whole run.
+fn compact(value: &mut Value) {
+    match value {
+        Value::Array(items) => {
+            items.shrink_to_fit();
+            items.iter_mut().for_each(compact);
+        }
+        Value::Object(map) => {
+            let mut exact: serde_json::Map<String, Value> =
+                std::mem::take(map).into_iter().collect();
+            exact.values_mut().for_each(compact);
+            *map = exact;
+        }
+        _ => {}
+    }
 }
 
 /// Sets `key.$field` and remembers where it was read, when the attribute is there.
@@ -216,11 +316,13 @@ fn read_rotation(key: &mut DeclaredKey, attrs: &Attributes<'_>) {
 
 /// Collects resources, then links them ([`Builder::finish`]).
 pub struct Builder {
-    file: String,
+    file: Arc<str>,
     tool: &'static str,
     keys: Vec<PendingKey>,
     aliases: Vec<PendingAlias>,
     policies: Vec<PendingPolicy>,
+    /// Every policy document read, in file order (their errors come in that order).
+    texts: Vec<PolicyText>,
     /// Said of every key of the document (a plan's planned values).
     declared_from: Option<String>,
     pub warnings: Vec<String>,
@@ -230,19 +332,20 @@ pub struct Builder {
 impl Builder {
     pub fn new(file: &str, tool: &'static str) -> Self {
         Builder {
-            file: file.to_string(),
+            file: file.into(),
             tool,
             keys: Vec::new(),
             aliases: Vec::new(),
             policies: Vec::new(),
+            texts: Vec::new(),
             declared_from: None,
             warnings: Vec::new(),
             errors: Vec::new(),
         }
     }
 
-    /// The file being read, as messages name it.
-    pub fn file(&self) -> &str {
+    /// The file being read, as messages name it (shared by the sources of every field).
+    pub fn file(&self) -> &Arc<str> {
         &self.file
     }
 
@@ -285,18 +388,16 @@ impl Builder {
         }
     }
 
-    fn policy(&mut self, attrs: &Attributes<'_>) -> Option<(Value, FieldSource)> {
+    /// The resource's policy document, kept as text until [`Builder::finish`] (its index in
+    /// `texts`).
+    fn policy(&mut self, attrs: &Attributes<'_>) -> Option<usize> {
         let (text, source) = attrs.text("policy")?;
-        match serde_json::from_str::<Value>(&text) {
-            Ok(doc) => Some((doc, source)),
-            Err(err) => {
-                self.errors.push(SpecError::field(
-                    &source,
-                    format!("the policy is not valid JSON: {err}"),
-                ));
-                None
-            }
-        }
+        self.texts.push(PolicyText {
+            text,
+            source,
+            key: None,
+        });
+        Some(self.texts.len() - 1)
     }
 
     /// A key resource: its ARN gives the key's identity, account and region (without one it
@@ -325,6 +426,7 @@ impl Builder {
             primary_arn,
             aliases: Vec::new(),
             inline_policy,
+            applied_policy: inline_policy,
         });
     }
 
@@ -357,7 +459,7 @@ impl Builder {
     ) -> DeclaredKey {
         let mut key = DeclaredKey {
             location: SpecLocation {
-                file: self.file.clone(),
+                file: self.file.to_string(),
                 line: pos.line,
             },
             source: Some(format!("{}: {}", self.tool, attrs.address)),
@@ -371,7 +473,7 @@ impl Builder {
             FieldSource {
                 file: self.file.clone(),
                 pos,
-                path: attrs.address.to_string(),
+                path: FieldPath::new(attrs.address.clone()),
             },
         );
         key.fields.insert("account", arn_source.clone());
@@ -380,9 +482,13 @@ impl Builder {
         key
     }
 
-    /// The fields every kind of key resource has. Returns whether the resource set its own
-    /// `policy` (a separate key policy resource then overrides it, and the evidence says so).
-    fn read_common_fields(&mut self, key: &mut DeclaredKey, attrs: &Attributes<'_>) -> bool {
+    /// The fields every kind of key resource has. Returns the resource's own `policy`, if set
+    /// (a separate key policy resource then overrides it, and the evidence says so).
+    fn read_common_fields(
+        &mut self,
+        key: &mut DeclaredKey,
+        attrs: &Attributes<'_>,
+    ) -> Option<usize> {
         set!(key, description, attrs.string("description"));
         set!(
             key,
@@ -409,8 +515,7 @@ impl Builder {
                 .string_map("tags_all")
                 .or_else(|| attrs.string_map("tags"))
         );
-        set!(key, policy, self.policy(attrs));
-        let inline_policy = key.policy.is_some();
+        let inline_policy = self.policy(attrs);
         if key.tags.is_none() && !attrs.is_withheld("tags") && !attrs.is_withheld("tags_all") {
             // No tags in the state: the tool declares none.
             key.tags = Some(BTreeMap::new());
@@ -467,7 +572,7 @@ impl Builder {
                             FieldSource {
                                 file: self.file.clone(),
                                 pos,
-                                path: format!("{}: id", attrs.address),
+                                path: FieldPath::attribute(attrs.address, "id"),
                             },
                         )
                     })
@@ -511,17 +616,14 @@ impl Builder {
             self.warn(pos, attrs.address, "the key policy names no key");
             return;
         };
-        let Some((policy, source)) = self.policy(attrs) else {
-            if attrs.text("policy").is_none() {
-                self.warn(pos, attrs.address, "the key policy has no policy document");
-            }
+        let Some(policy) = self.policy(attrs) else {
+            self.warn(pos, attrs.address, "the key policy has no policy document");
             return;
         };
         self.policies.push(PendingPolicy {
             key_ref,
             region: attrs.text("region").map(|(r, _)| r),
             policy,
-            source,
             address: attrs.address.to_string(),
         });
     }
@@ -554,13 +656,19 @@ impl Builder {
             .copied()
     }
 
-    /// Links aliases, replicas and key policies to their keys and gives each key its identity.
-    /// Policies link first, then aliases, then replicas: the warnings come in that order.
-    pub fn finish(mut self) -> Result<Imported, Vec<SpecError>> {
+    /// Links aliases, replicas and key policies to their keys and gives each key its identity;
+    /// the policy documents are left for [`Imported::read_policies`]. Policies link first, then
+    /// aliases, then replicas: the warnings come in that order.
+    pub fn finish_unread(mut self) -> Result<Imported, Vec<SpecError>> {
         let index = self.index();
         self.link_policies(&index);
         self.link_aliases(&index);
         self.link_replicas(&index);
+        for (i, key) in self.keys.iter().enumerate() {
+            if let Some(text) = key.applied_policy {
+                self.texts[text].key = Some(i);
+            }
+        }
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
@@ -571,6 +679,7 @@ impl Builder {
                 .map(PendingKey::into_declared)
                 .collect(),
             warnings: self.warnings,
+            policies: self.texts,
         })
     }
 
@@ -595,7 +704,10 @@ impl Builder {
                 None => self.warnings.push(format!(
                     "{}:{}: {}: the key policy is for {}, which is not in this file (not \
                      imported)",
-                    self.file, policy.source.pos.line, policy.address, policy.key_ref
+                    self.file,
+                    self.texts[policy.policy].source.pos.line,
+                    policy.address,
+                    policy.key_ref
                 )),
             }
         }
@@ -678,13 +790,14 @@ impl PendingKey {
     /// A separate key policy resource wins over the key's own `policy`: it is what Terraform
     /// applies last (and what it recommends). The evidence names it, and what it overrides.
     fn take_policy(&mut self, policy: PendingPolicy) {
+        self.applied_policy = Some(policy.policy);
         let key_address = self
             .key
             .fields
             .get(super::KEY_ENTRY)
-            .map(|s| s.path.clone())
+            .map(|s| s.path.to_string())
             .unwrap_or_default();
-        self.key.policy_from = Some(if self.inline_policy {
+        self.key.policy_from = Some(if self.inline_policy.is_some() {
             format!(
                 "{}, which overrides the policy attribute of {key_address}",
                 policy.address
@@ -692,8 +805,6 @@ impl PendingKey {
         } else {
             policy.address.clone()
         });
-        self.key.policy = Some(policy.policy);
-        self.key.fields.insert("policy", policy.source);
     }
 
     /// The finished key: identified by its first alias in sort order (the others kept in

@@ -11,6 +11,7 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use super::SpecError;
+use crate::model::Text;
 
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,7 +41,8 @@ pub enum Kind {
     Bool(bool),
     Int(i128),
     Float(f64),
-    Str(String),
+    /// Short strings (most keys and many values) are held inline, without an allocation.
+    Str(Text),
     Seq(Vec<Node>),
     Map(Vec<(Key, Node)>),
 }
@@ -48,7 +50,7 @@ pub enum Kind {
 /// A mapping key and where it is written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Key {
-    pub name: String,
+    pub name: Text,
     pub pos: Pos,
 }
 
@@ -83,7 +85,7 @@ impl Node {
 
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Str(s) => Some(s),
+            Kind::Str(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -113,12 +115,12 @@ impl Node {
             Kind::Float(f) => serde_json::Number::from_f64(*f)
                 .map(Value::Number)
                 .unwrap_or(Value::Null),
-            Kind::Str(s) => Value::String(s.clone()),
+            Kind::Str(s) => Value::String(s.to_string()),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             Kind::Map(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(key, node)| (key.name.clone(), node.to_json()))
+                    .map(|(key, node)| (key.name.to_string(), node.to_json()))
                     .collect(),
             ),
         }
@@ -157,7 +159,7 @@ fn convert(spanned: Spanned<Raw>) -> Node {
         Raw::Bool(b) => Kind::Bool(b),
         Raw::Int(i) => Kind::Int(i),
         Raw::Float(f) => Kind::Float(f),
-        Raw::Str(s) => Kind::Str(s),
+        Raw::Str(s) => Kind::Str(s.into()),
         Raw::Seq(items) => Kind::Seq(items.into_iter().map(convert).collect()),
         Raw::Map(entries) => Kind::Map(
             entries
@@ -165,7 +167,7 @@ fn convert(spanned: Spanned<Raw>) -> Node {
                 .map(|(key, value)| {
                     (
                         Key {
-                            name: key.value,
+                            name: key.value.into(),
                             pos: Pos::of(&key.referenced),
                         },
                         convert(value),

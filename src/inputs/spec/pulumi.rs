@@ -66,6 +66,12 @@ pub fn is_pulumi(doc: &Node) -> bool {
 
 /// Reads the KMS keys of a Pulumi stack export document.
 pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
+    import_unread(doc, file)?.read_policies()
+}
+
+/// [`import`], the policy documents left unread ([`Imported::read_policies`]): so that the
+/// caller can drop the document (and its text) before they are parsed, as [`super::load`] does.
+pub fn import_unread(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
     let deployment = doc
         .get("deployment")
         .or_else(|| doc.get("checkpoint").and_then(|c| c.get("latest")));
@@ -74,7 +80,7 @@ pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
             // A stack that was never deployed.
             let mut builder = Builder::new(file, "pulumi");
             builder.note_empty(doc.pos, "the Pulumi checkpoint has no deployment");
-            return builder.finish();
+            return builder.finish_unread();
         }
         return Err(vec![SpecError::at(
             file,
@@ -88,6 +94,7 @@ pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
         .get("resources")
         .and_then(Node::as_seq)
         .unwrap_or_default();
+    let shared_file = builder.file().clone();
     for resource in resources {
         let Some(resource_type) = resource.get("type").and_then(Node::as_str) else {
             continue;
@@ -103,7 +110,7 @@ pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
             .and_then(Node::as_str)
             .unwrap_or_default();
         let name = urn.rsplit("::").next().unwrap_or(urn);
-        let address = format!("{resource_type}::{name}");
+        let address: std::sync::Arc<str> = format!("{resource_type}::{name}").into();
         let pos = resource
             .entry("urn")
             .map_or(resource.pos, |(key, _)| key.pos);
@@ -124,7 +131,7 @@ pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
             &Attributes {
                 node: &outputs,
                 naming: Naming::Camel,
-                file,
+                file: &shared_file,
                 address: &address,
                 id: resource.get("id").and_then(Node::as_str),
                 withheld: &withheld,
@@ -132,7 +139,7 @@ pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
             pos,
         );
     }
-    builder.finish()
+    builder.finish_unread()
 }
 
 /// The outputs with secrets resolved: a plaintext secret is replaced by its value; an output
@@ -158,7 +165,7 @@ fn reveal(outputs: &Node) -> (std::borrow::Cow<'_, Node>, Vec<(String, u64)>) {
             Some(_) => {}
             None => {
                 if READ_OUTPUTS.contains(&key.name.as_str()) {
-                    withheld.push((key.name.clone(), key.pos.line));
+                    withheld.push((key.name.to_string(), key.pos.line));
                 }
             }
         }

@@ -14,6 +14,8 @@
 //! Shapes that are Terraform's but not readable get a one-line refusal saying what the file is
 //! and what to do ([`refusal`]): state versions 1–3, OpenTofu-encrypted state.
 
+use std::sync::Arc;
+
 use super::SpecError;
 use super::import::{Attributes, Builder, Imported, Naming, ResourceKind};
 use super::node::{Kind, Node, Pos};
@@ -28,6 +30,12 @@ fn kind_of(resource_type: &str) -> Option<ResourceKind> {
         "aws_kms_key_policy" => ResourceKind::KeyPolicy,
         _ => return None,
     })
+}
+
+/// Whether a resource type is one of the KMS types [`import`] reads (what the JSON reader keeps
+/// of `terraform show -json`: [`super::json::parse_spec`]).
+pub fn is_kms_type(resource_type: &str) -> bool {
+    kind_of(resource_type).is_some()
 }
 
 /// Whether a document is one of Terraform's (readable or not): what [`import`] then handles.
@@ -91,6 +99,12 @@ pub fn refusal(doc: &Node) -> Option<(Pos, String)> {
 
 /// Reads the KMS keys of a Terraform state, `terraform show -json` of a state, or of a plan.
 pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
+    import_unread(doc, file)?.read_policies()
+}
+
+/// [`import`], the policy documents left unread ([`Imported::read_policies`]): so that the
+/// caller can drop the document (and its text) before they are parsed, as [`super::load`] does.
+pub fn import_unread(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
     if let Some((pos, message)) = refusal(doc) {
         let field = if doc.get("encryption_version").is_some() {
             "encryption_version"
@@ -105,12 +119,12 @@ pub fn import(doc: &Node, file: &str) -> Result<Imported, Vec<SpecError>> {
     } else {
         state(doc, &mut builder);
     }
-    builder.finish()
+    builder.finish_unread()
 }
 
 /// State format 4: `resources[]`, each with `module`, `type`, `name` and `instances[]`.
 fn state(doc: &Node, builder: &mut Builder) {
-    let file = builder.file().to_string();
+    let file = builder.file().clone();
     let resources = doc
         .get("resources")
         .and_then(Node::as_seq)
@@ -149,7 +163,7 @@ fn state(doc: &Node, builder: &mut Builder) {
                 Some((key, value)) => (index_suffix(value), key.pos),
                 None => (String::new(), name_pos),
             };
-            let address = format!("{module}{resource_type}.{name}{index}");
+            let address: Arc<str> = format!("{module}{resource_type}.{name}{index}").into();
             let Some(attributes) = instance.get("attributes") else {
                 builder.warn(pos, &address, "the instance has no attributes");
                 continue;
@@ -176,8 +190,8 @@ fn add_resource(
     builder: &mut Builder,
     kind: ResourceKind,
     node: &Node,
-    file: &str,
-    address: &str,
+    file: &Arc<str>,
+    address: &Arc<str>,
     pos: Pos,
 ) {
     let attrs = Attributes {
@@ -209,7 +223,7 @@ fn show_json(doc: &Node, builder: &mut Builder) {
         builder.note_empty(root.pos, "the document has no root_module");
         return;
     };
-    let file = builder.file().to_string();
+    let file = builder.file().clone();
     let mut stack = vec![module];
     while let Some(module) = stack.pop() {
         for resource in module
@@ -228,8 +242,8 @@ fn show_json(doc: &Node, builder: &mut Builder) {
                 continue;
             };
             let (address, pos) = match resource.entry("address") {
-                Some((key, value)) => (value.as_str().unwrap_or_default().to_string(), key.pos),
-                None => (String::new(), resource.pos),
+                Some((key, value)) => (Arc::from(value.as_str().unwrap_or_default()), key.pos),
+                None => (Arc::from(""), resource.pos),
             };
             if resource.get("deposed_key").is_some() {
                 continue;

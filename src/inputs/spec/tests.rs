@@ -1002,3 +1002,101 @@ fn plain_scalars_are_only_used_where_they_read_back_as_strings() {
         assert_eq!(emit::scalar(text), want, "{text}");
     }
 }
+
+/// The JSON reader keeps only what the Terraform importer reads of a `terraform show -json`:
+/// importing what it keeps gives exactly what importing the whole document gives, warnings,
+/// errors and positions included.
+#[test]
+fn a_pruned_terraform_show_json_imports_like_the_whole_document() {
+    let odd = r#"{"format_version":"1.0","terraform_version":"1.9.8","values":{"root_module":{
+      "resources":[
+        "not a resource",
+        {"address":"aws_kms_key.a","mode":"managed","type":"aws_kms_key","name":"a",
+         "values":{"arn":"arn:aws:kms:us-east-1:111111111111:key/1111","tags":{"a":"b"},
+                   "tags_all":null,"policy":"{\"Statement\":[]}","is_enabled":true,
+                   "timeouts":null,"xks_key_id":""},
+         "sensitive_values":{"tags":{}}},
+        {"values":{"arn":"arn:aws:kms:us-east-1:111111111111:key/2222","tags":{"x":"y"},
+                   "tags_all":{"x":"y","z":"w"}},
+         "type":"aws_kms_key","mode":"managed","address":"aws_kms_key.b"},
+        {"address":"data.aws_kms_key.c","mode":"data","type":"aws_kms_key","values":{}},
+        {"address":"aws_kms_key.d","mode":"managed","type":"aws_kms_key","values":null},
+        {"address":"aws_kms_key.e","mode":"managed","type":"aws_kms_key","deposed_key":"x",
+         "values":{"arn":"arn:aws:kms:us-east-1:111111111111:key/5555"}},
+        {"address":"aws_kms_key.f","mode":"managed","type":"aws_kms_key"},
+        {"address":"aws_kms_alias.a","mode":"managed","type":"aws_kms_alias",
+         "values":{"name":"alias/a","target_key_id":"1111",
+                   "arn":"arn:aws:kms:us-east-1:111111111111:alias/a"}},
+        {"address":"aws_kms_key_policy.p","mode":"managed","type":"aws_kms_key_policy",
+         "values":{"key_id":"2222","policy":"{\"Statement\":[{\"Effect\":\"Allow\"}]}"}},
+        {"address":"aws_kms_key_policy.q","mode":"managed","type":"aws_kms_key_policy",
+         "values":{"key_id":"9999","policy":"{\"Statement\":[]}"}},
+        {"address":"aws_s3_bucket.b","mode":"managed","type":"aws_s3_bucket",
+         "values":{"arn":"arn:aws:s3:::b","policy":"not json"}}],
+      "child_modules":[{"address":"module.m","resources":[
+        {"address":"module.m.aws_kms_replica_key.r","mode":"managed",
+         "type":"aws_kms_replica_key","values":{
+           "arn":"arn:aws:kms:eu-west-1:111111111111:key/mrk-1",
+           "primary_key_arn":"arn:aws:kms:us-east-1:111111111111:key/mrk-1"}}],
+        "child_modules":[7]}, "x"]}}}"#;
+    let invalid_policy = r#"{"format_version":"1.0","values":{"root_module":{"resources":[
+        {"address":"aws_kms_key.a","mode":"managed","type":"aws_kms_key","values":{
+          "arn":"arn:aws:kms:us-east-1:111111111111:key/1111","policy":"{nope"}},
+        {"address":"aws_kms_key_policy.p","mode":"managed","type":"aws_kms_key_policy",
+         "values":{"key_id":"1111","policy":"[1,"}}]}}}"#;
+    let plan_and_state = r#"{"format_version":"1.2","values":{"root_module":{}},
+      "planned_values":{"root_module":{"resources":[
+        {"address":"aws_kms_key.a","mode":"managed","type":"aws_kms_key",
+         "values":{"description":"new"}}]}}, "prior_state":{"values":{"root_module":{}}}}"#;
+    let mut texts = vec![
+        odd.to_string(),
+        invalid_policy.to_string(),
+        plan_and_state.to_string(),
+    ];
+    for file in [
+        "tests/fixtures/specs/forms/show-state.json",
+        "tests/fixtures/specs/forms/show-plan.json",
+    ] {
+        texts.push(std::fs::read_to_string(repo().join(file)).expect("fixture"));
+    }
+    // On one line, as `terraform show -json` writes it: the columns of what is read after
+    // coming back to a resource's `values` are counted right too.
+    let one_line: Vec<String> = texts.iter().map(|t| t.replace('\n', " ")).collect();
+    texts.extend(one_line);
+    for text in &texts {
+        let whole = json::parse(text).expect("valid JSON");
+        let pruned = json::parse_spec(text).expect("valid JSON");
+        assert_eq!(detect_format(&pruned), SourceFormat::Terraform);
+        assert_eq!(
+            terraform::import(&pruned, "t.json"),
+            terraform::import(&whole, "t.json"),
+            "{text}"
+        );
+    }
+    assert_ne!(
+        json::parse_spec(odd),
+        json::parse(odd),
+        "nothing was left out"
+    );
+    // Invalid JSON anywhere, kept or not, is still refused (and read by the YAML reader).
+    for bad in [
+        r#"{"format_version":"1.0","values":{"root_module":{"resources":[{"type":"x","a":1,"a":2}]}}}"#,
+        r#"{"format_version":"1.0","values":{"root_module":{"resources":[{"sensitive_values":{"x":01}}]}}}"#,
+        r#"{"values":{"root_module":{"resources":[{"type":"aws_s3_bucket","values":{"b":"\ud800"}}]}},"format_version":"1.0"}"#,
+    ] {
+        assert_eq!(json::parse_spec(bad), None, "{bad}");
+        assert_eq!(
+            parse_document(bad, "bad.json"),
+            node::parse_yaml(bad, "bad.json"),
+            "{bad}"
+        );
+    }
+    // Anything else is read whole.
+    for text in [
+        r#"{"keys":[],"values":{"root_module":{"resources":[{"type":"x"}]}},"format_version":"1"}"#,
+        r#"{"version":3,"deployment":{},"values":{"root_module":{"resources":[{"type":"x"}]}}}"#,
+        r#"{"values":{"root_module":{"resources":[{"type":"x"}]}}}"#,
+    ] {
+        assert_eq!(json::parse_spec(text), json::parse(text), "{text}");
+    }
+}
