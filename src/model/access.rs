@@ -358,7 +358,7 @@ impl Serialize for AccessReport {
                 key.entries
                     .iter()
                     .map(|entry| {
-                        let pointer: *const AccessEntry = &**entry;
+                        let pointer = entry.address();
                         *by_pointer.entry(pointer).or_insert_with(|| {
                             *by_value.entry(&**entry).or_insert_with(|| {
                                 entries.push(&**entry);

@@ -107,7 +107,7 @@ impl<'a> AccessData<'a> {
             let new_rows = access
                 .entries
                 .iter()
-                .filter(|e| !row_of.contains_key(&(&***e as *const AccessEntry)))
+                .filter(|e| !row_of.contains_key(&e.address()))
                 .count();
             if access.entries.len() > budget || table.len() + new_rows > ROW_BUDGET {
                 budget = 0;
@@ -121,7 +121,7 @@ impl<'a> AccessData<'a> {
                     .entries
                     .iter()
                     .map(|e| {
-                        let pointer: *const AccessEntry = &**e;
+                        let pointer = e.address();
                         *row_of.entry(pointer).or_insert_with(|| {
                             let tuple = row(e, &mut interner);
                             *position.entry(tuple).or_insert_with(|| {
