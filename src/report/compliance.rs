@@ -15,8 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
+use comfy_table::{CellAlignment, ColumnConstraint, Table, Width};
 use serde::Serialize;
 
 use crate::catalog::CheckMeta;
@@ -694,15 +693,12 @@ pub fn render_table(report: &Report, width: usize, out: &mut dyn Write) -> std::
 
 /// One framework's table: a row per control and account, the control id on its first row.
 fn framework_table(framework: &FrameworkResult, width: usize) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(u16::try_from(width).unwrap_or(u16::MAX))
-        .force_no_tty()
-        .set_header(vec![
+    let mut table = crate::report::table::plain_table(
+        width,
+        vec![
             "Control", "Account", "Status", "Keys", "Pass", "Fail", "N.E.", "Finds", "Suppr.",
-        ]);
+        ],
+    );
     for column in 3..9 {
         if let Some(column) = table.column_mut(column) {
             column.set_cell_alignment(CellAlignment::Right);

@@ -83,6 +83,19 @@ impl Style {
     }
 }
 
+/// A table in kms-audit's style (condensed box drawing, wrapped to `width` columns), without
+/// colour: what the access and compliance tables are built on.
+pub fn plain_table(width: usize, header: Vec<&str>) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(width).unwrap_or(u16::MAX))
+        .force_no_tty()
+        .set_header(header);
+    table
+}
+
 fn ansi(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "1;31",

@@ -3,8 +3,7 @@
 
 use std::io::Write;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::Table;
 
 use crate::model::KeyRecord;
 use crate::model::access::{AccessEntry, ActionClass, Certainty, KeyAccess};
@@ -70,13 +69,8 @@ fn class_help(class: ActionClass) -> &'static str {
 }
 
 fn entries_table(entries: &[&AccessEntry], width: usize) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(u16::try_from(width).unwrap_or(u16::MAX))
-        .force_no_tty()
-        .set_header(vec!["Principal", "Through", "Conditions", "Can"]);
+    let mut table =
+        crate::report::table::plain_table(width, vec!["Principal", "Through", "Conditions", "Can"]);
     for entry in entries {
         let conditions = if entry.conditions.is_empty() {
             "-".to_string()
