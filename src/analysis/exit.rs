@@ -144,10 +144,10 @@ mod tests {
         };
         assert!(!never.is_failing(&finding(Severity::Critical)));
         let mut suppressed = finding(Severity::Critical);
-        suppressed.suppressed = Some(Suppressed {
+        suppressed.suppressed = Some(Box::new(Suppressed {
             reason: "r".into(),
             expires: "2099-01-01".into(),
-        });
+        }));
         assert!(!high.is_failing(&suppressed));
         let new_only = FailPolicy {
             threshold: Some(Severity::Info),

@@ -96,7 +96,7 @@ impl FindingBuilder {
     }
 
     pub fn spec(mut self, location: SpecLocation) -> Self {
-        self.finding.spec = Some(location);
+        self.finding.spec = Some(Box::new(location));
         self
     }
 

@@ -257,10 +257,10 @@ pub fn apply(findings: &mut Vec<Finding>, suppressions: &Suppressions, today: Da
         }
         match active {
             Some(entry) => {
-                finding.suppressed = Some(Suppressed {
+                finding.suppressed = Some(Box::new(Suppressed {
                     reason: entry.reason.clone(),
                     expires: format_date(entry.expires),
-                });
+                }));
             }
             None => {
                 for entry in expired {
@@ -308,10 +308,10 @@ fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Option
         .into(),
         remediation: meta.remediation.clone(),
         fingerprint: fingerprint(&meta.id, &finding.fingerprint, &entry.identity()),
-        spec: Some(SpecLocation {
+        spec: Some(Box::new(SpecLocation {
             file: file.to_string(),
             line: entry.line,
-        }),
+        })),
         suppressed: None,
         baseline: None,
     })
@@ -513,10 +513,10 @@ suppressions:
         apply(&mut findings, &s, date!(2026 - 03 - 01));
         assert_eq!(
             findings[0].suppressed,
-            Some(Suppressed {
+            Some(Box::new(Suppressed {
                 reason: "Imported key material, rotated by hand".into(),
                 expires: "2027-01-31".into()
-            })
+            }))
         );
         assert_eq!(findings[1].suppressed, None, "alias does not match");
         assert_eq!(findings[2].suppressed, None, "expired");
@@ -528,10 +528,10 @@ suppressions:
         assert_eq!(expired.key_arn, findings[2].key_arn);
         assert_eq!(
             expired.spec,
-            Some(SpecLocation {
+            Some(Box::new(SpecLocation {
                 file: "s.yaml".into(),
                 line: 7
-            })
+            }))
         );
         assert!(
             expired.message.contains("expired on 2024-06-30"),

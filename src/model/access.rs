@@ -278,15 +278,18 @@ pub struct AccessEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyAccess {
     pub key_arn: String,
-    pub account: String,
-    pub region: String,
+    #[schemars(with = "String")]
+    pub account: crate::model::Text,
+    #[schemars(with = "String")]
+    pub region: crate::model::Text,
     /// By class, then principal, then path.
     // Keys with the same policy in one account share equal entries (one allocation each).
     pub entries: Vec<Shared<AccessEntry>>,
     /// Inputs the analysis lacked (the key policy, the grants, the account's IAM policies),
     /// each with why: the entries are incomplete when this is not empty.
+    // Shared: every key of an account whose IAM was not read notes the same line.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unknown: Vec<String>,
+    pub unknown: Vec<Shared<String>>,
 }
 
 /// The effective access of every key of a report (its `access` field).
@@ -338,8 +341,8 @@ struct KeyAccessOut<'a> {
     account: &'a str,
     region: &'a str,
     entries: &'a [usize],
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    unknown: &'a [String],
+    #[serde(skip_serializing_if = "<[Shared<String>]>::is_empty")]
+    unknown: &'a [Shared<String>],
 }
 
 impl Serialize for AccessReport {
@@ -394,6 +397,7 @@ impl<'de> Deserialize<'de> for AccessReport {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let json = AccessReportJson::<AccessEntry, KeyAccessJson>::deserialize(deserializer)?;
         let entries: Vec<Shared<AccessEntry>> = json.entries.into_iter().map(Shared::new).collect();
+        let mut unknown: Interner<String> = Interner::default();
         let keys = json
             .keys
             .into_iter()
@@ -413,10 +417,14 @@ impl<'de> Deserialize<'de> for AccessReport {
                     .collect::<Result<Vec<_>, D::Error>>()?;
                 Ok(KeyAccess {
                     key_arn: key.key_arn,
-                    account: key.account,
-                    region: key.region,
+                    account: key.account.into(),
+                    region: key.region.into(),
                     entries: shared,
-                    unknown: key.unknown,
+                    unknown: key
+                        .unknown
+                        .into_iter()
+                        .map(|text| unknown.intern(text))
+                        .collect(),
                 })
             })
             .collect::<Result<Vec<_>, D::Error>>()?;
@@ -546,6 +554,31 @@ impl<T: Eq + std::hash::Hash> Interner<T> {
     }
 }
 
+/// A shared line reads and compares as its text.
+impl PartialEq<str> for Shared<String> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Shared<String> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Shared<String> {
+    fn eq(&self, other: &String) -> bool {
+        **self == *other
+    }
+}
+
+impl std::fmt::Display for Shared<String> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 impl<T> std::borrow::Borrow<T> for Shared<T> {
     fn borrow(&self) -> &T {
         &self.0
@@ -578,8 +611,8 @@ mod tests {
     fn key(arn: &str, entries: Vec<Shared<AccessEntry>>) -> KeyAccess {
         KeyAccess {
             key_arn: arn.to_string(),
-            account: "111111111111".to_string(),
-            region: "eu-west-1".to_string(),
+            account: "111111111111".into(),
+            region: "eu-west-1".into(),
             entries,
             unknown: Vec::new(),
         }

@@ -3,8 +3,11 @@
 //!
 //! Policies and evidence are most of a large inventory's memory as `serde_json::Value` trees, and
 //! most stages (reports, merge, baseline) only copy them through; as text they cost their length.
+//! The text is reference-counted, so equal documents (the same key policy on the thousands of
+//! keys of an account) can be one allocation: [`TextInterner`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,16 +15,16 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// Valid JSON with no whitespace outside strings, written to JSON output as the value itself.
-/// Two are equal when their texts are.
+/// Two are equal when their texts are; a clone shares the text.
 #[derive(Clone)]
-pub struct CompactJson(Box<RawValue>);
+pub struct CompactJson(Arc<RawValue>);
 
 impl CompactJson {
     /// A value built in memory.
     pub fn from_value(value: &Value) -> CompactJson {
         // Serializing a `Value` yields valid compact JSON, which `RawValue` accepts.
         match RawValue::from_string(value.to_string()) {
-            Ok(raw) => CompactJson(raw),
+            Ok(raw) => CompactJson(raw.into()),
             Err(_) => CompactJson::null(),
         }
     }
@@ -30,14 +33,14 @@ impl CompactJson {
     pub fn from_raw(raw: &RawValue) -> CompactJson {
         match compact(raw.get()).map(RawValue::from_string) {
             // Removing whitespace outside strings keeps the JSON valid.
-            Some(Ok(compacted)) => CompactJson(compacted),
-            _ => CompactJson(raw.to_owned()),
+            Some(Ok(compacted)) => CompactJson(compacted.into()),
+            _ => CompactJson(raw.to_owned().into()),
         }
     }
 
     pub fn null() -> CompactJson {
         match RawValue::from_string("null".to_string()) {
-            Ok(raw) => CompactJson(raw),
+            Ok(raw) => CompactJson(raw.into()),
             Err(_) => unreachable!("`null` is JSON"),
         }
     }
@@ -108,7 +111,7 @@ impl fmt::Display for CompactJson {
 
 impl Serialize for CompactJson {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        (*self.0).serialize(serializer)
     }
 }
 
@@ -116,9 +119,55 @@ impl<'de> Deserialize<'de> for CompactJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
         Ok(match compact(raw.get()).map(RawValue::from_string) {
-            Some(Ok(compacted)) => CompactJson(compacted),
-            _ => CompactJson(raw),
+            Some(Ok(compacted)) => CompactJson(compacted.into()),
+            _ => CompactJson(raw.into()),
         })
+    }
+}
+
+/// One copy of each distinct text: [`TextInterner::share`] makes an equal document the copy
+/// already seen, so a report read from disk (or a scan) holds each distinct key policy once.
+#[derive(Default)]
+pub struct TextInterner {
+    seen: std::collections::HashSet<SharedText>,
+}
+
+/// A [`CompactJson`]'s text, hashed and compared as the text.
+struct SharedText(Arc<RawValue>);
+
+impl std::hash::Hash for SharedText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.get().hash(state)
+    }
+}
+
+impl PartialEq for SharedText {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Eq for SharedText {}
+
+impl std::borrow::Borrow<str> for SharedText {
+    fn borrow(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl TextInterner {
+    /// Makes `json` share the text of the first equal document this interner saw.
+    pub fn share(&mut self, json: &mut CompactJson) {
+        match self.seen.get(json.json()) {
+            Some(seen) => {
+                if !Arc::ptr_eq(&seen.0, &json.0) {
+                    json.0 = Arc::clone(&seen.0);
+                }
+            }
+            None => {
+                self.seen.insert(SharedText(Arc::clone(&json.0)));
+            }
+        }
     }
 }
 
@@ -156,5 +205,25 @@ mod tests {
         let from_value: Holder =
             serde_json::from_value(json!({"v": {"Sid": "a b\" c", "n": [1, 2]}})).unwrap();
         assert_eq!(from_value.v, value);
+    }
+
+    #[test]
+    fn equal_texts_become_one_allocation_and_stay_equal() {
+        let mut first = CompactJson::from_value(&json!({"Statement": [1]}));
+        let mut second = CompactJson::from_value(&json!({"Statement": [1]}));
+        let mut other = CompactJson::from_value(&json!({"Statement": [2]}));
+        assert!(!Arc::ptr_eq(&first.0, &second.0));
+        let mut interner = TextInterner::default();
+        for json in [&mut first, &mut second, &mut other] {
+            interner.share(json);
+        }
+        assert!(Arc::ptr_eq(&first.0, &second.0));
+        assert!(!Arc::ptr_eq(&first.0, &other.0));
+        assert_eq!(second.json(), r#"{"Statement":[1]}"#);
+        assert_eq!(other.json(), r#"{"Statement":[2]}"#);
+        assert_eq!(
+            serde_json::to_string(&second).unwrap(),
+            r#"{"Statement":[1]}"#
+        );
     }
 }

@@ -49,6 +49,18 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// Makes equal key policies one allocation. The keys of an account mostly carry the same
+    /// few policies (the default one, a team's template), so a 100,000-key inventory holds
+    /// about a tenth of the policy texts it read.
+    pub fn share_equal_policies(&mut self) {
+        let mut interner = compact_json::TextInterner::default();
+        for key in &mut self.keys {
+            if let Some(policy) = &mut key.policy {
+                policy.share_with(&mut interner);
+            }
+        }
+    }
+
     /// The IAM details of `account`, when they were read.
     pub fn iam_of(&self, account: &str) -> Option<&iam::AccountAuthorizationDetails> {
         self.iam.as_ref()?.iter().find(|d| d.account == account)
@@ -86,7 +98,9 @@ pub struct KeyRecord {
     pub deletion_date: Option<Text>,
     /// `None` when automatic rotation does not apply to the key (or it could not be read: see `unknown`).
     pub rotation: Option<Rotation>,
-    pub multi_region: Option<MultiRegion>,
+    // Boxed: most keys are single-region, and the record is held for every key of an estate.
+    #[schemars(with = "Option<MultiRegion>")]
+    pub multi_region: Option<Box<MultiRegion>>,
     /// The key policy document, written compact (on one line) in JSON reports.
     pub policy: Option<PolicyDocument>,
     #[serde(default)]
@@ -284,9 +298,12 @@ pub struct Finding {
     pub remediation: String,
     pub fingerprint: String,
     #[serde(default)]
-    pub spec: Option<SpecLocation>,
+    // Boxed, as `suppressed`: most findings have neither, and a scan holds every finding.
+    #[schemars(with = "Option<SpecLocation>")]
+    pub spec: Option<Box<SpecLocation>>,
     #[serde(default)]
-    pub suppressed: Option<Suppressed>,
+    #[schemars(with = "Option<Suppressed>")]
+    pub suppressed: Option<Box<Suppressed>>,
     #[serde(default)]
     pub baseline: Option<BaselineState>,
 }

@@ -34,6 +34,11 @@ impl PolicyDocument {
         self.0.json()
     }
 
+    /// Makes this document share the text of an equal one `interner` saw before.
+    pub fn share_with(&mut self, interner: &mut super::compact_json::TextInterner) {
+        interner.share(&mut self.0);
+    }
+
     /// The document as a `Value`, for code that walks it (the analyzer, the drift diff).
     pub fn to_value(&self) -> Value {
         self.0.to_value()

@@ -85,6 +85,7 @@ fn check_version(file: &str, mut report: Report) -> Result<Report, ReadError> {
         // The reader grows the key list by doubling; return the unused part (a large share of
         // the memory of `kms-audit report` over a 100,000-key scan).
         report.inventory.keys.shrink_to_fit();
+        report.inventory.share_equal_policies();
         Ok(report)
     } else {
         Err(version_error(file, &report.schema_version))

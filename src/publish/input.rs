@@ -122,9 +122,9 @@ struct SlimFinding {
     remediation: String,
     fingerprint: String,
     #[serde(default)]
-    spec: Option<SpecLocation>,
+    spec: Option<Box<SpecLocation>>,
     #[serde(default)]
-    suppressed: Option<Suppressed>,
+    suppressed: Option<Box<Suppressed>>,
     #[serde(default)]
     baseline: Option<BaselineState>,
 }

@@ -84,6 +84,8 @@ pub(crate) struct Shares<'k> {
     /// message when one does not parse).
     policies: std::collections::HashMap<&'k str, Result<Parsed, String>>,
     entries: crate::model::access::Interner<AccessEntry>,
+    /// The lines of `KeyAccess::unknown`, the same for many keys.
+    unknown: crate::model::access::Interner<String>,
     /// The classified actions of each action pattern.
     patterns: std::collections::HashMap<String, classes::ActionSet>,
     /// What a key policy gives (its entries, and the unknowns it notes) in one account, by
@@ -216,9 +218,13 @@ pub(crate) fn effective_access_in<'k>(
     shared.shrink_to_fit();
     KeyAccess {
         key_arn: key.arn.clone(),
-        account: key.account.to_string(),
-        region: key.region.to_string(),
+        account: key.account.clone(),
+        region: key.region.clone(),
         entries: shared,
-        unknown: ev.unknown,
+        unknown: ev
+            .unknown
+            .into_iter()
+            .map(|text| shares.unknown.intern(text))
+            .collect(),
     }
 }

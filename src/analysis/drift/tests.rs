@@ -189,10 +189,10 @@ fn drf001_a_declared_key_missing_from_a_scanned_region() {
     );
     assert_eq!(
         f.spec,
-        Some(SpecLocation {
+        Some(Box::new(SpecLocation {
             file: "specs/prod.yaml".into(),
             line: 12
-        })
+        }))
     );
     assert_eq!(
         f.evidence,
@@ -266,11 +266,11 @@ fn drf002_one_finding_per_changed_attribute_with_declared_and_actual() {
         period_days: Some(730),
         next_rotation_date: None,
     });
-    key.multi_region = Some(MultiRegion {
+    key.multi_region = Some(Box::new(MultiRegion {
         key_type: MultiRegionKeyType::Primary,
         primary_arn: key.arn.clone(),
         replica_arns: Vec::new(),
-    });
+    }));
     let mut want = declared("us-east-1", "alias/app", 7);
     want.key_usage = Some("SIGN_VERIFY".into());
     let findings = run(vec![key], vec![want]);
@@ -464,11 +464,11 @@ fn multi_region_set() -> (KeyRecord, KeyRecord) {
         (&mut primary, MultiRegionKeyType::Primary),
         (&mut replica, MultiRegionKeyType::Replica),
     ] {
-        key.multi_region = Some(MultiRegion {
+        key.multi_region = Some(Box::new(MultiRegion {
             key_type: kind,
             primary_arn: primary_arn.clone(),
             replica_arns: vec![replica_arn.clone()],
-        });
+        }));
     }
     (primary, replica)
 }

@@ -54,7 +54,12 @@ pub fn render_csv(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             scanned_at: &report.finished_at,
             key,
             aliases: aliases.get(key.key_arn.as_str()).map_or("", String::as_str),
-            unknown: key.unknown.join("; "),
+            unknown: key
+                .unknown
+                .iter()
+                .map(|line| line.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
         };
         if key.entries.is_empty() {
             writer
@@ -88,8 +93,8 @@ impl KeyCells<'_> {
             .to_string();
         let mut row = [
             self.scanned_at.to_string(),
-            key.account.clone(),
-            key.region.clone(),
+            key.account.to_string(),
+            key.region.to_string(),
             key_id,
             self.aliases.to_string(),
             key.key_arn.clone(),
@@ -133,7 +138,7 @@ impl KeyCells<'_> {
 mod tests {
     use super::*;
     use crate::model::KeyRecord;
-    use crate::model::access::{AccessReport, ActionClass, Certainty, Principal};
+    use crate::model::access::{AccessReport, ActionClass, Certainty, Principal, Shared};
 
     fn report(access: Vec<KeyAccess>) -> Report {
         let mut report: Report = serde_json::from_value(serde_json::json!({
@@ -197,7 +202,7 @@ mod tests {
                 account: "111122223333".into(),
                 region: "eu-west-1".into(),
                 entries: Vec::new(),
-                unknown: vec!["key policy: not read".into()],
+                unknown: vec![Shared::new("key policy: not read".to_string())],
             },
         ]));
         let lines: Vec<&str> = csv.lines().collect();

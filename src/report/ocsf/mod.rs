@@ -219,8 +219,8 @@ struct Remediation<'a> {
 struct Unmapped<'a> {
     aliases: &'a [String],
     evidence: &'a Evidence,
-    spec: &'a Option<SpecLocation>,
-    suppressed: &'a Option<Suppressed>,
+    spec: &'a Option<Box<SpecLocation>>,
+    suppressed: &'a Option<Box<Suppressed>>,
     baseline: Option<&'static str>,
     compliance: &'a Value,
 }

@@ -80,10 +80,10 @@ fn lifecycle_follows_the_baseline_and_suppression() {
     let new = finding(MEMBER, Some(BaselineState::New));
     let existing = finding(MEMBER, Some(BaselineState::Existing));
     let suppressed = Finding {
-        suppressed: Some(Suppressed {
+        suppressed: Some(Box::new(Suppressed {
             reason: "accepted".into(),
             expires: "2026-12-31".into(),
-        }),
+        })),
         ..existing.clone()
     };
     assert_eq!(lifecycle(&no_baseline, false), state(1, "Create", 1, "New"));

@@ -25,7 +25,7 @@ pub fn apply_metadata(record: &mut KeyRecord, meta: &KeyMetadata) {
     record.description = meta.description().map(str::to_string);
     record.creation_date = meta.creation_date().and_then(timestamp).map(Into::into);
     record.deletion_date = meta.deletion_date().and_then(timestamp).map(Into::into);
-    record.multi_region = multi_region(meta);
+    record.multi_region = multi_region(meta).map(Box::new);
 }
 
 fn multi_region(meta: &KeyMetadata) -> Option<MultiRegion> {

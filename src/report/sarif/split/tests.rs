@@ -106,10 +106,10 @@ fn one_file_per_complete_account_and_none_for_accounts_not_fully_scanned() {
             ("ROT001", "333333333333", "us-east-1", 2),
         ],
     );
-    report.findings[0].suppressed = Some(crate::model::Suppressed {
+    report.findings[0].suppressed = Some(Box::new(crate::model::Suppressed {
         reason: "accepted".into(),
         expires: "2099-01-01".into(),
-    });
+    }));
     let dir = tempfile::tempdir().expect("tempdir");
     let manifest = write_split(&report, &SarifOptions::default(), dir.path()).expect("split");
     let files: Vec<(&str, &str, usize)> = manifest
