@@ -52,6 +52,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     // as `kms-audit report` does: one set of inputs, and checks that compare keys (MRK001) or
     // declared keys with every account (drift) see everything.
     analysis::analyze(&mut report, &inputs);
+    args.output.release_unused(&mut report);
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;
     Ok(args.exit.outcome(&report, &policy))

@@ -33,11 +33,15 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     let inputs = args.analysis.load()?;
     let mut report = saved_report::read_report(&args.scan)?;
     if args.keep_findings {
-        analysis::ensure_access(&mut report, &inputs);
+        // The saved findings are kept, so access is needed only by a report that writes it.
+        if args.output.carries_access() {
+            analysis::ensure_access(&mut report, &inputs);
+        }
         analysis::finish(&mut report, &inputs);
     } else {
         analysis::analyze(&mut report, &inputs);
     }
+    args.output.release_unused(&mut report);
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;
     Ok(args.exit.outcome(&report, &policy))

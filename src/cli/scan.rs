@@ -241,7 +241,10 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
         .build()
         .context("could not start the async runtime")?;
     let mut report = runtime.block_on(pipeline::run(&request))?;
+    // Each key's policy was read on its own; equal ones become one text before the analysis.
+    report.inventory.share_equal_policies();
     analysis::analyze(&mut report, &inputs);
+    args.output.release_unused(&mut report);
 
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;

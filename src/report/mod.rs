@@ -55,6 +55,12 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether the format writes effective access (`report.access`): the JSON report, the
+    /// HTML page and access-csv. The others need it only through the checks' findings.
+    pub fn carries_access(self) -> bool {
+        matches!(self, Format::Json | Format::Html | Format::AccessCsv)
+    }
+
     pub const ALL: [Format; 11] = [
         Format::Table,
         Format::Json,
