@@ -55,7 +55,9 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     args.output.release_unused(&mut report);
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;
-    Ok(args.exit.outcome(&report, &policy))
+    let outcome = args.exit.outcome(&report, &policy);
+    super::free_at_exit((report, inputs));
+    Ok(outcome)
 }
 
 /// The shard report files named by the arguments: files as given, directories replaced by the

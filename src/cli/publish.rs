@@ -130,6 +130,7 @@ fn run_security_hub(args: SecurityHubArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("could not start the async runtime")?;
     let summary = runtime.block_on(publish::publish(&request, &report))?;
+    super::free_at_exit(report);
 
     if let Some(path) = &args.output {
         crate::report::write_atomic_with(path, |out| summary.write_json(out))

@@ -248,5 +248,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
 
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;
-    Ok(args.exit.outcome(&report, &policy))
+    let outcome = args.exit.outcome(&report, &policy);
+    super::free_at_exit(report);
+    Ok(outcome)
 }

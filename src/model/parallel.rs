@@ -149,6 +149,47 @@ where
     Ok(())
 }
 
+/// Fills a list of `items.len()` results on up to [`threads`] threads: `f` gets a contiguous
+/// chunk of `items` and the slots of its results, each slot starting as `R::default()`. Unlike
+/// [`map_chunks`], the results are written in place, so a large list is never held twice; the
+/// first error (in item order) is returned.
+pub fn try_fill_chunks<T, R, E, F>(items: &[T], f: F) -> Result<Vec<R>, E>
+where
+    T: Sync,
+    R: Default + Send,
+    E: Send,
+    F: Fn(&[T], &mut [R]) -> Result<(), E> + Sync,
+{
+    let mut out: Vec<R> = Vec::with_capacity(items.len());
+    out.resize_with(items.len(), R::default);
+    let threads = threads().min(items.len() / MIN_PER_THREAD).max(1);
+    if threads == 1 {
+        f(items, &mut out)?;
+        return Ok(out);
+    }
+    let size = items.len().div_ceil(threads);
+    let results: Vec<Result<(), E>> = std::thread::scope(|scope| {
+        let f = &f;
+        let mut chunks = items.chunks(size).zip(out.chunks_mut(size));
+        let first = chunks.next();
+        let handles: Vec<_> = chunks
+            .map(|(items, slots)| scope.spawn(move || f(items, slots)))
+            .collect();
+        let mut results = vec![first.map_or(Ok(()), |(items, slots)| f(items, slots))];
+        for handle in handles {
+            match handle.join() {
+                Ok(result) => results.push(result),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    });
+    for result in results {
+        result?;
+    }
+    Ok(out)
+}
+
 /// Appends `text` (pretty JSON written at depth 0) to `out` as it reads `depth` levels down in
 /// a pretty-printed document (two spaces a level): JSON text holds no raw newline inside a
 /// string, so every newline starts a line to indent.
@@ -175,6 +216,28 @@ mod tests {
             let squares = map(&items, |i| i * i);
             assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn filled_slots_keep_the_item_order_and_the_first_error_wins() {
+        for n in [0, 1, 1023, 1024, 5001] {
+            let items: Vec<usize> = (0..n).collect();
+            let filled = try_fill_chunks(&items, |chunk, slots: &mut [usize]| {
+                for (item, slot) in chunk.iter().zip(slots) {
+                    *slot = item * 3;
+                }
+                Ok::<(), usize>(())
+            });
+            assert_eq!(filled, Ok(items.iter().map(|i| i * 3).collect::<Vec<_>>()));
+        }
+        let items: Vec<usize> = (0..5000).collect();
+        let failed = try_fill_chunks(&items, |chunk, _: &mut [usize]| {
+            match chunk.iter().find(|i| **i % 1000 == 999) {
+                Some(bad) => Err(*bad),
+                None => Ok(()),
+            }
+        });
+        assert_eq!(failed, Err(999));
     }
 
     #[test]

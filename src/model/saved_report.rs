@@ -3,13 +3,14 @@
 //! `reports/kms-audit-report.schema.json`.
 
 use std::fmt;
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
-use super::{Report, SCHEMA_VERSION};
+use super::compact_json::TextInterner;
+use super::{KeyRecord, Report, SCHEMA_VERSION, parallel};
 
 /// Why a saved JSON report could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -26,40 +27,28 @@ pub enum ReadError {
     Version { file: String, found: String },
 }
 
-/// The read buffer of a saved report: large reads, few system calls, a small fixed cost.
-const READ_BUFFER: usize = 256 * 1024;
-
 /// Reads a JSON report (`-` reads standard input).
 ///
-/// A file is parsed straight into the typed [`Report`] from a buffered reader, so a 100 MB scan
-/// never sits in memory as text or as a `serde_json::Value` tree beside the report. Only when
-/// that fails is the file read a second time, to tell a report of another schema version (or
-/// not a report at all) from a broken one. Standard input cannot be read twice, so it is read
-/// whole first.
+/// The file is read whole and its keys are parsed on every core ([`parse_in_parallel`]): at
+/// 100,000 keys, parsing is most of the time of `kms-audit report`. The text is freed once the
+/// report is built, before the analysis, whose memory is the run's peak.
 pub fn read_report(path: &Path) -> Result<Report, ReadError> {
     let file = path.display().to_string();
     let io_error = |error| ReadError::Io {
         file: file.clone(),
         error,
     };
-    if path.as_os_str() == "-" {
+    let bytes = if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
             .lock()
             .read_to_end(&mut bytes)
             .map_err(io_error)?;
-        return parse_report_slice(&file, &bytes);
-    }
-    let open = || File::open(path).map(|f| BufReader::with_capacity(READ_BUFFER, f));
-    let report = serde_json::from_reader::<_, Report>(open().map_err(io_error)?);
-    match report {
-        Ok(report) => check_version(&file, report),
-        Err(err) if err.is_io() => Err(io_error(std::io::Error::from(err))),
-        Err(err) => {
-            let probe = serde_json::from_reader::<_, VersionProbe>(open().map_err(io_error)?);
-            Err(explain(&file, err, probe))
-        }
-    }
+        bytes
+    } else {
+        std::fs::read(path).map_err(io_error)?
+    };
+    parse_report_slice(&file, &bytes)
 }
 
 /// Parses the text of a JSON report named `file`; an incompatible report gets the schema version
@@ -69,6 +58,11 @@ pub fn parse_report(file: &str, text: &str) -> Result<Report, ReadError> {
 }
 
 fn parse_report_slice(file: &str, bytes: &[u8]) -> Result<Report, ReadError> {
+    if let Some(report) = parse_in_parallel(bytes) {
+        return check_version(file, report);
+    }
+    // Not a valid report (or one without keys): parsed in one pass, whose error names the line
+    // and column of the problem.
     match serde_json::from_slice::<Report>(bytes) {
         Ok(report) => check_version(file, report),
         Err(err) => Err(explain(
@@ -79,11 +73,70 @@ fn parse_report_slice(file: &str, bytes: &[u8]) -> Result<Report, ReadError> {
     }
 }
 
+/// The report in `bytes` with its `inventory.keys` parsed on every core, or `None` when the
+/// report does not parse (the caller parses it again in one pass for the error) or has no keys.
+///
+/// A first pass only finds where each key's JSON is (serde_json checks the syntax of the whole
+/// document as it skips it); the report around the key list is then parsed as an ordinary
+/// report with an empty list, and the keys on their threads, each sharing its equal policies.
+fn parse_in_parallel(bytes: &[u8]) -> Option<Report> {
+    #[derive(serde::Deserialize)]
+    struct KeyTexts<'a> {
+        #[serde(borrow)]
+        inventory: InventoryKeyTexts<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct InventoryKeyTexts<'a> {
+        #[serde(borrow)]
+        keys: Vec<&'a RawValue>,
+    }
+    let texts = serde_json::from_slice::<KeyTexts<'_>>(bytes)
+        .ok()?
+        .inventory
+        .keys;
+    let start_of = |raw: &RawValue| (raw.get().as_ptr() as usize) - (bytes.as_ptr() as usize);
+    let first = start_of(texts.first()?);
+    let last = texts.last()?;
+    let end = start_of(last) + last.get().len();
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    // The brackets of the key list: only whitespace lies between them and its first and last key.
+    let open = first
+        - 1
+        - bytes[..first]
+            .iter()
+            .rev()
+            .take_while(|b| is_space(b))
+            .count();
+    let close = end + bytes[end..].iter().take_while(|b| is_space(b)).count();
+    if bytes.get(open) != Some(&b'[') || bytes.get(close) != Some(&b']') {
+        return None;
+    }
+    let mut outline = Vec::with_capacity(bytes.len() - (close - open) + 1);
+    outline.extend_from_slice(&bytes[..=open]);
+    outline.extend_from_slice(&bytes[close..]);
+    let mut report = serde_json::from_slice::<Report>(&outline).ok()?;
+    if !report.inventory.keys.is_empty() {
+        return None;
+    }
+    report.inventory.keys = parallel::try_fill_chunks(&texts, |texts, keys: &mut [KeyRecord]| {
+        let mut interner = TextInterner::default();
+        for (text, key) in texts.iter().zip(keys) {
+            *key = serde_json::from_str::<KeyRecord>(text.get())?;
+            if let Some(policy) = &mut key.policy {
+                policy.share_with(&mut interner);
+            }
+        }
+        Ok::<(), serde_json::Error>(())
+    })
+    .ok()?;
+    Some(report)
+}
+
 /// A report that parsed is still refused when it is of another schema version.
 fn check_version(file: &str, mut report: Report) -> Result<Report, ReadError> {
     if report.schema_version == SCHEMA_VERSION {
-        // The reader grows the key list by doubling; return the unused part (a large share of
-        // the memory of `kms-audit report` over a 100,000-key scan).
+        // A report parsed in one pass grows the key list by doubling; return the unused part (a
+        // large share of the memory of `kms-audit report` over a 100,000-key scan).
         report.inventory.keys.shrink_to_fit();
         report.inventory.share_equal_policies();
         Ok(report)
@@ -265,5 +318,82 @@ mod tests {
             plain_words("invalid type: null, expected u64 at line 3 column 1"),
             "invalid type: null, expected a whole number at line 3 column 1"
         );
+    }
+
+    /// A report of `keys` keys (two threads' worth from 1,024), some sharing a policy.
+    fn report_text(keys: usize, pretty: bool) -> String {
+        let keys: Vec<serde_json::Value> = (0..keys)
+            .map(|i| {
+                serde_json::json!({
+                    "arn": format!("arn:aws:kms:eu-west-1:111122223333:key/k-{i}"),
+                    "key_id": format!("k-{i}"),
+                    "account": "111122223333",
+                    "region": "eu-west-1",
+                    "policy": {"Version": "2012-10-17", "Id": format!("p-{}", i % 7)},
+                    "tags": {"owner": format!("team \"{i}\"")},
+                })
+            })
+            .collect();
+        let report = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "kms-audit", "version": "0"},
+            "started_at": "2026-01-01T00:00:00Z",
+            "finished_at": "2026-01-01T00:00:00Z",
+            "targets": [],
+            "coverage_gaps": [],
+            "inventory": {"keys": keys},
+            "findings": [],
+            "summary": {"keys": 0, "findings": {}, "accounts": 0, "regions": 0, "gaps": 0,
+                        "duration_ms": 0, "api_calls": {}},
+        });
+        if pretty {
+            serde_json::to_string_pretty(&report).expect("json")
+        } else {
+            report.to_string()
+        }
+    }
+
+    #[test]
+    fn keys_parsed_on_every_core_are_the_keys_of_one_pass() {
+        for (keys, pretty) in [(1, false), (3, true), (1500, false), (2049, true)] {
+            let text = report_text(keys, pretty);
+            let parallel = parse_in_parallel(text.as_bytes()).expect("parses in parallel");
+            let one_pass: Report = serde_json::from_str(&text).expect("parses in one pass");
+            assert_eq!(parallel.inventory.keys.len(), keys);
+            assert_eq!(parallel, one_pass, "{keys} keys, pretty: {pretty}");
+            // Equal policies parsed on one thread share their text.
+            if keys > 7 {
+                let policies: std::collections::HashSet<*const u8> = parallel
+                    .inventory
+                    .keys
+                    .iter()
+                    .filter_map(|k| k.policy.as_ref())
+                    .map(|p| p.json().as_ptr())
+                    .collect();
+                assert!(policies.len() <= 7 * crate::model::parallel::threads());
+            }
+        }
+    }
+
+    #[test]
+    fn a_broken_key_is_reported_where_it_is_in_the_file() {
+        let text = report_text(1500, true);
+        // The 1,201st key's region becomes a number: the error names its line in the file.
+        let needle = "\"key_id\": \"k-1200\"";
+        let at = text.find(needle).expect("key 1200");
+        let region = at + text[at..].find("\"eu-west-1\"").expect("its region");
+        let broken = format!("{}42{}", &text[..region], &text[region + 11..]);
+        let line = broken[..region].matches('\n').count() + 1;
+        assert!(parse_in_parallel(broken.as_bytes()).is_none());
+        let err = parse_report("x.json", &broken).unwrap_err().to_string();
+        assert!(
+            err.starts_with("x.json is not a kms-audit JSON report: invalid type: integer `42`")
+                && err.contains(&format!("at line {line} column")),
+            "{err}"
+        );
+        // A syntax error anywhere: the one-pass parse reports it.
+        let cut = &text[..text.len() / 2];
+        let err = parse_report("x.json", cut).unwrap_err().to_string();
+        assert!(err.contains("EOF while parsing"), "{err}");
     }
 }
