@@ -67,6 +67,9 @@ pub struct AnalysisInputs {
     pub specs: Option<crate::inputs::spec::SpecSet>,
     /// What the run chose not to scan, so declared keys there are not coverage gaps.
     pub spec_scope: crate::analysis::drift::Scope,
+    /// Free the effective access once the checks built on it have run, because no report of
+    /// this run writes it ([`crate::report::Format::carries_access`]): the report then has none.
+    pub release_access: bool,
 }
 
 /// Replaces the report's findings with a fresh analysis of its inventory.
@@ -76,7 +79,12 @@ pub fn analyze(report: &mut Report, inputs: &AnalysisInputs) {
     report.access = None;
     let access = crate::analysis::access::access_report(report, organization_id(report, inputs));
     report.access = Some(access);
-    let mut findings: Vec<Finding> = run_checks(report, inputs);
+    let uses_access = |id: &str| checks::USES_ACCESS.contains(&id);
+    let mut findings: Vec<Finding> = run_checks(report, inputs, uses_access);
+    if inputs.release_access {
+        report.access = None;
+    }
+    findings.extend(run_checks(report, inputs, |id| !uses_access(id)));
     // A saved report's declared-scope gaps are those of its own specs: recomputed below.
     report
         .coverage_gaps
@@ -148,8 +156,13 @@ pub fn finish(report: &mut Report, inputs: &AnalysisInputs) {
     report.refresh_summary();
 }
 
-/// The compliance checks (crate::analysis::checks) over the report's inventory.
-fn run_checks(report: &Report, inputs: &AnalysisInputs) -> Vec<Finding> {
+/// The compliance checks (crate::analysis::checks) whose id `select` accepts, over the report's
+/// inventory.
+fn run_checks(
+    report: &Report,
+    inputs: &AnalysisInputs,
+    select: impl Fn(&str) -> bool,
+) -> Vec<Finding> {
     use time::format_description::well_known::Rfc3339;
     let now = inputs.now.unwrap_or_else(|| {
         [&report.finished_at, &report.started_at]
@@ -171,7 +184,7 @@ fn run_checks(report: &Report, inputs: &AnalysisInputs) -> Vec<Finding> {
         organization_accounts: organization_accounts.as_ref(),
         access: report.access.as_ref(),
     };
-    crate::analysis::checks::run_all(&ctx)
+    crate::analysis::checks::run_selected(&ctx, select)
 }
 
 /// The auditor's organization: the config names it; else the one `--org` found.

@@ -36,7 +36,8 @@ pub struct MergeArgs {
 
 pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     args.output.check()?;
-    let inputs = args.analysis.load()?;
+    let mut inputs = args.analysis.load()?;
+    inputs.release_access = !args.output.carries_access();
     let shards = shard_files(&args.shards)?
         .iter()
         .map(|path| {
@@ -52,7 +53,6 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     // as `kms-audit report` does: one set of inputs, and checks that compare keys (MRK001) or
     // declared keys with every account (drift) see everything.
     analysis::analyze(&mut report, &inputs);
-    args.output.release_unused(&mut report);
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;
     let outcome = args.exit.outcome(&report, &policy);

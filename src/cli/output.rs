@@ -54,14 +54,6 @@ impl OutputArgs {
             .any(Format::carries_access)
     }
 
-    /// Frees the report's effective access once the checks have used it, when no requested
-    /// report writes it: at 100,000 keys it is about 50 MB of a run's peak memory.
-    pub fn release_unused(&self, report: &mut Report) {
-        if !self.carries_access() {
-            report.access = None;
-        }
-    }
-
     /// Flag combinations that cannot work, checked before any scanning.
     /// Checked before any work: the SARIF flags fit together, and every `-o` path can be
     /// written (a split SARIF target as a directory).

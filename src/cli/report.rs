@@ -30,7 +30,8 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     args.output.check()?;
-    let inputs = args.analysis.load()?;
+    let mut inputs = args.analysis.load()?;
+    inputs.release_access = !args.output.carries_access();
     let mut report = saved_report::read_report(&args.scan)?;
     if args.keep_findings {
         // The saved findings are kept, so access is needed only by a report that writes it.
@@ -41,7 +42,6 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         analysis::analyze(&mut report, &inputs);
     }
-    args.output.release_unused(&mut report);
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;
     let outcome = args.exit.outcome(&report, &policy);

@@ -186,6 +186,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     // Every input file and output path is checked before the first AWS call.
     args.output.check()?;
     let mut inputs = args.analysis.load()?;
+    inputs.release_access = !args.output.carries_access();
     if !args.regions.is_empty() {
         inputs.spec_scope.regions.clone_from(&args.regions);
     }
@@ -244,7 +245,6 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     // Each key's policy was read on its own; equal ones become one text before the analysis.
     report.inventory.share_equal_policies();
     analysis::analyze(&mut report, &inputs);
-    args.output.release_unused(&mut report);
 
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;

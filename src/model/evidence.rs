@@ -33,6 +33,12 @@ impl Evidence {
         self.raw.json()
     }
 
+    /// Makes this evidence share the text of an equal one `interner` saw before: a check's
+    /// findings on keys in the same state carry the same evidence.
+    pub fn share_with(&mut self, interner: &mut super::compact_json::TextInterner) {
+        interner.share(&mut self.raw);
+    }
+
     pub fn is_null(&self) -> bool {
         self.json() == "null"
     }

@@ -24,6 +24,7 @@ pub mod regions;
 pub mod saved_report;
 pub mod timestamp;
 
+pub use compact_json::TextInterner;
 pub use evidence::Evidence;
 pub use policy_document::PolicyDocument;
 pub use tags::Tags;

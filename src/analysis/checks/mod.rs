@@ -43,7 +43,7 @@ use time::OffsetDateTime;
 use crate::catalog::{CatalogFile, CheckMeta, catalog_file};
 use crate::inputs::config::Config;
 use crate::model::access::{AccessEntry, KeyAccess, Principal};
-use crate::model::{CoverageGap, Finding, Inventory, KeyRecord, Target};
+use crate::model::{CoverageGap, Finding, Inventory, KeyRecord, Target, TextInterner};
 
 /// Everything a check may look at.
 #[derive(Debug, Clone, Copy)]
@@ -185,9 +185,19 @@ const SHARED_POLICY_ANALYSES: &[&str] = &["POL001", "POL002", "POL003"];
 /// (each thread with its own [`CheckRun`]); the findings are joined in [`REGISTRY`] order, as a
 /// sequential run gives them.
 pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
+    run_selected(ctx, |_| true)
+}
+
+/// The checks built on effective access ([`CheckContext::access`]). The analysis runs them
+/// first, so that a run none of whose reports writes access can free it before the other checks
+/// add their findings (at 100,000 keys, 50 MB of the peak).
+pub const USES_ACCESS: &[&str] = &["POL004", "POL005", "POL006"];
+
+/// [`run_all`] for the enabled checks whose id `select` accepts.
+pub fn run_selected(ctx: &CheckContext<'_>, select: impl Fn(&str) -> bool) -> Vec<Finding> {
     let mut enabled: Vec<(&Check, &CheckMeta)> = Vec::new();
     for check in REGISTRY {
-        if !ctx.config.is_enabled(check.id()) {
+        if !select(check.id()) || !ctx.config.is_enabled(check.id()) {
             continue;
         }
         let Some(meta) = crate::analysis::catalog().lookup(check.id()) else {
@@ -220,6 +230,9 @@ pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let worker = || {
         let run = CheckRun::new(*ctx);
+        // Equal evidence is held once (ROT001's is the same on most keys): a few MB of the
+        // 75,000 findings of a 100,000-key inventory.
+        let mut evidence = TextInterner::default();
         let mut done: Vec<(usize, Vec<Finding>)> = Vec::new();
         loop {
             let job = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -228,7 +241,11 @@ pub fn run_all(ctx: &CheckContext<'_>) -> Vec<Finding> {
             };
             for &i in members {
                 let (check, meta) = enabled[i];
-                done.push((i, (check.run)(meta, &run)));
+                let mut found = (check.run)(meta, &run);
+                for finding in &mut found {
+                    finding.evidence.share_with(&mut evidence);
+                }
+                done.push((i, found));
             }
         }
         done

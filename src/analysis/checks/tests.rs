@@ -1129,3 +1129,66 @@ fn the_new_checks_can_be_turned_off_in_the_config() {
         );
     }
 }
+
+/// Only the checks of `USES_ACCESS` read effective access: the others give the same findings
+/// without it, so a run that writes no access may free it before they run. And `analyze` with
+/// `release_access` gives the same findings, and a report without access.
+#[test]
+fn only_the_checks_built_on_access_read_it() {
+    for name in ["access", "iam"] {
+        let loaded = load(name);
+        let uses_access = |id: &str| super::USES_ACCESS.contains(&id);
+        let with_access = super::run_selected(&loaded.ctx(), |id| !uses_access(id));
+        let without = super::run_selected(
+            &CheckContext {
+                access: None,
+                ..loaded.ctx()
+            },
+            |id| !uses_access(id),
+        );
+        assert_eq!(with_access, without, "{name}");
+        let built_on_access = super::run_selected(&loaded.ctx(), uses_access);
+        assert!(
+            !built_on_access.is_empty(),
+            "{name}: POL004–POL006 raise findings"
+        );
+
+        let mut report: crate::model::Report = serde_json::from_value(json!({
+            "schema_version": "1", "tool": {"name": "kms-audit", "version": "0"},
+            "started_at": "", "finished_at": fixture_now(&loaded),
+            "targets": [], "coverage_gaps": [], "inventory": {"keys": []}, "findings": [],
+            "summary": {"keys": 0, "findings": {}, "accounts": 0, "regions": 0, "gaps": 0,
+                        "duration_ms": 0, "api_calls": {}}
+        }))
+        .expect("minimal report");
+        report.inventory = loaded.inventory.clone();
+        report.targets = loaded.targets.clone();
+        report.coverage_gaps = loaded.gaps.clone();
+        report.organization_id = loaded.organization_id.clone();
+        report.organization_accounts = loaded
+            .organization_accounts
+            .as_ref()
+            .map(|a| a.iter().cloned().collect());
+        let mut inputs = crate::analysis::AnalysisInputs {
+            config: loaded.config.clone(),
+            now: Some(loaded.now),
+            ..Default::default()
+        };
+        let mut kept = report.clone();
+        crate::analysis::analyze(&mut kept, &inputs);
+        inputs.release_access = true;
+        crate::analysis::analyze(&mut report, &inputs);
+        assert!(kept.access.is_some() && report.access.is_none(), "{name}");
+        assert_eq!(kept.findings, report.findings, "{name}");
+        for finding in &built_on_access {
+            assert!(report.findings.contains(finding), "{name}: {finding:?}");
+        }
+    }
+}
+
+fn fixture_now(loaded: &Loaded) -> String {
+    loaded
+        .now
+        .format(&Rfc3339)
+        .expect("the fixture's time formats")
+}
