@@ -16,10 +16,12 @@
 //!   baseline come last with `RecordState` `ARCHIVED`, `Workflow.Status` `RESOLVED` and
 //!   `Compliance.Status` `PASSED`, which closes them in Security Hub.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
-use serde_json::{Map, Value, json};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 use crate::model::{BaselineState, Finding, KeyRecord, Report, Severity};
 
@@ -41,7 +43,7 @@ pub fn render_to(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let current = report.findings.len();
     let element = |index: usize, finding: &Finding, resolved: bool, buffer: &mut Vec<u8>| {
         buffer.extend_from_slice(if index == 0 { b"\n    " } else { b",\n    " });
-        let text = serde_json::to_vec_pretty(&builder.finding(finding, resolved))?;
+        let text = serde_json::to_vec_pretty(&builder.record(finding, resolved))?;
         crate::model::parallel::push_indented_json(buffer, &text, 2);
         Ok(())
     };
@@ -74,6 +76,12 @@ impl<'a> AsffBuilder<'a> {
 
     /// The ASFF finding of `finding`; `resolved` (a finding of `report.resolved`) archives it.
     pub fn finding(&self, finding: &Finding, resolved: bool) -> Value {
+        serde_json::to_value(self.record(finding, resolved)).unwrap_or(Value::Null)
+    }
+
+    /// The same finding as a typed record borrowing from the report: what the file output
+    /// serializes, without building a `Value` of each of 100,000 findings first.
+    fn record<'b>(&'b self, finding: &'b Finding, resolved: bool) -> AsffFinding<'b> {
         asff_finding(self.report, &self.keys, finding, resolved)
     }
 }
@@ -83,90 +91,224 @@ pub fn finding_id(finding: &Finding) -> String {
     format!("kms-audit/{}/{}", finding.check_id, finding.fingerprint)
 }
 
-fn asff_finding(
-    report: &Report,
-    keys: &HashMap<&str, &KeyRecord>,
-    f: &Finding,
+/// One ASFF finding, its fields in the order Security Hub's documentation lists them.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AsffFinding<'a> {
+    schema_version: &'static str,
+    id: String,
+    product_arn: String,
+    product_name: &'static str,
+    company_name: &'static str,
+    generator_id: String,
+    aws_account_id: &'a str,
+    region: &'a str,
+    types: [&'static str; 1],
+    created_at: &'a str,
+    updated_at: &'a str,
+    severity: AsffSeverity,
+    finding_provider_fields: ProviderFields,
+    title: Cow<'a, str>,
+    description: Cow<'a, str>,
+    remediation: AsffRemediation<'a>,
+    product_fields: ProductFields<'a>,
+    resources: [AsffResource<'a>; 1],
+    compliance: AsffCompliance<'a>,
+    workflow: AsffWorkflow,
+    record_state: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AsffSeverity {
+    label: &'static str,
+    original: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProviderFields {
+    severity: AsffSeverity,
+    types: [&'static str; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AsffRemediation<'a> {
+    recommendation: Recommendation<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Recommendation<'a> {
+    text: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+}
+
+/// `kms-audit/<name>` → value, in the order they are added; empty values are left out.
+struct ProductFields<'a>(Vec<(&'static str, Cow<'a, str>)>);
+
+impl<'a> ProductFields<'a> {
+    fn add(&mut self, name: &'static str, value: impl Into<Cow<'a, str>>) {
+        let value = value.into();
+        if !value.is_empty() {
+            let value = match value {
+                Cow::Borrowed(text) => truncate(text, MAX_PRODUCT_FIELD),
+                Cow::Owned(text) => Cow::Owned(truncate(&text, MAX_PRODUCT_FIELD).into_owned()),
+            };
+            self.0.push((name, value));
+        }
+    }
+}
+
+impl Serialize for ProductFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AsffResource<'a> {
+    #[serde(rename = "Type")]
+    resource_type: &'static str,
+    id: Cow<'a, str>,
+    partition: &'a str,
+    region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<ResourceDetails<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<ResourceTags<'a>>,
+}
+
+#[derive(Serialize)]
+struct ResourceDetails<'a> {
+    #[serde(rename = "AwsKmsKey")]
+    kms_key: KmsKeyDetails<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KmsKeyDetails<'a> {
+    #[serde(rename = "AWSAccountId")]
+    aws_account_id: &'a str,
+    key_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_manager: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_rotation_status: Option<bool>,
+}
+
+/// The key's first 50 tags (Security Hub's limit), in key order.
+struct ResourceTags<'a>(&'a crate::model::Tags);
+
+impl Serialize for ResourceTags<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().take(50))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AsffCompliance<'a> {
+    status: &'static str,
+    related_requirements: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AsffWorkflow {
+    status: &'static str,
+}
+
+fn asff_finding<'a>(
+    report: &'a Report,
+    keys: &HashMap<&str, &'a KeyRecord>,
+    f: &'a Finding,
     resolved: bool,
-) -> Value {
+) -> AsffFinding<'a> {
     let meta = super::check_meta(&f.check_id);
     let partition = super::partition_of(f);
     let label = severity_label(f.severity);
-    let mut product_fields = Map::new();
-    let mut field = |name: &str, value: String| {
-        if !value.is_empty() {
-            product_fields.insert(
-                format!("kms-audit/{name}"),
-                Value::String(truncate(&value, MAX_PRODUCT_FIELD)),
-            );
-        }
-    };
-    field("CheckId", f.check_id.to_string());
-    field("CheckName", f.name.to_string());
-    field("Fingerprint", f.fingerprint.clone());
-    field("Aliases", f.aliases.join(" "));
+    let mut product_fields = ProductFields(Vec::new());
+    product_fields.add("kms-audit/CheckId", f.check_id.as_str());
+    product_fields.add("kms-audit/CheckName", f.name.as_str());
+    product_fields.add("kms-audit/Fingerprint", f.fingerprint.as_str());
+    product_fields.add("kms-audit/Aliases", f.aliases.join(" "));
     if let Some(spec) = &f.spec {
-        field("SpecFile", spec.file.clone());
-        field("SpecLine", spec.line.to_string());
+        product_fields.add("kms-audit/SpecFile", spec.file.as_str());
+        product_fields.add("kms-audit/SpecLine", spec.line.to_string());
     }
     if let Some(s) = &f.suppressed {
-        field("SuppressionReason", s.reason.clone());
-        field("SuppressionExpires", s.expires.clone());
+        product_fields.add("kms-audit/SuppressionReason", s.reason.as_str());
+        product_fields.add("kms-audit/SuppressionExpires", s.expires.as_str());
     }
-    field(
-        "Baseline",
+    product_fields.add(
+        "kms-audit/Baseline",
         match (resolved, f.baseline) {
             (true, _) => "resolved",
             (false, Some(BaselineState::New)) => "new",
             (false, Some(BaselineState::Existing)) => "existing",
             (false, None) => "",
-        }
-        .to_string(),
+        },
     );
     let workflow = match (resolved, &f.suppressed) {
         (true, _) => "RESOLVED",
         (false, Some(_)) => "SUPPRESSED",
         (false, None) => "NEW",
     };
-    let title = meta.map_or(f.name.to_string(), |m| {
-        format!("{} {}", f.check_id, m.title)
-    });
-    let mut remediation = json!({"Text": truncate(&f.remediation, 512)});
-    if let Some(url) = meta.and_then(|m| m.references.first()) {
-        remediation["Url"] = json!(url);
-    }
-    json!({
-        "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(f),
-        "ProductArn": format!(
+    let title = match meta {
+        Some(m) => Cow::Owned(truncate(&format!("{} {}", f.check_id, m.title), 256).into_owned()),
+        None => truncate(&f.name, 256),
+    };
+    let severity = || AsffSeverity {
+        label,
+        original: f.severity.as_str(),
+    };
+    AsffFinding {
+        schema_version: SCHEMA_VERSION,
+        id: finding_id(f),
+        product_arn: format!(
             "arn:{partition}:securityhub:{}:{}:product/{}/default",
             f.region, f.account, f.account
         ),
-        "ProductName": "kms-audit",
-        "CompanyName": "kms-audit",
-        "GeneratorId": format!("kms-audit/{}", f.check_id),
-        "AwsAccountId": f.account,
-        "Region": f.region,
-        "Types": [TYPES],
-        "CreatedAt": report.finished_at,
-        "UpdatedAt": report.finished_at,
-        "Severity": {"Label": label, "Original": f.severity.as_str()},
-        "FindingProviderFields": {
-            "Severity": {"Label": label, "Original": f.severity.as_str()},
-            "Types": [TYPES],
+        product_name: "kms-audit",
+        company_name: "kms-audit",
+        generator_id: format!("kms-audit/{}", f.check_id),
+        aws_account_id: &f.account,
+        region: &f.region,
+        types: [TYPES],
+        created_at: &report.finished_at,
+        updated_at: &report.finished_at,
+        severity: severity(),
+        finding_provider_fields: ProviderFields {
+            severity: severity(),
+            types: [TYPES],
         },
-        "Title": truncate(&title, 256),
-        "Description": truncate(&f.message, 1024),
-        "Remediation": {"Recommendation": remediation},
-        "ProductFields": product_fields,
-        "Resources": [resource(keys, f, partition)],
-        "Compliance": {
-            "Status": if resolved { "PASSED" } else { "FAILED" },
-            "RelatedRequirements": meta.map(|m| m.frameworks.clone()).unwrap_or_default(),
+        title,
+        description: truncate(&f.message, 1024),
+        remediation: AsffRemediation {
+            recommendation: Recommendation {
+                text: truncate(&f.remediation, 512),
+                url: meta.and_then(|m| m.references.first()).map(String::as_str),
+            },
         },
-        "Workflow": {"Status": workflow},
-        "RecordState": if resolved { "ARCHIVED" } else { "ACTIVE" },
-    })
+        product_fields,
+        resources: [resource(keys, f, partition)],
+        compliance: AsffCompliance {
+            status: if resolved { "PASSED" } else { "FAILED" },
+            related_requirements: meta.map_or(&[], |m| m.frameworks.as_slice()),
+        },
+        workflow: AsffWorkflow { status: workflow },
+        record_state: if resolved { "ARCHIVED" } else { "ACTIVE" },
+    }
 }
 
 /// The ASFF resource type of an IAM ARN (`…:policy/…`, `…:role/…`, `…:user/…`, `…:group/…`).
@@ -181,65 +323,54 @@ fn iam_resource_type(arn: &str) -> &'static str {
     }
 }
 
-fn resource(keys: &HashMap<&str, &KeyRecord>, f: &Finding, partition: &str) -> Value {
+fn resource<'a>(
+    keys: &HashMap<&str, &'a KeyRecord>,
+    f: &'a Finding,
+    partition: &'a str,
+) -> AsffResource<'a> {
+    let plain = |resource_type, id| AsffResource {
+        resource_type,
+        id,
+        partition,
+        region: &f.region,
+        details: None,
+        tags: None,
+    };
     if f.key_arn.is_none()
         && let Some(arn) = &f.resource
     {
         // A finding on an IAM policy (IAM001) or on the identity of an inline policy (IAM002).
-        return json!({
-            "Type": iam_resource_type(arn),
-            "Id": arn,
-            "Partition": partition,
-            "Region": f.region,
-        });
+        return plain(iam_resource_type(arn), Cow::Borrowed(arn.as_str()));
     }
     let Some(arn) = &f.key_arn else {
         // A declared key that has no live key: name it by its alias ARN.
-        return json!({
-            "Type": "Other",
-            "Id": format!(
+        return plain(
+            "Other",
+            Cow::Owned(format!(
                 "arn:{partition}:kms:{}:{}:{}",
                 f.region,
                 f.account,
                 f.aliases.first().map_or("alias/unknown", String::as_str)
-            ),
-            "Partition": partition,
-            "Region": f.region,
-        });
+            )),
+        );
     };
-    let mut resource = json!({
-        "Type": "AwsKmsKey",
-        "Id": arn,
-        "Partition": partition,
-        "Region": f.region,
-    });
+    let mut resource = plain("AwsKmsKey", Cow::Borrowed(arn.as_str()));
     let Some(key) = keys.get(arn.as_str()) else {
         return resource;
     };
-    let mut details = Map::new();
-    details.insert("AWSAccountId".into(), json!(key.account));
-    details.insert("KeyId".into(), json!(key.key_id));
-    let mut optional = |name: &str, value: Option<&str>| {
-        if let Some(value) = value {
-            details.insert(name.to_string(), json!(value));
-        }
-    };
-    optional("KeyManager", key.key_manager.as_deref());
-    optional("KeyState", key.key_state.as_deref());
-    optional("Origin", key.origin.as_deref());
-    optional("Description", key.description.as_deref());
-    if let Some(rotation) = &key.rotation {
-        details.insert("KeyRotationStatus".into(), json!(rotation.enabled));
-    }
-    resource["Details"] = json!({ "AwsKmsKey": details });
+    resource.details = Some(ResourceDetails {
+        kms_key: KmsKeyDetails {
+            aws_account_id: &key.account,
+            key_id: &key.key_id,
+            key_manager: key.key_manager.as_deref(),
+            key_state: key.key_state.as_deref(),
+            origin: key.origin.as_deref(),
+            description: key.description.as_deref(),
+            key_rotation_status: key.rotation.as_ref().map(|rotation| rotation.enabled),
+        },
+    });
     if !key.tags.is_empty() {
-        let tags: Map<String, Value> = key
-            .tags
-            .iter()
-            .take(50)
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect();
-        resource["Tags"] = Value::Object(tags);
+        resource.tags = Some(ResourceTags(&key.tags));
     }
     resource
 }
@@ -255,13 +386,14 @@ fn severity_label(severity: Severity) -> &'static str {
 }
 
 /// Security Hub rejects longer fields; cut at a character boundary with an ellipsis.
-fn truncate(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        return text.to_string();
+fn truncate(text: &str, max_chars: usize) -> Cow<'_, str> {
+    // A text of at most `max_chars` bytes has at most that many characters.
+    if text.len() <= max_chars || text.chars().count() <= max_chars {
+        return Cow::Borrowed(text);
     }
     let mut cut: String = text.chars().take(max_chars - 1).collect();
     cut.push('…');
-    cut
+    Cow::Owned(cut)
 }
 
 #[cfg(test)]
