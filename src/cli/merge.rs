@@ -52,7 +52,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     // The shards' own findings are dropped and the analysis runs once on the whole inventory,
     // as `kms-audit report` does: one set of inputs, and checks that compare keys (MRK001) or
     // declared keys with every account (drift) see everything.
-    analysis::analyze(&mut report, &inputs);
+    analysis::analyze_freeing_specs(&mut report, &mut inputs);
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;
     let outcome = args.exit.outcome(&report, &policy);

@@ -40,7 +40,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         }
         analysis::finish(&mut report, &inputs);
     } else {
-        analysis::analyze(&mut report, &inputs);
+        analysis::analyze_freeing_specs(&mut report, &mut inputs);
     }
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;

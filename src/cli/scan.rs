@@ -244,7 +244,7 @@ pub fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut report = runtime.block_on(pipeline::run(&request))?;
     // Each key's policy was read on its own; equal ones become one text before the analysis.
     report.inventory.share_equal_policies();
-    analysis::analyze(&mut report, &inputs);
+    analysis::analyze_freeing_specs(&mut report, &mut inputs);
 
     let policy = args.exit.policy(args.output.fail_policy());
     output::emit(&report, &args.output, policy)?;

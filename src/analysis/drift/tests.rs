@@ -705,3 +705,44 @@ fn planned_and_separate_policy_declarations_say_so_in_the_evidence() {
         "aws_kms_key_policy.app, which overrides …"
     );
 }
+
+/// Comparing the specs first and freeing them gives the analysis `analyze` gives: the same
+/// findings (drift and checks), declared-scope gaps and spec summary, with the specs gone.
+#[test]
+fn analyzing_with_the_specs_freed_first_gives_the_same_report() {
+    let mut drifted = live("us-east-1", "k1", "alias/app");
+    drifted.description = Some("Changed by hand".into());
+    let specs = SpecSet {
+        keys: vec![
+            declared("us-east-1", "alias/app", 3),
+            declared("eu-west-1", "alias/missing", 9),
+            declared("ap-southeast-2", "alias/unscanned", 12),
+        ],
+        ..SpecSet::default()
+    };
+    let mut inputs = crate::analysis::AnalysisInputs {
+        specs: Some(specs),
+        ..Default::default()
+    };
+    // Not declared, and its rotation is off: a finding of the checks (ROT001).
+    let mut unrotated = live("eu-west-1", "k2", "alias/other");
+    if let Some(rotation) = &mut unrotated.rotation {
+        rotation.enabled = false;
+    }
+    let mut kept = report(vec![drifted, unrotated], scanned());
+    let mut freed = kept.clone();
+    crate::analysis::analyze(&mut kept, &inputs);
+    crate::analysis::analyze_freeing_specs(&mut freed, &mut inputs);
+    assert!(inputs.specs.is_none());
+    assert!(
+        kept.findings.iter().any(|f| f.check_id == "DRF001")
+            && kept.findings.iter().any(|f| f.check_id.starts_with("DRF0"))
+            && kept.findings.iter().any(|f| !f.check_id.starts_with("DRF")),
+        "{:?}",
+        ids(&kept.findings)
+    );
+    assert_eq!(kept.findings, freed.findings);
+    assert_eq!(kept.coverage_gaps, freed.coverage_gaps);
+    assert_eq!(kept.summary, freed.summary);
+    assert!(kept.summary.specs.is_some());
+}
