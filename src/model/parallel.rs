@@ -63,12 +63,7 @@ where
         let first = chunks.next().unwrap_or_default();
         let handles: Vec<_> = chunks.map(|chunk| scope.spawn(move || f(chunk))).collect();
         let mut parts = vec![f(first)];
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => parts.push(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
+        parts.extend(handles.into_iter().map(joined));
         parts
     });
     let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
@@ -134,12 +129,7 @@ where
             if let Some((start, chunk)) = first {
                 buffers.push(render_chunk(start, chunk));
             }
-            for handle in handles {
-                match handle.join() {
-                    Ok(buffer) => buffers.push(buffer),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
+            buffers.extend(handles.into_iter().map(joined));
             buffers
         });
         for buffer in buffers {
@@ -176,18 +166,21 @@ where
             .map(|(items, slots)| scope.spawn(move || f(items, slots)))
             .collect();
         let mut results = vec![first.map_or(Ok(()), |(items, slots)| f(items, slots))];
-        for handle in handles {
-            match handle.join() {
-                Ok(result) => results.push(result),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
+        results.extend(handles.into_iter().map(joined));
         results
     });
     for result in results {
         result?;
     }
     Ok(out)
+}
+
+/// A scoped thread's result; its panic, if it panicked, goes on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 /// Appends `text` (pretty JSON written at depth 0) to `out` as it reads `depth` levels down in
