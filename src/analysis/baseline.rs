@@ -103,6 +103,7 @@ mod tests {
             region: "us-east-1".into(),
             key_arn: Some(format!("arn:aws:kms:us-east-1:{account}:key/{key}")),
             resource: None,
+            keys: None,
             aliases: vec![],
             message: "m".into(),
             evidence: json!({}).into(),

@@ -27,6 +27,7 @@ impl FindingBuilder {
                 region: key.region.clone(),
                 key_arn: Some(key.arn.clone()),
                 resource: None,
+                keys: None,
                 aliases: key.aliases.clone(),
                 message: message.into(),
                 evidence: Value::Object(Default::default()).into(),

@@ -294,6 +294,7 @@ fn expired_finding(file: &str, entry: &Suppression, finding: &Finding) -> Option
         region: finding.region.clone(),
         key_arn: finding.key_arn.clone(),
         resource: finding.resource.clone(),
+        keys: None,
         aliases: finding.aliases.clone(),
         message: format!(
             "The suppression of {} ({}) expired on {expires}, so the finding is reported again. The reason given was: {}",
@@ -386,6 +387,7 @@ mod tests {
             region: "us-east-1".into(),
             key_arn: Some("arn:aws:kms:us-east-1:111111111111:key/1234abcd".into()),
             resource: None,
+            keys: None,
             aliases: vec![alias.into()],
             message: "m".into(),
             evidence: json!({}).into(),

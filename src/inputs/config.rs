@@ -730,6 +730,7 @@ mod tests {
             region: Default::default(),
             key_arn: None,
             resource: None,
+            keys: None,
             aliases: vec![],
             message: String::new(),
             evidence: serde_json::Value::Null.into(),

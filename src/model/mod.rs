@@ -291,6 +291,12 @@ pub struct Finding {
     /// Absent on key findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The keys a finding on an IAM identity covers: POL004 and POL005 report access that the
+    /// identity's IAM policies alone give once for every key it reaches, and list those keys'
+    /// ARNs here, in inventory order. Absent on every other finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub keys: Option<Box<[String]>>,
     #[serde(default)]
     pub aliases: Vec<String>,
     pub message: String,

@@ -139,6 +139,8 @@ impl From<SlimFinding> for Finding {
             region: f.region,
             key_arn: f.key_arn,
             resource: f.resource,
+            // ASFF names the identity, not the keys: the list is left unread.
+            keys: None,
             aliases: f.aliases,
             message: f.message,
             evidence: Default::default(),

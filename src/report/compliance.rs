@@ -441,6 +441,10 @@ fn count_hits<'a>(
         if !check_ids.contains(finding.check_id.as_str()) {
             continue;
         }
+        if let Some(keys) = &finding.keys {
+            count_identity_finding(&mut hits, finding, keys);
+            continue;
+        }
         let entry = hits.entry(finding.account.as_str()).or_default();
         if finding.suppressed.is_some() {
             entry.suppressed += 1;
@@ -461,6 +465,35 @@ fn count_hits<'a>(
         }
     }
     hits
+}
+
+/// A finding on an IAM identity that covers keys (POL004, POL005 through IAM alone): each key
+/// it lists fails in the key's own account, and the finding counts once in each such account.
+fn count_identity_finding<'a>(
+    hits: &mut BTreeMap<&'a str, Hits<'a>>,
+    finding: &'a crate::model::Finding,
+    keys: &'a [String],
+) {
+    let account_of = |arn: &'a str| {
+        crate::model::arn::Arn::parse(arn).map_or(finding.account.as_str(), |a| a.account)
+    };
+    let accounts: BTreeSet<&str> = keys.iter().map(|arn| account_of(arn)).collect();
+    for account in accounts {
+        let entry = hits.entry(account).or_default();
+        if finding.suppressed.is_some() {
+            entry.suppressed += 1;
+        } else {
+            entry.findings += 1;
+        }
+    }
+    if finding.suppressed.is_none() {
+        for arn in keys {
+            hits.entry(account_of(arn))
+                .or_default()
+                .failed
+                .insert(arn.as_str());
+        }
+    }
 }
 
 /// A control in one account: pass only when every key was evaluated and none failed.
@@ -973,6 +1006,69 @@ mod tests {
             .expect("account");
         assert_eq!((one.status, one.failed, one.findings), (Status::Fail, 1, 1));
         assert_eq!(kms2.status, Status::Fail);
+    }
+
+    /// A POL004 finding on an IAM identity fails CT.KMS.PR.3 for each key it lists, in the key's
+    /// own account; a suppressed one fails nothing.
+    #[test]
+    fn a_finding_on_an_identity_fails_the_keys_it_lists() {
+        let mut report = fixture();
+        report.coverage_gaps.clear();
+        report.targets.retain(|t| t.status != TargetStatus::Failed);
+        for key in &mut report.inventory.keys {
+            key.unknown.clear();
+        }
+        report.findings.clear();
+        let arns: Vec<String> = report
+            .inventory
+            .keys
+            .iter()
+            .map(|k| k.arn.clone())
+            .collect();
+        let meta = crate::analysis::catalog().lookup("POL004").expect("POL004");
+        let mut finding = crate::analysis::finding::FindingBuilder::for_resource(
+            meta,
+            "111111111111",
+            "us-east-1",
+            "arn:aws:iam::111111111111:role/Admin",
+            "role Admin can call kms:CreateGrant without kms:GrantIsForAWSResource on 3 keys",
+        )
+        .build();
+        // Two keys of 111111111111 and one of 222222222222.
+        finding.keys = Some(vec![arns[1].clone(), arns[2].clone(), arns[6].clone()].into());
+        report.findings.push(finding);
+        let summary = summarize(&report);
+        let pr3 = control(&summary, CONTROL_TOWER, "CT.KMS.PR.3");
+        let by = |account: &str| {
+            pr3.accounts
+                .iter()
+                .find(|a| a.account == account)
+                .cloned()
+                .expect("account")
+        };
+        let (one, two) = (by("111111111111"), by("222222222222"));
+        assert_eq!(
+            (one.status, one.keys, one.failed, one.passed, one.findings),
+            (Status::Fail, 6, 2, 4, 1)
+        );
+        assert_eq!(
+            (two.status, two.keys, two.failed, two.passed, two.findings),
+            (Status::Fail, 3, 1, 2, 1)
+        );
+        assert_eq!(pr3.status, Status::Fail);
+
+        report.findings[0].suppressed = Some(Box::new(crate::model::Suppressed {
+            reason: "break-glass".into(),
+            expires: "2099-01-01".into(),
+        }));
+        let summary = summarize(&report);
+        let pr3 = control(&summary, CONTROL_TOWER, "CT.KMS.PR.3");
+        assert!(
+            pr3.accounts
+                .iter()
+                .all(|a| a.status == Status::Pass && a.failed == 0 && a.suppressed == 1),
+            "{pr3:#?}"
+        );
     }
 
     #[test]

@@ -950,6 +950,7 @@ async fn access_through_iam_policies_grants_and_key_policies_across_two_accounts
         true,
         &["IAM001", "IAM002", "POL004", "POL005", "POL006"],
     );
+    assert_identity_findings_list_their_keys(&report, &estate);
 
     // --no-iam: no IAM request; what depended on IAM is `may`, the rest unchanged.
     let proxy = FaultProxy::start(&emulator.endpoint, (ACCESS_KEY, DEFAULT_ACCOUNT));
@@ -1085,9 +1086,16 @@ fn expected_check_findings(e: &Estate, iam_b: bool) -> Vec<ExpectedFinding> {
         ("POL004", a.clone(), key("role-named"), "key-admin"),
         ("POL004", a.clone(), key("no-admin"), "partner"),
         // POL005: a principal other than the account root that can administer and use:
-        // key-admin on role-named; group ops on b-default (b-decrypt-all and ops-manage).
+        // key-admin on role-named (its key policy names the role); group ops on b-default,
+        // through IAM alone (b-decrypt-all and ops-manage), so that finding is on the group and
+        // lists the key (`assert_identity_findings_list_their_keys`).
         ("POL005", a.clone(), key("role-named"), "key-admin"),
-        ("POL005", b.clone(), key("b-default"), "ops"),
+        (
+            "POL005",
+            b.clone(),
+            iam(&b, "group", "ops"),
+            "administer: inline policy \"ops-manage\"",
+        ),
         // POL006: nobody visible can administer: no-admin only.
         ("POL006", a, key("no-admin"), ""),
     ];
@@ -1110,6 +1118,44 @@ fn expected_check_findings(e: &Estate, iam_b: bool) -> Vec<ExpectedFinding> {
         ]);
     }
     out
+}
+
+/// A POL004/POL005 finding on an IAM identity (IAM alone gives the access) lists the keys it
+/// covers, names its statements and is certain where every step is; here, group ops on
+/// b-default only.
+#[track_caller]
+fn assert_identity_findings_list_their_keys(report: &Value, e: &Estate) {
+    let findings = report["findings"].as_array().expect("findings");
+    let on_identities: Vec<&Value> = findings
+        .iter()
+        .filter(|f| ["POL004", "POL005"].contains(&f["check_id"].as_str().unwrap_or("")))
+        .filter(|f| f.get("resource").is_some())
+        .collect();
+    assert_eq!(on_identities.len(), 1, "{on_identities:#?}");
+    let ops = on_identities[0];
+    assert_eq!(ops["resource"], json!(e.iam_arn(&e.b, "group", "ops")));
+    assert_eq!(ops["keys"], json!([e.key("b-default")]));
+    assert_eq!(ops.get("key_arn"), Some(&Value::Null));
+    assert_eq!(ops["evidence"]["certainty"], json!("yes"));
+    assert_eq!(ops["evidence"]["keys"], json!(1));
+    assert_eq!(
+        ops["message"],
+        json!(format!(
+            "group {} can both administer and use 1 key ({}) through IAM policies (administer: \
+             inline policy \"ops-manage\" statement[0] \"Manage\"; use: managed policy \
+             \"b-decrypt-all\" statement[0])",
+            e.iam_arn(&e.b, "group", "ops"),
+            e.key("b-default").rsplit('/').next().unwrap_or_default()
+        ))
+    );
+    // Every other POL004/POL005 finding is on a key.
+    assert!(
+        findings
+            .iter()
+            .filter(|f| ["POL004", "POL005"].contains(&f["check_id"].as_str().unwrap_or("")))
+            .filter(|f| f.get("resource").is_none())
+            .all(|f| f["key_arn"].is_string() && f.get("keys").is_none())
+    );
 }
 
 /// The findings of `checks` are exactly the expected ones.

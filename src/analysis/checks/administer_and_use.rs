@@ -1,6 +1,7 @@
 //! POL005 administer-and-use (separation of duties): a principal that is not an AWS service can
 //! both administer the key (change its policy, state, rotation, deletion) and use it for
-//! cryptographic operations. One finding per (key, principal).
+//! cryptographic operations. One finding per (key, principal); when IAM policies alone give both,
+//! one finding per IAM identity for every key it reaches ([`super::through_iam`]).
 //!
 //! Built on the key's effective access (`ctx.access`). Customer-managed keys only, not keys
 //! pending deletion, and not a key whose policy could not be read (POL003). The key's own
@@ -12,6 +13,7 @@
 
 use serde_json::json;
 
+use super::through_iam::{ThroughIam, Wording, only_through_iam};
 use super::{CheckRun, cli_key_args, evaluated_access, is_own_root, is_pending_deletion};
 use crate::analysis::finding::FindingBuilder;
 use crate::catalog::CheckMeta;
@@ -63,8 +65,26 @@ fn describe(entries: &[&AccessEntry]) -> serde_json::Value {
     )
 }
 
+const WORDING: Wording = Wording {
+    can: "can both administer and use",
+    remediation: |label, statements| {
+        format!(
+            "Give administration and use to different principals: remove the key administration \
+             actions (kms:PutKeyPolicy, kms:ScheduleKeyDeletion, kms:DisableKey, …) or the \
+             cryptographic ones (kms:Decrypt, kms:Encrypt, kms:GenerateDataKey*, …) from the IAM \
+             policies of {label} ({statements}), or narrow their Resource to the keys it should \
+             hold each role on: for a managed policy `aws iam create-policy-version --policy-arn \
+             <arn> --policy-document file://policy.json --set-as-default`, for an inline one `aws \
+             iam put-role-policy` (or put-user-policy, put-group-policy); in Terraform, the \
+             `aws_iam_policy` or inline policy document. If the combination is intended (a \
+             break-glass role), suppress the finding with a reason."
+        )
+    },
+};
+
 pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut through_iam = ThroughIam::default();
     for (key, access) in evaluated_access(ctx) {
         if is_pending_deletion(key) {
             continue;
@@ -78,6 +98,11 @@ pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
             let Some(certainty) = certainty(&admin, &usage) else {
                 continue;
             };
+            let both: Vec<&AccessEntry> = admin.iter().chain(&usage).copied().collect();
+            if only_through_iam(principal, &both) {
+                through_iam.add(key, principal, &both, certainty, may_reason(&admin, &usage));
+                continue;
+            }
             let label = &admin[0].principal_label;
             let message = match certainty {
                 Certainty::Yes => format!(
@@ -95,12 +120,7 @@ pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
                         .join(", "),
                 ),
                 Certainty::May => {
-                    // The side that is only `may`, and why.
-                    let why = [&admin, &usage]
-                        .into_iter()
-                        .find(|side| side.iter().all(|e| e.certainty == Certainty::May))
-                        .and_then(|side| side.first())
-                        .map_or("", |e| e.reason.as_str());
+                    let why = may_reason(&admin, &usage).unwrap_or("");
                     format!(
                         "{label} may both administer and use key {}: {why}",
                         key.display_name()
@@ -130,5 +150,15 @@ pub fn run(meta: &CheckMeta, ctx: &CheckRun<'_>) -> Vec<Finding> {
             );
         }
     }
+    findings.extend(through_iam.findings(meta, ctx, &WORDING));
     findings
+}
+
+/// Why the combination is only `may`: the reason of the side that is only `may`.
+fn may_reason<'a>(admin: &[&'a AccessEntry], usage: &[&'a AccessEntry]) -> Option<&'a str> {
+    [admin, usage]
+        .into_iter()
+        .find(|side| side.iter().all(|e| e.certainty == Certainty::May))
+        .and_then(|side| side.first())
+        .map(|e| e.reason.as_str())
 }

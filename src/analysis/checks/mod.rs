@@ -31,6 +31,7 @@ mod required_tags;
 mod rotation_disabled;
 mod rotation_period;
 mod short_rsa_encryption_key;
+mod through_iam;
 mod untrusted_grantee;
 
 #[cfg(test)]

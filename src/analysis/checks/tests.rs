@@ -899,14 +899,65 @@ fn pol004_names_the_principal_and_the_path_and_says_may_when_unsure() {
         "{}",
         f.message
     );
-    // With IAM read, the role that reaches the key through AdministratorAccess certainly can.
+    // With IAM read, the role that reaches the key through AdministratorAccess certainly can:
+    // IAM alone gives it, so the finding is on the role and lists the key.
     let iam = load("iam");
-    let f = &only(iam.findings_on("iam-default"), "POL004")[0];
+    let admin = "arn:aws:iam::222222222222:role/Admin";
+    let f = &only(iam.findings_on_resource(admin), "POL004")[0];
     assert_eq!(f.evidence["certainty"], json!("yes"), "{f:#?}");
+    assert_eq!(
+        f.message,
+        "role arn:aws:iam::222222222222:role/Admin can call kms:CreateGrant without \
+         kms:GrantIsForAWSResource on 2 keys (alias/app, alias/batch) through IAM policies \
+         (managed policy \"AdministratorAccess\" statement[0]), and may call kms:CreateGrant \
+         without kms:GrantIsForAWSResource on 1 key (alias/tagged): managed policy \
+         \"AdministratorAccess\" of role arn:aws:iam::222222222222:role/Admin allows it, and key \
+         policy statement[0] \"Enable IAM User Permissions\" lets the account's IAM policies \
+         grant access; only when aws:PrincipalTag/team StringEquals [\"ops\"]: conditions are \
+         not evaluated"
+    );
+    assert_eq!(
+        f.keys.as_deref(),
+        Some(
+            [
+                iam.key("iam-default").arn.clone(),
+                iam.key("iam-default-2").arn.clone(),
+                iam.key("iam-conditional").arn.clone(),
+            ]
+            .as_slice()
+        )
+    );
+    assert_eq!(f.evidence["keys"], json!(3));
+    assert_eq!(f.evidence["certain_keys"], json!(2));
+    // A role whose IAM policy reaches only the key that enables IAM under a condition: every
+    // key is "may", and the finding says so with the reason.
+    let tagged = &only(
+        iam.findings_on_resource("arn:aws:iam::222222222222:role/TaggedOps"),
+        "POL004",
+    )[0];
+    assert_eq!(tagged.evidence["certainty"], json!("may"));
+    assert_eq!(tagged.evidence["certain_keys"], json!(0));
     assert!(
-        f.message.starts_with("role arn:aws:iam::222222222222:role/Admin can call kms:CreateGrant on key alias/app without kms:GrantIsForAWSResource ("),
+        tagged.message.starts_with(
+            "role arn:aws:iam::222222222222:role/TaggedOps may call kms:CreateGrant without \
+             kms:GrantIsForAWSResource on 1 key (alias/tagged) through IAM policies (inline \
+             policy \"tagged-key\" statement[0] \"TaggedKey\"): "
+        ) && tagged.message.contains("aws:PrincipalTag/team"),
         "{}",
-        f.message
+        tagged.message
+    );
+    // Where the key policy names the role too, the finding stays on the key, with both paths.
+    let named = &only(iam.findings_on("iam-and-key-policy"), "POL004")[0];
+    assert_eq!(named.resource, None);
+    assert!(
+        named.message.contains("key policy statement[1] \"Admins\"")
+            && named.message.contains("AdministratorAccess"),
+        "{}",
+        named.message
+    );
+    assert_eq!(
+        (f.account.as_str(), f.region.as_str()),
+        ("222222222222", "eu-west-1")
     );
     let may = &only(loaded.findings_on("create-grant-may"), "POL004")[0];
     assert_eq!(may.evidence["certainty"], json!("may"));
@@ -926,11 +977,14 @@ fn pol004_names_the_principal_and_the_path_and_says_may_when_unsure() {
 #[test]
 fn pol005_is_certain_or_says_may_with_the_reason() {
     let iam = load("iam");
-    let f = &only(iam.findings_on("iam-default"), "POL005")[0];
+    let f = &only(
+        iam.findings_on_resource("arn:aws:iam::222222222222:role/Admin"),
+        "POL005",
+    )[0];
     assert_eq!(f.evidence["certainty"], json!("yes"));
     assert!(
         f.message
-            .contains(" can both administer and use key alias/app"),
+            .contains(" can both administer and use 2 keys (alias/app, alias/batch) through IAM policies (administer: managed policy \"AdministratorAccess\" statement[0]; use: inline policy \"decrypt-all\" statement[0], managed policy \"AdministratorAccess\" statement[0]), and may both administer and use 1 key (alias/tagged): "),
         "{}",
         f.message
     );
@@ -953,7 +1007,13 @@ fn pol005_is_certain_or_says_may_with_the_reason() {
 #[test]
 fn pol005_and_pol004_judge_iam_principals_when_iam_was_read() {
     let loaded = load("iam");
-    let findings = loaded.findings_on("iam-default");
+    assert_eq!(
+        only(loaded.findings_on("iam-default"), "POL004").len()
+            + only(loaded.findings_on("iam-default"), "POL005").len(),
+        0,
+        "IAM alone gives the access: the findings are on the role, not on the key"
+    );
+    let findings = loaded.findings_on_resource("arn:aws:iam::222222222222:role/Admin");
     for check in ["POL004", "POL005"] {
         let hits = only(findings.clone(), check);
         assert_eq!(hits.len(), 1, "{check}: {hits:#?}");
@@ -962,6 +1022,7 @@ fn pol005_and_pol004_judge_iam_principals_when_iam_was_read() {
             json!({"kind": "role", "arn": "arn:aws:iam::222222222222:role/Admin"}),
             "{check}"
         );
+        assert_eq!(hits[0].evidence["keys"], json!(3), "{check}");
     }
 }
 
@@ -1071,7 +1132,10 @@ fn iam002_one_finding_per_identity_and_inline_policy() {
         json!(["kms:ReEncryptFrom"])
     );
     // 222222222222 was scanned in eu-west-1 only: its IAM findings carry that region.
-    let admin = &loaded.findings_on_resource("arn:aws:iam::222222222222:role/Admin")[0];
+    let admin = &only(
+        loaded.findings_on_resource("arn:aws:iam::222222222222:role/Admin"),
+        "IAM002",
+    )[0];
     assert_eq!(admin.region, "eu-west-1");
     assert_eq!(admin.account, "222222222222");
     // The fingerprint is the account, the identity and the policy name: stable across regions.

@@ -15,6 +15,7 @@ fn finding(account: &str, baseline: Option<BaselineState>) -> Finding {
         region: "us-east-1".into(),
         key_arn: Some(format!("arn:aws:kms:us-east-1:{account}:key/k1")),
         resource: None,
+        keys: None,
         aliases: vec!["alias/app".into()],
         message: "Automatic rotation is disabled".into(),
         evidence: json!({"rotation_enabled": false}).into(),
