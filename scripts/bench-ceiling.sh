@@ -16,6 +16,7 @@
 # no coverage gaps, no unknown fields, every target scanned, every expected request sent, one IAM
 # read per account unless --no-iam).
 # Runs are bounded: the stub stops itself after --max-seconds, the scan is killed after SCAN_TIMEOUT.
+# BENCH_KEEP_SCAN=FILE keeps the run's JSON report there (to count findings, or feed `report`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -199,6 +200,9 @@ print(f"ceiling {label or '-'} [latency {latency} ms, quotas x{quota_scale}, fla
       f"zero keys lost: {'yes' if record['zero_keys_lost'] else 'NO'}; load {load_before} -> {load_after}\n"
       f"  calls per key by kind (answered): {per_kind}")
 EOF
+  if [ -n "${BENCH_KEEP_SCAN:-}" ]; then
+    cp "$work/scan.json" "$BENCH_KEEP_SCAN"
+  fi
   rm -rf "$work"
 }
 

@@ -975,6 +975,34 @@ fn pol004_names_the_principal_and_the_path_and_says_may_when_unsure() {
 }
 
 #[test]
+fn a_finding_on_an_identity_names_three_keys_and_counts_the_rest() {
+    let mut iam = load("iam");
+    let template = iam.key("iam-default").clone();
+    for n in 0..5 {
+        let mut key = template.clone();
+        key.key_id = format!("extra-{n}");
+        key.arn = format!("arn:aws:kms:eu-west-1:222222222222:key/extra-{n}");
+        key.aliases = vec![format!("alias/extra-{n}")];
+        iam.inventory.keys.push(key);
+    }
+    iam.refresh_access();
+    let f = &only(
+        iam.findings_on_resource("arn:aws:iam::222222222222:role/Admin"),
+        "POL004",
+    )[0];
+    assert!(
+        f.message.contains(
+            " on 7 keys (alias/app, alias/batch, alias/extra-0 and 4 more) through IAM policies"
+        ),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.keys.as_ref().map(|k| k.len()), Some(8));
+    assert_eq!(f.evidence["keys"], json!(8));
+    assert_eq!(f.evidence["certain_keys"], json!(7));
+}
+
+#[test]
 fn pol005_is_certain_or_says_may_with_the_reason() {
     let iam = load("iam");
     let f = &only(

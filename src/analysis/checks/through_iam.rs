@@ -202,15 +202,16 @@ fn finding(
             .filter(|(_, c)| certainty.is_none_or(|want| *c == want))
             .map(|(k, _)| *k)
             .collect();
-        let mut names: Vec<String> = keys
+        let names: Vec<&str> = keys
             .iter()
             .take(NAMED_KEYS)
-            .map(|k| k.display_name().to_string())
+            .map(|k| k.display_name())
             .collect();
-        if keys.len() > NAMED_KEYS {
-            names.push(format!("and {} more", keys.len() - NAMED_KEYS));
-        }
-        format!("{} ({})", plural_keys(keys.len()), names.join(", "))
+        let more = match keys.len().saturating_sub(NAMED_KEYS) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        format!("{} ({}{more})", plural_keys(keys.len()), names.join(", "))
     };
     let may = wording.can.replacen("can", "may", 1);
     let reason = reach.reasons.first().copied().unwrap_or("");
