@@ -601,6 +601,58 @@ fn permissions_boundaries_cap_iam_policies() {
     );
 }
 
+/// A key-policy statement that names a role is capped by the role's boundary (AWS limits what a
+/// resource-based policy grants to a role ARN); one that names a user is not.
+#[test]
+fn a_role_named_in_the_key_policy_is_capped_by_its_boundary() {
+    let boundary = managed(
+        "use-only",
+        json!([{"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*"}]),
+    );
+    let mut app = role("app");
+    app.permissions_boundary = Some(boundary.arn.clone());
+    let mut ops = role("ops");
+    ops.permissions_boundary = Some(format!("arn:aws:iam::{KEY}:policy/unlisted"));
+    let mut dev = crate::model::iam::IamUser {
+        name: "dev".into(),
+        arn: format!("arn:aws:iam::{KEY}:user/dev"),
+        ..Default::default()
+    };
+    dev.permissions_boundary = Some(boundary.arn.clone());
+    let iam = AccountAuthorizationDetails {
+        roles: vec![app, ops],
+        users: vec![dev],
+        policies: vec![boundary],
+        ..details()
+    };
+    let named = |who: &str| {
+        json!({"Sid": who, "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{KEY}:{who}")},
+               "Action": ["kms:Decrypt", "kms:PutKeyPolicy"], "Resource": "*"})
+    };
+    let statements = json!([named("role/app"), named("role/ops"), named("user/dev")]);
+    let access = effective_access(&key(statements), Some(&iam), &ctx());
+    assert_lines(
+        &access,
+        &[
+            &format!(
+                "use yes role arn:aws:iam::{KEY}:role/app <- key policy statement[0] \"role/app\": kms:Decrypt"
+            ),
+            &format!(
+                "use may role arn:aws:iam::{KEY}:role/ops <- key policy statement[1] \"role/ops\": kms:Decrypt"
+            ),
+            &format!(
+                "use yes user arn:aws:iam::{KEY}:user/dev <- key policy statement[2] \"user/dev\": kms:Decrypt"
+            ),
+            &format!(
+                "administer may role arn:aws:iam::{KEY}:role/ops <- key policy statement[1] \"role/ops\": kms:PutKeyPolicy"
+            ),
+            &format!(
+                "administer yes user arn:aws:iam::{KEY}:user/dev <- key policy statement[2] \"user/dev\": kms:PutKeyPolicy"
+            ),
+        ],
+    );
+}
+
 #[test]
 fn checks_can_ask_the_access_list() {
     let statements = json!([
