@@ -91,6 +91,12 @@ impl FindingBuilder {
         self
     }
 
+    /// The keys a finding on an IAM identity covers (POL004, POL005 through IAM alone).
+    pub fn keys(mut self, keys: Box<[String]>) -> Self {
+        self.finding.keys = Some(keys);
+        self
+    }
+
     pub fn severity(mut self, severity: Severity) -> Self {
         self.finding.severity = severity;
         self

@@ -1003,6 +1003,39 @@ fn a_finding_on_an_identity_names_three_keys_and_counts_the_rest() {
 }
 
 #[test]
+fn a_finding_on_an_identity_keeps_ten_may_reasons() {
+    let mut iam = load("iam");
+    let template = iam.key("iam-conditional").clone();
+    let conditional = template
+        .policy
+        .as_ref()
+        .map(|p| p.json().to_string())
+        .expect("policy");
+    for n in 0..12 {
+        let mut key = template.clone();
+        key.key_id = format!("tagged-{n}");
+        key.arn = format!("arn:aws:kms:eu-west-1:222222222222:key/tagged-{n}");
+        let policy = conditional.replace("\"ops\"", &format!("\"team-{n}\""));
+        key.policy = Some(crate::model::PolicyDocument::from_text(&policy));
+        iam.inventory.keys.push(key);
+    }
+    iam.refresh_access();
+    // TaggedOps's policy names one key: its finding still covers that key alone.
+    let tagged = &only(
+        iam.findings_on_resource("arn:aws:iam::222222222222:role/TaggedOps"),
+        "POL004",
+    )[0];
+    assert_eq!(tagged.evidence["keys"], json!(1));
+    let f = &only(
+        iam.findings_on_resource("arn:aws:iam::222222222222:role/Admin"),
+        "POL004",
+    )[0];
+    assert_eq!(f.evidence["keys"], json!(15));
+    assert_eq!(f.evidence["may_reasons"].as_array().map(Vec::len), Some(10));
+    assert_eq!(f.evidence["more_may_reasons"], json!(true));
+}
+
+#[test]
 fn pol005_is_certain_or_says_may_with_the_reason() {
     let iam = load("iam");
     let f = &only(

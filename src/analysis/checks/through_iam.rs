@@ -29,6 +29,10 @@ use crate::model::{Finding, KeyRecord};
 /// How many keys a message names before "and N more".
 const NAMED_KEYS: usize = 3;
 
+/// How many distinct `may` reasons the evidence keeps: keys with different key policies give
+/// different reasons, and an estate has thousands of policies.
+const KEPT_REASONS: usize = 10;
+
 /// Whether the entries give the access through IAM policies alone, to an IAM identity.
 pub fn only_through_iam(principal: &Principal, entries: &[&AccessEntry]) -> bool {
     matches!(
@@ -116,8 +120,10 @@ struct Reach<'a> {
     /// The keys, in inventory order, and whether the access is certain on each.
     keys: Vec<(&'a KeyRecord, Certainty)>,
     statements: BTreeSet<IamStatement<'a>>,
-    /// Why the access is only `may` on some keys (distinct reasons, in order).
+    /// Why the access is only `may` on some keys (the first [`KEPT_REASONS`] distinct ones).
     reasons: BTreeSet<&'a str>,
+    /// Whether more distinct reasons were left out.
+    more_reasons: bool,
 }
 
 /// The identities of one check that reach keys through IAM alone; [`ThroughIam::findings`]
@@ -153,6 +159,7 @@ impl<'a> ThroughIam<'a> {
             keys: Vec::new(),
             statements: BTreeSet::new(),
             reasons: BTreeSet::new(),
+            more_reasons: false,
         });
         reach.keys.push((key, certainty));
         reach
@@ -160,8 +167,13 @@ impl<'a> ThroughIam<'a> {
             .extend(entries.iter().filter_map(|e| IamStatement::of(e)));
         if certainty == Certainty::May
             && let Some(reason) = reason
+            && !reach.reasons.contains(reason)
         {
-            reach.reasons.insert(reason);
+            if reach.reasons.len() < KEPT_REASONS {
+                reach.reasons.insert(reason);
+            } else {
+                reach.more_reasons = true;
+            }
         }
     }
 
@@ -242,8 +254,7 @@ fn finding(
     } else {
         Certainty::May
     };
-    let keys: Box<[String]> = reach.keys.iter().map(|(k, _)| k.arn.clone()).collect();
-    let mut finding = FindingBuilder::for_resource(meta, &account, &region, arn, message)
+    FindingBuilder::for_resource(meta, &account, &region, arn, message)
         .evidence(json!({
             "principal": principal,
             "certainty": overall,
@@ -251,12 +262,12 @@ fn finding(
             "certain_keys": certain,
             "statements": reach.statements.iter().map(IamStatement::evidence).collect::<Vec<_>>(),
             "may_reasons": reach.reasons,
+            "more_may_reasons": reach.more_reasons,
         }))
         .remediation((wording.remediation)(reach.label, &statements_text))
         .discriminator(format!("principal:{}", principal.describe()))
-        .build();
-    finding.keys = Some(keys);
-    finding
+        .keys(reach.keys.iter().map(|(k, _)| k.arn.clone()).collect())
+        .build()
 }
 
 /// The statements as a message names them: `managed policy "A" statement[0], …`, or by class
