@@ -93,9 +93,85 @@ impl Catalog {
     }
 }
 
+/// A standard the catalog maps checks to (a check's `frameworks` entry starts with its name).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Standard {
+    /// As the catalog spells it, e.g. `NIST 800-53`.
+    pub name: &'static str,
+    /// The compliance summary's framework for each version an entry names, in order:
+    /// `CIS AWS Foundations 3.6 / 4.6` is v3.0's 3.6 and v5.0's 4.6.
+    pub frameworks: &'static [&'static str],
+}
+
+/// The standards the catalog maps to. Their names hold digits and spaces of their own
+/// (`NIST 800-53`, `PCI DSS 4.0`), so an entry is matched against this list rather than split
+/// by guesswork; a test keeps every catalog entry parseable.
+pub const STANDARDS: &[Standard] = &[
+    Standard {
+        name: "CIS AWS Foundations",
+        frameworks: &["cis-aws-foundations-v3.0", "cis-aws-foundations-v5.0"],
+    },
+    Standard {
+        name: "AWS FSBP",
+        frameworks: &["aws-fsbp"],
+    },
+    Standard {
+        name: "PCI DSS 4.0",
+        frameworks: &["pci-dss-4.0"],
+    },
+    Standard {
+        name: "NIST 800-53",
+        frameworks: &["nist-800-53-r5"],
+    },
+    Standard {
+        name: "AWS Control Tower",
+        frameworks: &["aws-control-tower"],
+    },
+];
+
+/// Splits one `frameworks` entry (`PCI DSS 4.0 3.6.1, 3.7.4`, `CIS AWS Foundations 3.6 / 4.6`)
+/// into its standard and its controls, separated by `,` (or `/` between versions); `None` when
+/// the standard is unknown or no control follows it. The compliance summary and OCSF's
+/// compliance data both read the mappings through it.
+pub fn parse_mapping(entry: &str) -> Option<(&'static Standard, Vec<&str>)> {
+    let entry = entry.trim();
+    STANDARDS.iter().find_map(|standard| {
+        let rest = entry.strip_prefix(standard.name)?.strip_prefix(' ')?;
+        let controls: Vec<&str> = rest
+            .split([',', '/'])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        (!controls.is_empty()).then_some((standard, controls))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mappings_split_into_standard_and_controls() {
+        fn names(entry: &str) -> Option<(&'static str, Vec<&str>)> {
+            parse_mapping(entry).map(|(s, controls)| (s.name, controls))
+        }
+        assert_eq!(
+            names("CIS AWS Foundations 3.6 / 4.6"),
+            Some(("CIS AWS Foundations", vec!["3.6", "4.6"]))
+        );
+        assert_eq!(
+            names("PCI DSS 4.0 3.6.1, 3.7.4"),
+            Some(("PCI DSS 4.0", vec!["3.6.1", "3.7.4"]))
+        );
+        assert_eq!(
+            names("NIST 800-53 SC-12, SC-28, AC-3"),
+            Some(("NIST 800-53", vec!["SC-12", "SC-28", "AC-3"]))
+        );
+        assert_eq!(names("AWS FSBP KMS.4"), Some(("AWS FSBP", vec!["KMS.4"])));
+        assert_eq!(names("AWS FSBPX KMS.4"), None);
+        assert_eq!(names("NIST 800-53"), None);
+        assert_eq!(names("ISO 27001 A.10"), None);
+    }
 
     #[test]
     fn a_broken_file_is_left_out_and_the_rest_parse() {

@@ -119,41 +119,23 @@ const FRAMEWORKS: &[FrameworkDef] = &[
 ];
 
 /// The (framework id, control id) pairs of one catalog `frameworks` entry, or `None` when the
-/// entry names no framework kms-audit knows. `CIS AWS Foundations 3.6 / 4.6` names the v3.0 and
-/// the v5.0 id of the same recommendation.
+/// entry names no framework kms-audit knows ([`crate::catalog::parse_mapping`]). A standard
+/// with versions gives each control to its version: `CIS AWS Foundations 3.6 / 4.6` names the
+/// v3.0 and the v5.0 id of the same recommendation.
 pub fn parse_mapping(entry: &str) -> Option<Vec<(&'static str, String)>> {
-    let ids = |rest: &str| -> Vec<String> {
-        rest.split(',')
-            .map(|id| id.trim().to_string())
-            .filter(|id| !id.is_empty())
-            .collect()
+    let (standard, controls) = crate::catalog::parse_mapping(entry)?;
+    let pairs: Vec<(&'static str, String)> = match standard.frameworks {
+        [framework] => controls
+            .into_iter()
+            .map(|c| (*framework, c.to_string()))
+            .collect(),
+        versions => versions
+            .iter()
+            .zip(controls)
+            .map(|(framework, c)| (*framework, c.to_string()))
+            .collect(),
     };
-    if let Some(rest) = entry.strip_prefix("CIS AWS Foundations ") {
-        let mut versions = rest.split('/').map(str::trim);
-        let mut out = Vec::new();
-        if let Some(v3) = versions.next().filter(|id| !id.is_empty()) {
-            out.push((CIS_V3, v3.to_string()));
-        }
-        if let Some(v5) = versions.next().filter(|id| !id.is_empty()) {
-            out.push((CIS_V5, v5.to_string()));
-        }
-        return (!out.is_empty()).then_some(out);
-    }
-    let prefixes: [(&str, &'static str); 5] = [
-        ("AWS Control Tower ", CONTROL_TOWER),
-        ("AWS FSBP ", FSBP),
-        ("FSBP ", FSBP),
-        ("PCI DSS 4.0 ", PCI),
-        ("NIST 800-53 ", NIST),
-    ];
-    prefixes.iter().find_map(|(prefix, framework)| {
-        entry.strip_prefix(prefix).map(|rest| {
-            ids(rest)
-                .into_iter()
-                .map(|id| (*framework, id))
-                .collect::<Vec<_>>()
-        })
-    })
+    (!pairs.is_empty()).then_some(pairs)
 }
 
 /// Pass, fail or not evaluated.
@@ -874,6 +856,13 @@ mod tests {
                     "{}: {entry}",
                     meta.id
                 );
+                for (framework, _) in parsed.unwrap_or_default() {
+                    assert!(
+                        FRAMEWORKS.iter().any(|f| f.id == framework),
+                        "{}: {entry} maps to {framework}, which the summary does not list",
+                        meta.id
+                    );
+                }
             }
         }
         assert_eq!(

@@ -1,36 +1,16 @@
 //! The catalog's framework mappings as OCSF-style compliance data: `{standard: [control, ...]}`.
 //!
 //! The catalog writes a mapping as one line, e.g. `PCI DSS 4.0 3.6.1, 3.7.4` or
-//! `CIS AWS Foundations 3.6 / 4.6`. Standard names contain digits and spaces of their own
-//! (`NIST 800-53`), so they are matched against a list of known standards rather than guessed;
-//! a test keeps every catalog mapping parseable.
+//! `CIS AWS Foundations 3.6 / 4.6`; [`crate::catalog::parse_mapping`] reads it, as it does for
+//! the compliance summary.
 
 use serde_json::{Map, Value};
 
-use crate::catalog::CheckMeta;
+use crate::catalog::{CheckMeta, parse_mapping};
 
-/// The standards the catalog maps to, as they are spelled at the start of a mapping.
-pub const STANDARDS: &[&str] = &[
-    "CIS AWS Foundations",
-    "AWS FSBP",
-    "PCI DSS 4.0",
-    "NIST 800-53",
-    "AWS Control Tower",
-];
-
-/// Splits one mapping into its standard and controls; `None` when the standard is unknown or no
-/// control follows it.
+/// Splits one mapping into its standard's name and controls ([`parse_mapping`]).
 pub fn parse(mapping: &str) -> Option<(&'static str, Vec<&str>)> {
-    let mapping = mapping.trim();
-    STANDARDS.iter().find_map(|standard| {
-        let rest = mapping.strip_prefix(standard)?.strip_prefix(' ')?;
-        let controls: Vec<&str> = rest
-            .split([',', '/'])
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .collect();
-        (!controls.is_empty()).then_some((*standard, controls))
-    })
+    parse_mapping(mapping).map(|(standard, controls)| (standard.name, controls))
 }
 
 /// The check's mappings as `{standard: [controls]}` in catalog order; a mapping that does not
@@ -60,26 +40,6 @@ pub fn of(meta: &CheckMeta) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn mappings_split_into_standard_and_controls() {
-        assert_eq!(
-            parse("CIS AWS Foundations 3.6 / 4.6"),
-            Some(("CIS AWS Foundations", vec!["3.6", "4.6"]))
-        );
-        assert_eq!(
-            parse("PCI DSS 4.0 3.6.1, 3.7.4"),
-            Some(("PCI DSS 4.0", vec!["3.6.1", "3.7.4"]))
-        );
-        assert_eq!(
-            parse("NIST 800-53 SC-12, SC-28, AC-3"),
-            Some(("NIST 800-53", vec!["SC-12", "SC-28", "AC-3"]))
-        );
-        assert_eq!(parse("AWS FSBP KMS.4"), Some(("AWS FSBP", vec!["KMS.4"])));
-        assert_eq!(parse("AWS FSBPX KMS.4"), None);
-        assert_eq!(parse("NIST 800-53"), None);
-        assert_eq!(parse("ISO 27001 A.10"), None);
-    }
 
     #[test]
     fn every_catalog_mapping_names_a_known_standard_and_controls() {
