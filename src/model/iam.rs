@@ -118,7 +118,44 @@ impl ManagedPolicy {
     }
 }
 
+/// A user, group or role, borrowed: what the three share, for code that treats them alike.
+#[derive(Debug, Clone, Copy)]
+pub struct IdentityRef<'a> {
+    /// `user`, `group` or `role`.
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub arn: &'a str,
+    pub attached_policies: &'a [AttachedPolicy],
+    pub inline_policies: &'a [InlinePolicy],
+}
+
 impl AccountAuthorizationDetails {
+    /// Every user, then every group, then every role.
+    pub fn identities(&self) -> impl Iterator<Item = IdentityRef<'_>> {
+        let users = self.users.iter().map(|u| IdentityRef {
+            kind: "user",
+            name: &u.name,
+            arn: &u.arn,
+            attached_policies: &u.attached_policies,
+            inline_policies: &u.inline_policies,
+        });
+        let groups = self.groups.iter().map(|g| IdentityRef {
+            kind: "group",
+            name: &g.name,
+            arn: &g.arn,
+            attached_policies: &g.attached_policies,
+            inline_policies: &g.inline_policies,
+        });
+        let roles = self.roles.iter().map(|r| IdentityRef {
+            kind: "role",
+            name: &r.name,
+            arn: &r.arn,
+            attached_policies: &r.attached_policies,
+            inline_policies: &r.inline_policies,
+        });
+        users.chain(groups).chain(roles)
+    }
+
     /// The managed policy with this ARN, if IAM listed it.
     pub fn policy(&self, arn: &str) -> Option<&ManagedPolicy> {
         self.policies.iter().find(|p| p.arn == arn)

@@ -52,31 +52,17 @@ pub struct Inline<'a> {
 
 /// The inline policies IAM002 evaluates: those of every user, group and role.
 pub fn inline_policies(details: &AccountAuthorizationDetails) -> Vec<Inline<'_>> {
-    let users = details.users.iter().flat_map(|u| {
-        u.inline_policies.iter().map(move |policy| Inline {
-            kind: "user",
-            name: &u.name,
-            arn: &u.arn,
-            policy,
+    details
+        .identities()
+        .flat_map(|identity| {
+            identity.inline_policies.iter().map(move |policy| Inline {
+                kind: identity.kind,
+                name: identity.name,
+                arn: identity.arn,
+                policy,
+            })
         })
-    });
-    let groups = details.groups.iter().flat_map(|g| {
-        g.inline_policies.iter().map(move |policy| Inline {
-            kind: "group",
-            name: &g.name,
-            arn: &g.arn,
-            policy,
-        })
-    });
-    let roles = details.roles.iter().flat_map(|r| {
-        r.inline_policies.iter().map(move |policy| Inline {
-            kind: "role",
-            name: &r.name,
-            arn: &r.arn,
-            policy,
-        })
-    });
-    users.chain(groups).chain(roles).collect()
+        .collect()
 }
 
 /// The statements of a policy document that allow kms:Decrypt or kms:ReEncryptFrom on all
