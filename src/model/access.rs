@@ -197,6 +197,15 @@ pub enum AccessPath {
     },
 }
 
+impl IamPolicyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IamPolicyType::Managed => "managed",
+            IamPolicyType::Inline => "inline",
+        }
+    }
+}
+
 impl AccessPath {
     /// The path's kind, as the JSON report's `kind` names it.
     pub fn kind(&self) -> &'static str {

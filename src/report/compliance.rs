@@ -837,6 +837,17 @@ mod tests {
         .expect("fixture")
     }
 
+    /// The fixture with every target scanned and every field read.
+    fn complete_fixture() -> Report {
+        let mut report = fixture();
+        report.coverage_gaps.clear();
+        report.targets.retain(|t| t.status != TargetStatus::Failed);
+        for key in &mut report.inventory.keys {
+            key.unknown.clear();
+        }
+        report
+    }
+
     fn control<'a>(summary: &'a ComplianceSummary, framework: &str, id: &str) -> &'a ControlResult {
         summary
             .frameworks
@@ -1001,12 +1012,7 @@ mod tests {
     /// own account; a suppressed one fails nothing.
     #[test]
     fn a_finding_on_an_identity_fails_the_keys_it_lists() {
-        let mut report = fixture();
-        report.coverage_gaps.clear();
-        report.targets.retain(|t| t.status != TargetStatus::Failed);
-        for key in &mut report.inventory.keys {
-            key.unknown.clear();
-        }
+        let mut report = complete_fixture();
         report.findings.clear();
         let arns: Vec<String> = report
             .inventory
@@ -1062,12 +1068,7 @@ mod tests {
 
     #[test]
     fn a_complete_clean_account_passes() {
-        let mut report = fixture();
-        report.coverage_gaps.clear();
-        report.targets.retain(|t| t.status != TargetStatus::Failed);
-        for key in &mut report.inventory.keys {
-            key.unknown.clear();
-        }
+        let mut report = complete_fixture();
         report.findings.retain(|f| f.check_id != "POL001");
         let summary = summarize(&report);
         let kms5 = control(&summary, FSBP, "KMS.5");

@@ -27,11 +27,7 @@ struct Doc {
 
 impl Doc {
     fn describe(&self) -> String {
-        let kind = match self.kind {
-            IamPolicyType::Managed => "managed",
-            IamPolicyType::Inline => "inline",
-        };
-        format!("{kind} policy {}", quote(&self.name))
+        format!("{} policy {}", self.kind.as_str(), quote(&self.name))
     }
 }
 

@@ -116,6 +116,29 @@ impl Loaded {
             .unwrap_or_else(|| panic!("{}: no key {key_id}", self.name))
     }
 
+    /// Adds `count` copies of key `key_id`, in its account and region, with ids `PREFIX-N`
+    /// (changed further by `edit`), and recomputes the access.
+    fn add_copies(
+        &mut self,
+        key_id: &str,
+        prefix: &str,
+        count: usize,
+        edit: impl Fn(usize, &mut KeyRecord),
+    ) {
+        let template = self.key(key_id).clone();
+        for n in 0..count {
+            let mut key = template.clone();
+            key.key_id = format!("{prefix}-{n}");
+            key.arn = format!(
+                "arn:aws:kms:{}:{}:key/{prefix}-{n}",
+                template.region, template.account
+            );
+            edit(n, &mut key);
+            self.inventory.keys.push(key);
+        }
+        self.refresh_access();
+    }
+
     /// The findings on the (first) key with this id.
     fn findings_on(&self, key_id: &str) -> Vec<Finding> {
         let arn = self.key(key_id).arn.clone();
@@ -977,15 +1000,9 @@ fn pol004_names_the_principal_and_the_path_and_says_may_when_unsure() {
 #[test]
 fn a_finding_on_an_identity_names_three_keys_and_counts_the_rest() {
     let mut iam = load("iam");
-    let template = iam.key("iam-default").clone();
-    for n in 0..5 {
-        let mut key = template.clone();
-        key.key_id = format!("extra-{n}");
-        key.arn = format!("arn:aws:kms:eu-west-1:222222222222:key/extra-{n}");
-        key.aliases = vec![format!("alias/extra-{n}")];
-        iam.inventory.keys.push(key);
-    }
-    iam.refresh_access();
+    iam.add_copies("iam-default", "extra", 5, |_, key| {
+        key.aliases = vec![format!("alias/{}", key.key_id)];
+    });
     let f = &only(
         iam.findings_on_resource("arn:aws:iam::222222222222:role/Admin"),
         "POL004",
@@ -1005,21 +1022,16 @@ fn a_finding_on_an_identity_names_three_keys_and_counts_the_rest() {
 #[test]
 fn a_finding_on_an_identity_keeps_ten_may_reasons() {
     let mut iam = load("iam");
-    let template = iam.key("iam-conditional").clone();
-    let conditional = template
+    let conditional = iam
+        .key("iam-conditional")
         .policy
         .as_ref()
         .map(|p| p.json().to_string())
         .expect("policy");
-    for n in 0..12 {
-        let mut key = template.clone();
-        key.key_id = format!("tagged-{n}");
-        key.arn = format!("arn:aws:kms:eu-west-1:222222222222:key/tagged-{n}");
+    iam.add_copies("iam-conditional", "tagged", 12, |n, key| {
         let policy = conditional.replace("\"ops\"", &format!("\"team-{n}\""));
         key.policy = Some(crate::model::PolicyDocument::from_text(&policy));
-        iam.inventory.keys.push(key);
-    }
-    iam.refresh_access();
+    });
     // TaggedOps's policy names one key: its finding still covers that key alone.
     let tagged = &only(
         iam.findings_on_resource("arn:aws:iam::222222222222:role/TaggedOps"),

@@ -74,10 +74,7 @@ impl<'a> IamStatement<'a> {
         };
         Some(IamStatement {
             class: entry.class,
-            policy_type: match policy_type {
-                crate::model::access::IamPolicyType::Managed => "managed",
-                crate::model::access::IamPolicyType::Inline => "inline",
-            },
+            policy_type: policy_type.as_str(),
             policy_name,
             policy_arn: policy_arn.as_deref(),
             attached_to,
